@@ -1,0 +1,2 @@
+# Placeholder until the gazetteer generator is in place.
+set(SENTINEL_GAZETTEER_SOURCES "")

@@ -1,0 +1,25 @@
+/* Subcommands of the command line; each gets argv with argv[0] = its own name. */
+#ifndef SN_CLI_H
+#define SN_CLI_H
+
+/* Exit statuses, documented in the README. */
+enum {
+    SN_EXIT_OK = 0,      /* success, nothing skipped */
+    SN_EXIT_FAIL = 1,    /* the command failed (bad file, bad model, I/O error) */
+    SN_EXIT_USAGE = 2,   /* bad command line */
+    SN_EXIT_SKIPPED = 3, /* completed, but some input records were bad and skipped */
+};
+
+typedef struct sn_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} sn_command;
+
+int sn_cmd_generate(int argc, char **argv);
+int sn_cmd_iforest(int argc, char **argv);
+int sn_cmd_train(int argc, char **argv);
+int sn_cmd_detect(int argc, char **argv);
+int sn_cmd_eval(int argc, char **argv);
+
+#endif

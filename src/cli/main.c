@@ -1,0 +1,40 @@
+/* The sentinel command line: a thin front end that dispatches to one subcommand. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const sn_command commands[] = {
+    {"generate", "write a synthetic labelled access log", sn_cmd_generate},
+    {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: sentinel COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`sentinel COMMAND --help` describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SN_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("sentinel %s\n", SENTINEL_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "sentinel: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return SN_EXIT_USAGE;
+}

@@ -1,0 +1,26 @@
+/* Growable byte buffer used for output and serialisation. */
+#ifndef SN_BUF_H
+#define SN_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sn_buf {
+    char *data;
+    size_t len, cap;
+    int failed; /* set once an allocation failed; later appends are no-ops */
+} sn_buf;
+
+void sn_buf_init(sn_buf *b);
+void sn_buf_free(sn_buf *b);
+void sn_buf_reset(sn_buf *b);
+int sn_buf_reserve(sn_buf *b, size_t extra);
+void sn_buf_append(sn_buf *b, const void *p, size_t n);
+void sn_buf_putc(sn_buf *b, char c);
+void sn_buf_puts(sn_buf *b, const char *s);
+void sn_buf_printf(sn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal (quoted, escaped; bytes assumed valid UTF-8). */
+void sn_buf_json_str(sn_buf *b, const char *s, size_t n);
+void sn_buf_u64(sn_buf *b, uint64_t v);
+
+#endif

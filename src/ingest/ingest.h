@@ -1,0 +1,64 @@
+/* Public face of the ingest layer: streaming readers that turn input files into sn_event. */
+#ifndef SN_INGEST_H
+#define SN_INGEST_H
+
+#include "../core/error.h"
+#include "event.h"
+
+#include <stdio.h>
+
+/* Largest accepted field, in bytes; a longer one makes its record bad. */
+#define SN_MAX_FIELD 4096
+/* Largest accepted record (one line / one JSON object), in bytes. */
+#define SN_MAX_RECORD (64 * 1024)
+
+typedef enum sn_format {
+    SN_FORMAT_AUTO = 0,
+    SN_FORMAT_CSV,   /* the reference CSV, header-driven */
+    SN_FORMAT_JSONL, /* JSON lines of the same fields */
+} sn_format;
+
+/* "auto", "csv", "jsonl" -> format; returns -1 for an unknown name. */
+int sn_format_from_name(const char *name, sn_format *out);
+const char *sn_format_name(sn_format f);
+
+typedef struct sn_reader sn_reader;
+
+typedef struct sn_reader_stats {
+    long records; /* events returned */
+    long skipped; /* bad records reported and skipped */
+    long lines;   /* physical lines read */
+} sn_reader_stats;
+
+/* Opens path ("-" for stdin) for streaming. On failure returns an error with err filled
+ * (missing file, empty file, missing header, unrecognised format); *out is NULL. */
+sn_status sn_reader_open(sn_reader **out, const char *path, sn_format format, sn_error *err);
+/* Reads from a memory buffer (borrowed until sn_reader_close); name is used in messages. */
+sn_status sn_reader_open_mem(sn_reader **out, const char *data, size_t n, const char *name,
+                             sn_format format, sn_error *err);
+
+/* Next event. Returns SN_OK with *ev filled (its strings are borrowed until the next call),
+ * SN_EOF at the end, or an error: err->fatal == false means one record was bad and was skipped
+ * (the caller reports it and calls again); fatal errors end the input. */
+sn_status sn_reader_next(sn_reader *r, sn_event *ev, sn_error *err);
+
+const sn_reader_stats *sn_reader_get_stats(const sn_reader *r);
+sn_format sn_reader_format(const sn_reader *r);
+void sn_reader_close(sn_reader *r);
+
+/* Field parsers shared by every format. Each returns SN_OK or an error with a reason in err
+ * (field name left to the caller). */
+/* ISO 8601 (with or without zone, fraction, 'T' or space) or epoch seconds / milliseconds. */
+sn_status sn_parse_timestamp(const char *s, size_t n, int64_t *us, sn_error *err);
+/* IPv4 or IPv6 text. */
+sn_status sn_parse_ip(const char *s, size_t n, sn_ip *ip, sn_error *err);
+/* true/false/1/0/yes/no/success/failure (case-insensitive). */
+sn_status sn_parse_bool(const char *s, size_t n, int8_t *out, sn_error *err);
+/* Length of the valid UTF-8 prefix; == n when all valid. Overlongs and surrogates invalid. */
+size_t sn_utf8_valid_prefix(const char *s, size_t n);
+/* Formats ts_us as ISO 8601 UTC with microseconds: "2026-09-04T09:03:24.530587Z" (28 bytes + NUL). */
+void sn_format_timestamp(int64_t ts_us, char out[32]);
+/* Formats ip as text (inet_ntop). */
+void sn_format_ip(const sn_ip *ip, char out[48]);
+
+#endif
