@@ -29,4 +29,11 @@ double sn_geo_distance_km(double lat1, double lon1, double lat2, double lon2);
  * Writes 2 upper-case letters and NUL into out; returns false if cc is not two letters. */
 bool sn_geo_normalise_cc(const char *cc, size_t n, char out[3]);
 
+/* Sensitivity of a resource: 1 low, 2 medium, 3 high (the reference system's names first, then
+ * keyword rules such as "payroll", "pii", "prod" for resources it never named). */
+int sn_resource_sensitivity(const char *s, size_t n);
+
+/* Risk of an action: read 1, execute 2, download 2, write 3, delete 4, admin 5; unknown 2. */
+int sn_action_risk(const char *s, size_t n);
+
 #endif

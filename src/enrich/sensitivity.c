@@ -1,0 +1,76 @@
+/* Resource sensitivity (low 1, medium 2, high 3) and action risk (read 1 ... admin 5), the
+ * scales of the reference system, with keyword rules for resources it never named. */
+#include "enrich.h"
+
+#include <ctype.h>
+#include <string.h>
+
+typedef struct named_level {
+    const char *name;
+    int level;
+} named_level;
+
+static const named_level known_resources[] = {
+    {"payroll_system", 3},     {"financial_database", 3}, {"customer_pii", 3},
+    {"production_database", 3}, {"payment_processor", 3}, {"security_logs", 3},
+    {"admin_panel", 3},        {"aws_console", 3},        {"source_code_repo", 2},
+    {"crm_system", 2},         {"analytics_dashboard", 2}, {"marketing_platform", 2},
+    {"sales_tools", 2},        {"project_management", 2}, {"employee_directory", 1},
+    {"public_wiki", 1},        {"company_news", 1},       {"learning_portal", 1},
+    {"vacation_calendar", 1},  {"time_tracker", 1},
+};
+
+/* Substrings that mark an unknown resource as high or medium sensitivity. */
+static const char *const high_words[] = {"payroll", "pii", "financ", "payment", "prod",
+                                         "secret", "vault", "admin", "security", "iam",
+                                         "console", "root", "key", "credential", "hr_"};
+static const char *const medium_words[] = {"source", "repo", "crm", "analytics", "database",
+                                           "db", "sales", "customer", "marketing", "s3", "api"};
+
+static const named_level known_actions[] = {
+    {"read", 1},   {"view", 1},     {"list", 1},   {"get", 1},     {"login", 1},
+    {"execute", 2}, {"download", 2}, {"export", 2}, {"write", 3},  {"update", 3},
+    {"create", 3}, {"upload", 3},   {"delete", 4}, {"remove", 4},  {"admin", 5},
+    {"grant", 5},  {"escalate", 5},
+};
+
+static int lower_contains(const char *s, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    for (size_t i = 0; i + w <= n; i++) {
+        size_t k = 0;
+        while (k < w && tolower((unsigned char)s[i + k]) == word[k])
+            k++;
+        if (k == w)
+            return 1;
+    }
+    return 0;
+}
+
+static int lookup(const named_level *t, size_t count, const char *s, size_t n)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strlen(t[i].name) == n && strncasecmp(t[i].name, s, n) == 0)
+            return t[i].level;
+    return 0;
+}
+
+int sn_resource_sensitivity(const char *s, size_t n)
+{
+    int level = lookup(known_resources, sizeof(known_resources) / sizeof(known_resources[0]), s, n);
+    if (level)
+        return level;
+    for (size_t i = 0; i < sizeof(high_words) / sizeof(high_words[0]); i++)
+        if (lower_contains(s, n, high_words[i]))
+            return 3;
+    for (size_t i = 0; i < sizeof(medium_words) / sizeof(medium_words[0]); i++)
+        if (lower_contains(s, n, medium_words[i]))
+            return 2;
+    return 1;
+}
+
+int sn_action_risk(const char *s, size_t n)
+{
+    int level = lookup(known_actions, sizeof(known_actions) / sizeof(known_actions[0]), s, n);
+    return level ? level : 2;
+}
