@@ -5,6 +5,9 @@
 #include <string.h>
 
 static const sn_command commands[] = {
+    {"detect", "give every event an explained verdict (JSON lines)", sn_cmd_detect},
+    {"train", "learn baselines and detectors, write a model file", sn_cmd_train},
+    {"eval", "measure detection against labelled events", sn_cmd_eval},
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
 };

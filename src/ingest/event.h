@@ -13,7 +13,7 @@ typedef struct sn_str {
 } sn_str;
 
 typedef struct sn_ip {
-    uint8_t family; /* 0 absent, 4 or 6 */
+    uint8_t family;   /* 0 absent, 4 or 6 */
     uint8_t addr[16]; /* IPv4 in the first 4 bytes, network order */
 } sn_ip;
 
@@ -22,19 +22,19 @@ typedef struct sn_event {
     sn_str user_id;  /* required */
     sn_str username, department, job_title;
     sn_str resource;
-    sn_str action; /* lower-cased by the reader */
+    sn_str action;   /* lower-cased by the reader */
     sn_str location; /* "City, CC" as written in the record */
     sn_str country;  /* ISO 3166 alpha-2 when the record says so */
     sn_str user_agent, session_id;
-    sn_str anomaly_type; /* label, evaluation only */
+    sn_str anomaly_type;          /* label, evaluation only */
     sn_str raw_timestamp, raw_ip; /* as written, for output */
-    int64_t ts_us; /* microseconds since the Unix epoch, UTC */
+    int64_t ts_us;                /* microseconds since the Unix epoch, UTC */
     sn_ip ip;
     double lat, lon;
     bool has_coords;
-    int8_t success;    /* 1, 0, or -1 unknown */
-    int8_t mfa;        /* 1, 0, or -1 unknown */
-    int8_t is_anomaly; /* label: 1, 0, or -1 unlabelled; evaluation only */
+    int8_t success;       /* 1, 0, or -1 unknown */
+    int8_t mfa;           /* 1, 0, or -1 unknown */
+    int8_t is_anomaly;    /* label: 1, 0, or -1 unlabelled; evaluation only */
     const char *src_file; /* position of the record in its input */
     long src_line;
 } sn_event;

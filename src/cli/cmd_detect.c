@@ -1,0 +1,194 @@
+/* sentinel detect: one explained verdict per input event, as JSON lines. */
+#include "cli.h"
+#include "pipeline.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage_text[] =
+    "usage: sentinel detect --input FILE [--model MODEL] [--output FILE] [options]\n"
+    "\n"
+    "Gives every event of FILE a verdict, in input order, as one JSON object per line:\n"
+    "event_id, user_id, timestamp, source_ip, resource, action, is_anomaly, anomaly_score\n"
+    "(evidence in bits), risk_score (0-100), risk_level, reasons, recommendation, and the\n"
+    "record's file and line. Each event is judged against the history before it.\n"
+    "\n"
+    "With --model, baselines and detectors come from `sentinel train` and continue from there.\n"
+    "Without --model, detect first learns from FILE itself (a first pass over the file), then\n"
+    "scores it in a second pass from an empty history; FILE must then be a regular file.\n"
+    "\n"
+    "options:\n"
+    "  -i, --input FILE       events to judge ('-' for standard input, needs --model)\n"
+    "  -f, --format NAME      auto (default), csv or jsonl\n"
+    "  -m, --model FILE       model written by `sentinel train`\n"
+    "  -o, --output FILE      where to write verdicts (default standard output)\n"
+    "      --anomalies-only   write only the verdicts that are anomalies\n"
+    "      --max-errors N     bad records printed before only counting them (default 1000)\n"
+    "  -q, --quiet            no summary on standard error\n"
+    "%s"
+    "\n"
+    "exit status: 0 success; 3 success but some records were bad and skipped (each reported\n"
+    "as FILE:LINE: FIELD: why on standard error); 1 failure; 2 bad command line.\n";
+
+typedef struct detect_ctx {
+    sn_engine *engine;
+    FILE *out;
+    sn_buf buf;
+    bool anomalies_only;
+    long anomalies;
+    sn_error err;
+    int write_failed;
+} detect_ctx;
+
+static int flush_out(detect_ctx *d)
+{
+    if (d->buf.len && fwrite(d->buf.data, 1, d->buf.len, d->out) != d->buf.len)
+        d->write_failed = 1;
+    sn_buf_reset(&d->buf);
+    return d->write_failed || d->buf.failed;
+}
+
+static int detect_one(void *ctx, const sn_event *ev, const char *event_id)
+{
+    detect_ctx *d = ctx;
+    sn_verdict v;
+    if (sn_engine_analyse(d->engine, ev, &v, &d->err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&d->err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel: %s\n", msg);
+        return SN_EXIT_FAIL;
+    }
+    d->anomalies += v.is_anomaly;
+    if (d->anomalies_only && !v.is_anomaly)
+        return 0;
+    sn_verdict_json(&d->buf, ev, &v, event_id);
+    sn_buf_putc(&d->buf, '\n');
+    if (d->buf.len >= (1u << 20) && flush_out(d)) {
+        fprintf(stderr, "sentinel: cannot write verdicts\n");
+        return SN_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int sn_cmd_detect(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"input", required_argument, 0, 'i'},  {"format", required_argument, 0, 'f'},
+        {"model", required_argument, 0, 'm'},  {"output", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"anomalies-only", no_argument, 0, 'A'}, {"max-errors", required_argument, 0, 'E'},
+        {"threshold", required_argument, 0, 1}, {"prior-bits", required_argument, 0, 1},
+        {"contamination", required_argument, 0, 1}, {"trees", required_argument, 0, 1},
+        {"psi", required_argument, 0, 1},      {"seed", required_argument, 0, 1},
+        {"suspicious-countries", required_argument, 0, 1}, {0, 0, 0, 0}};
+    sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "detecting"};
+    const char *model = NULL, *output = NULL;
+    bool quiet = false, anomalies_only = false, cfg_given = false;
+    sn_engine_config cfg;
+    sn_engine_config_default(&cfg);
+    int c, idx;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:f:m:o:qh", longopts, &idx)) != -1) {
+        switch (c) {
+        case 'i': in.path = optarg; break;
+        case 'f':
+            if (sn_format_from_name(optarg, &in.format) != 0) {
+                fprintf(stderr, "sentinel detect: unknown format '%s' (auto, csv, jsonl)\n",
+                        optarg);
+                return SN_EXIT_USAGE;
+            }
+            break;
+        case 'm': model = optarg; break;
+        case 'o': output = optarg; break;
+        case 'q': quiet = true; break;
+        case 'A': anomalies_only = true; break;
+        case 'E': in.max_errors_shown = atol(optarg); break;
+        case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
+        case 1:
+            if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            cfg_given = true;
+            break;
+        default: fprintf(stderr, usage_text, sn_cli_engine_help); return SN_EXIT_USAGE;
+        }
+    }
+    if (!in.path || optind < argc) {
+        fprintf(stderr, "sentinel detect: --input FILE is required\n");
+        return SN_EXIT_USAGE;
+    }
+    if (!model && !strcmp(in.path, "-")) {
+        fprintf(stderr, "sentinel detect: standard input needs --model (without a model the "
+                        "input is read twice)\n");
+        return SN_EXIT_USAGE;
+    }
+    if (model && cfg_given)
+        fprintf(stderr, "sentinel detect: note: detection options come from the model; the "
+                        "ones given are ignored\n");
+    double t0 = now_seconds();
+    detect_ctx d = {.anomalies_only = anomalies_only};
+    sn_buf_init(&d.buf);
+    sn_input_counts learned = {0}, counts = {0};
+    if (model) {
+        sn_error err;
+        if (sn_engine_load(&d.engine, model, &err) != SN_OK) {
+            char msg[1024];
+            sn_error_format(&err, msg, sizeof(msg));
+            fprintf(stderr, "sentinel detect: %s\n", msg);
+            return SN_EXIT_FAIL;
+        }
+    } else {
+        d.engine = sn_cli_train(&in, &cfg, &learned);
+        if (!d.engine)
+            return SN_EXIT_FAIL;
+        sn_engine_reset_history(d.engine);
+    }
+    d.out = stdout;
+    if (output && !(d.out = fopen(output, "w"))) {
+        perror(output);
+        sn_engine_free(d.engine);
+        return SN_EXIT_FAIL;
+    }
+    /* Bad records were already reported by the learning pass. */
+    sn_input_opts pass = in;
+    if (!model)
+        pass.max_errors_shown = 0;
+    int rc = sn_cli_each_event(&pass, detect_one, &d, &counts);
+    if (!rc && (flush_out(&d) || fflush(d.out) != 0)) {
+        fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n",
+                output ? output : "standard output");
+        rc = SN_EXIT_FAIL;
+    }
+    if (output && fclose(d.out) != 0 && !rc) {
+        fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n", output);
+        rc = SN_EXIT_FAIL;
+    }
+    double secs = now_seconds() - t0;
+    if (!quiet && !rc) {
+        fprintf(stderr,
+                "detect: %ld events, %ld anomalies (%.2f%%), %ld bad records skipped, %.2f s "
+                "(%.0f events/s%s)\n",
+                counts.records, d.anomalies,
+                counts.records ? 100.0 * d.anomalies / counts.records : 0.0, counts.skipped, secs,
+                secs > 0 ? counts.records / secs : 0.0, model ? "" : ", learning pass included");
+        if (counts.out_of_order)
+            fprintf(stderr,
+                    "detect: warning: %ld events are earlier than an event before them; they were "
+                    "judged in input order\n",
+                    counts.out_of_order);
+    }
+    sn_buf_free(&d.buf);
+    sn_engine_free(d.engine);
+    if (rc)
+        return rc;
+    return counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
+}

@@ -1,0 +1,306 @@
+/* sentinel eval: detection quality on labelled input, with the top alerts and their reasons. */
+#include "cli.h"
+#include "pipeline.h"
+
+#include "core/strmap.h"
+#include "risk/metrics.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: sentinel eval --input LABELLED [--model MODEL] [--json] [--top N] [options]\n"
+    "\n"
+    "Runs detection exactly as `sentinel detect` does (learning from the input itself when no\n"
+    "model is given; the labels are never used to detect) and compares the verdicts with the\n"
+    "input's is_anomaly / anomaly_type labels: precision, recall, F1, ROC AUC and PR AUC\n"
+    "(average precision) of the anomaly score, the confusion matrix at the alert threshold,\n"
+    "and recall per anomaly type. Events without a label are left out of the figures.\n"
+    "\n"
+    "options:\n"
+    "  -i, --input FILE       labelled events (reference CSV or JSON lines)\n"
+    "  -f, --format NAME      auto (default), csv or jsonl\n"
+    "  -m, --model FILE       model written by `sentinel train`\n"
+    "      --json             print the figures as one JSON object\n"
+    "      --top N            first print the N highest-risk alerts with their reasons (default 0)\n"
+    "      --max-errors N     bad records printed before only counting them (default 1000)\n"
+    "%s"
+    "\n"
+    "exit status as for detect.\n";
+
+#define MAX_TYPES 64
+
+typedef struct top_alert {
+    double risk;
+    char *line; /* formatted alert, owned */
+} top_alert;
+
+typedef struct eval_ctx {
+    sn_engine *engine;
+    double *scores;
+    int8_t *labels;
+    int16_t *types;
+    int8_t *flagged;
+    size_t n, cap;
+    sn_strmap *type_names;
+    top_alert *top;
+    int top_n, top_len;
+    sn_error err;
+} eval_ctx;
+
+static void keep_top(eval_ctx *e, const sn_event *ev, const sn_verdict *v, const char *id)
+{
+    if (e->top_n <= 0 || !v->is_anomaly)
+        return;
+    int slot = e->top_len;
+    if (e->top_len == e->top_n) {
+        int weakest = 0;
+        for (int i = 1; i < e->top_len; i++)
+            if (e->top[i].risk < e->top[weakest].risk)
+                weakest = i;
+        if (e->top[weakest].risk >= v->risk_score)
+            return;
+        free(e->top[weakest].line);
+        slot = weakest;
+    } else {
+        e->top_len++;
+    }
+    sn_buf b;
+    sn_buf_init(&b);
+    char ts[32];
+    sn_format_timestamp(ev->ts_us, ts);
+    sn_buf_printf(&b, "%6.1f %-8s %-6s %s %.*s %.*s %.*s (%s)", v->risk_score,
+                  sn_level_name(v->level), v->recommendation, ts, (int)ev->user_id.n,
+                  ev->user_id.p, (int)ev->action.n, ev->action.p, (int)ev->resource.n,
+                  ev->resource.p, id);
+    if (ev->anomaly_type.n)
+        sn_buf_printf(&b, " [label: %.*s]", (int)ev->anomaly_type.n, ev->anomaly_type.p);
+    else if (ev->is_anomaly == 0)
+        sn_buf_puts(&b, " [label: normal]");
+    for (int i = 0; i < v->n_reasons; i++)
+        sn_buf_printf(&b, "\n         - %s", v->reasons[i].text);
+    e->top[slot].risk = v->risk_score;
+    e->top[slot].line = b.data; /* NULL if allocation failed: skipped when printing */
+}
+
+static int eval_one(void *ctx, const sn_event *ev, const char *event_id)
+{
+    eval_ctx *e = ctx;
+    sn_verdict v;
+    if (sn_engine_analyse(e->engine, ev, &v, &e->err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&e->err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel: %s\n", msg);
+        return SN_EXIT_FAIL;
+    }
+    keep_top(e, ev, &v, event_id);
+    if (ev->is_anomaly < 0)
+        return 0;
+    if (e->n == e->cap) {
+        size_t nc = e->cap ? e->cap * 2 : 4096;
+        double *s = realloc(e->scores, nc * sizeof(double));
+        if (s)
+            e->scores = s;
+        int8_t *l = realloc(e->labels, nc);
+        if (l)
+            e->labels = l;
+        int8_t *f = realloc(e->flagged, nc);
+        if (f)
+            e->flagged = f;
+        int16_t *t = realloc(e->types, nc * sizeof(int16_t));
+        if (t)
+            e->types = t;
+        if (!s || !l || !f || !t) {
+            fprintf(stderr, "sentinel eval: out of memory\n");
+            return SN_EXIT_FAIL;
+        }
+        e->cap = nc;
+    }
+    int16_t type = -1;
+    if (ev->is_anomaly == 1) {
+        const char *name = ev->anomaly_type.n ? ev->anomaly_type.p : "(untyped)";
+        size_t len = ev->anomaly_type.n ? ev->anomaly_type.n : strlen(name);
+        int32_t id = sn_strmap_find(e->type_names, name, len);
+        if (id < 0 && sn_strmap_count(e->type_names) < MAX_TYPES)
+            id = sn_strmap_intern(e->type_names, name, len);
+        type = (int16_t)id;
+    }
+    e->scores[e->n] = v.anomaly_score;
+    e->labels[e->n] = ev->is_anomaly;
+    e->flagged[e->n] = v.is_anomaly;
+    e->types[e->n] = type;
+    e->n++;
+    return 0;
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+    double x = ((const top_alert *)a)->risk, y = ((const top_alert *)b)->risk;
+    return (x < y) - (x > y);
+}
+
+static void print_num(FILE *out, const char *name, double v, bool comma)
+{
+    if (isnan(v))
+        fprintf(out, "\"%s\":null%s", name, comma ? "," : "");
+    else
+        fprintf(out, "\"%s\":%.6f%s", name, v, comma ? "," : "");
+}
+
+int sn_cmd_eval(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"input", required_argument, 0, 'i'},  {"format", required_argument, 0, 'f'},
+        {"model", required_argument, 0, 'm'},  {"json", no_argument, 0, 'J'},
+        {"top", required_argument, 0, 'T'},    {"help", no_argument, 0, 'h'},
+        {"max-errors", required_argument, 0, 'E'},
+        {"threshold", required_argument, 0, 1}, {"prior-bits", required_argument, 0, 1},
+        {"contamination", required_argument, 0, 1}, {"trees", required_argument, 0, 1},
+        {"psi", required_argument, 0, 1},      {"seed", required_argument, 0, 1},
+        {"suspicious-countries", required_argument, 0, 1}, {0, 0, 0, 0}};
+    sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "evaluating"};
+    const char *model = NULL;
+    bool json = false;
+    int top = 0;
+    sn_engine_config cfg;
+    sn_engine_config_default(&cfg);
+    int c, idx;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:f:m:h", longopts, &idx)) != -1) {
+        switch (c) {
+        case 'i': in.path = optarg; break;
+        case 'f':
+            if (sn_format_from_name(optarg, &in.format) != 0) {
+                fprintf(stderr, "sentinel eval: unknown format '%s' (auto, csv, jsonl)\n", optarg);
+                return SN_EXIT_USAGE;
+            }
+            break;
+        case 'm': model = optarg; break;
+        case 'J': json = true; break;
+        case 'T':
+            top = atoi(optarg);
+            if (top < 0 || top > 10000) {
+                fprintf(stderr, "sentinel eval: --top: '%s' is not in [0, 10000]\n", optarg);
+                return SN_EXIT_USAGE;
+            }
+            break;
+        case 'E': in.max_errors_shown = atol(optarg); break;
+        case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
+        case 1:
+            if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            break;
+        default: fprintf(stderr, usage_text, sn_cli_engine_help); return SN_EXIT_USAGE;
+        }
+    }
+    if (!in.path || optind < argc) {
+        fprintf(stderr, "sentinel eval: --input FILE is required\n");
+        return SN_EXIT_USAGE;
+    }
+    if (!model && !strcmp(in.path, "-")) {
+        fprintf(stderr, "sentinel eval: standard input needs --model\n");
+        return SN_EXIT_USAGE;
+    }
+    eval_ctx e = {.top_n = top};
+    e.type_names = sn_strmap_new();
+    e.top = top ? calloc((size_t)top, sizeof(top_alert)) : NULL;
+    if (!e.type_names || (top && !e.top)) {
+        fprintf(stderr, "sentinel eval: out of memory\n");
+        return SN_EXIT_FAIL;
+    }
+    sn_input_counts learned = {0}, counts = {0};
+    if (model) {
+        sn_error err;
+        if (sn_engine_load(&e.engine, model, &err) != SN_OK) {
+            char msg[1024];
+            sn_error_format(&err, msg, sizeof(msg));
+            fprintf(stderr, "sentinel eval: %s\n", msg);
+            return SN_EXIT_FAIL;
+        }
+    } else {
+        e.engine = sn_cli_train(&in, &cfg, &learned);
+        if (!e.engine)
+            return SN_EXIT_FAIL;
+        sn_engine_reset_history(e.engine);
+    }
+    sn_input_opts pass = in;
+    if (!model)
+        pass.max_errors_shown = 0;
+    int rc = sn_cli_each_event(&pass, eval_one, &e, &counts);
+    if (rc)
+        goto done;
+
+    double threshold = sn_engine_get_stats(e.engine)->threshold_bits;
+    double risk_threshold = sn_engine_get_config(e.engine)->alert_threshold;
+    sn_confusion cm;
+    sn_confusion_at(e.scores, e.labels, e.n, threshold, &cm);
+    double roc = sn_roc_auc(e.scores, e.labels, e.n);
+    double ap = sn_average_precision(e.scores, e.labels, e.n);
+    int ntypes = sn_strmap_count(e.type_names);
+    size_t type_total[MAX_TYPES] = {0}, type_hit[MAX_TYPES] = {0};
+    for (size_t i = 0; i < e.n; i++) {
+        if (e.types[i] < 0)
+            continue;
+        type_total[e.types[i]]++;
+        type_hit[e.types[i]] += e.flagged[i];
+    }
+    if (top && e.top_len) {
+        qsort(e.top, (size_t)e.top_len, sizeof(top_alert), cmp_top);
+        FILE *out = json ? stderr : stdout;
+        fprintf(out, "Top %d alerts (risk, level, recommendation, time, user, action, resource):\n",
+                e.top_len);
+        for (int i = 0; i < e.top_len; i++)
+            if (e.top[i].line)
+                fprintf(out, "%s\n", e.top[i].line);
+        fprintf(out, "\n");
+    }
+    if (json) {
+        printf("{\"events\":%ld,\"labelled\":%zu,\"skipped\":%ld,", counts.records, e.n,
+               counts.skipped);
+        printf("\"threshold_risk\":%.2f,\"threshold_bits\":%.4f,", risk_threshold, threshold);
+        print_num(stdout, "precision", cm.precision, true);
+        print_num(stdout, "recall", cm.recall, true);
+        print_num(stdout, "f1", cm.f1, true);
+        print_num(stdout, "roc_auc", roc, true);
+        print_num(stdout, "pr_auc", ap, true);
+        printf("\"confusion\":{\"tp\":%zu,\"fp\":%zu,\"tn\":%zu,\"fn\":%zu},", cm.tp, cm.fp,
+               cm.tn, cm.fn);
+        printf("\"recall_by_type\":{");
+        for (int t = 0; t < ntypes; t++)
+            printf("%s\"%s\":{\"events\":%zu,\"detected\":%zu,\"recall\":%.6f}", t ? "," : "",
+                   sn_strmap_str(e.type_names, t), type_total[t], type_hit[t],
+                   type_total[t] ? (double)type_hit[t] / type_total[t] : 0.0);
+        printf("}}\n");
+    } else {
+        printf("Evaluation on %s: %zu labelled events (%zu anomalous), %ld bad records skipped\n",
+               in.path, e.n, cm.tp + cm.fn, counts.skipped);
+        printf("  alert threshold: risk %.1f (%.2f bits of evidence)\n", risk_threshold,
+               threshold);
+        printf("  precision %.4f  recall %.4f  F1 %.4f\n", cm.precision, cm.recall, cm.f1);
+        printf("  ROC AUC %.4f  PR AUC %.4f\n", roc, ap);
+        printf("  confusion matrix: TP %zu  FP %zu  TN %zu  FN %zu\n", cm.tp, cm.fp, cm.tn, cm.fn);
+        if (ntypes) {
+            printf("  recall by anomaly type:\n");
+            for (int t = 0; t < ntypes; t++)
+                printf("    %-22s %4zu / %-4zu %.3f\n", sn_strmap_str(e.type_names, t),
+                       type_hit[t], type_total[t],
+                       type_total[t] ? (double)type_hit[t] / type_total[t] : 0.0);
+        }
+    }
+done:
+    for (int i = 0; i < e.top_len; i++)
+        free(e.top[i].line);
+    free(e.top);
+    free(e.scores);
+    free(e.labels);
+    free(e.flagged);
+    free(e.types);
+    sn_strmap_free(e.type_names);
+    sn_engine_free(e.engine);
+    if (rc)
+        return rc;
+    return counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
+}

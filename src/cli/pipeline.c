@@ -1,0 +1,199 @@
+/* Streaming inputs with bad-record reports and progress; training from an input. */
+#include "pipeline.h"
+
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,
+                      sn_input_counts *counts)
+{
+    sn_reader *r = NULL;
+    sn_error err;
+    sn_error_clear(&err);
+    memset(counts, 0, sizeof(*counts));
+    if (sn_reader_open(&r, opts->path, opts->format, &err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel: %s\n", msg);
+        return SN_EXIT_FAIL;
+    }
+    bool progress = opts->progress && isatty(STDERR_FILENO);
+    double next_report = now_seconds() + 0.5;
+    long max_shown = opts->max_errors_shown > 0 ? opts->max_errors_shown : 1000;
+    const char *base = strrchr(opts->path, '/');
+    base = base ? base + 1 : opts->path;
+    int64_t prev_ts = INT64_MIN;
+    int rc = 0;
+    for (;;) {
+        sn_event ev;
+        sn_status s = sn_reader_next(r, &ev, &err);
+        if (s == SN_EOF)
+            break;
+        if (s != SN_OK) {
+            char msg[1024];
+            sn_error_format(&err, msg, sizeof(msg));
+            if (err.fatal) {
+                fprintf(stderr, "sentinel: %s\n", msg);
+                rc = SN_EXIT_FAIL;
+                break;
+            }
+            if (++counts->skipped <= max_shown)
+                fprintf(stderr, "%s\n", msg);
+            else if (counts->skipped == max_shown + 1)
+                fprintf(stderr, "sentinel: further bad records are counted, not shown\n");
+            continue;
+        }
+        counts->records++;
+        if (ev.ts_us < prev_ts)
+            counts->out_of_order++;
+        else
+            prev_ts = ev.ts_us;
+        char idbuf[300];
+        const char *id;
+        if (ev.event_id.n) {
+            size_t n = ev.event_id.n < sizeof(idbuf) - 1 ? ev.event_id.n : sizeof(idbuf) - 1;
+            memcpy(idbuf, ev.event_id.p, n);
+            idbuf[n] = '\0';
+            id = idbuf;
+        } else {
+            snprintf(idbuf, sizeof(idbuf), "%s:%ld", base, ev.src_line);
+            id = idbuf;
+        }
+        int frc = fn(ctx, &ev, id);
+        if (frc) {
+            rc = frc;
+            break;
+        }
+        if (progress && (counts->records & 0xffff) == 0 && now_seconds() >= next_report) {
+            next_report = now_seconds() + 0.5;
+            fprintf(stderr, "\r%s: %ld events, %ld skipped", opts->phase ? opts->phase : "reading",
+                    counts->records, counts->skipped);
+        }
+    }
+    if (progress)
+        fprintf(stderr, "\r\033[K");
+    sn_reader_close(r);
+    return rc;
+}
+
+typedef struct learn_ctx {
+    sn_engine *engine;
+    sn_error err;
+} learn_ctx;
+
+static int learn_one(void *ctx, const sn_event *ev, const char *event_id)
+{
+    (void)event_id;
+    learn_ctx *lc = ctx;
+    if (sn_engine_learn(lc->engine, ev, &lc->err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&lc->err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel: %s\n", msg);
+        return SN_EXIT_FAIL;
+    }
+    return 0;
+}
+
+sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
+                        sn_input_counts *counts)
+{
+    learn_ctx lc = {.engine = sn_engine_new(cfg)};
+    if (!lc.engine) {
+        fprintf(stderr, "sentinel: out of memory\n");
+        return NULL;
+    }
+    sn_input_opts o = *opts;
+    o.phase = "learning";
+    if (sn_cli_each_event(&o, learn_one, &lc, counts) != 0) {
+        sn_engine_free(lc.engine);
+        return NULL;
+    }
+    if (counts->records == 0) {
+        fprintf(stderr, "sentinel: %s: no valid events to learn from\n", opts->path);
+        sn_engine_free(lc.engine);
+        return NULL;
+    }
+    if (sn_engine_fit(lc.engine, &lc.err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&lc.err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel: %s: %s\n", opts->path, msg);
+        sn_engine_free(lc.engine);
+        return NULL;
+    }
+    return lc.engine;
+}
+
+const char sn_cli_engine_help[] =
+    "detection options:\n"
+    "  --threshold RISK       alert when the risk score reaches RISK (0-100; default 50)\n"
+    "  --prior-bits BITS      prior odds 2^-BITS that an event is not the user's normal\n"
+    "                         behaviour; sets where evidence becomes risk (default 10)\n"
+    "  --contamination SHARE  alert on a fixed share of training events instead (0-0.5)\n"
+    "  --trees N              Isolation Forest trees (default 100)\n"
+    "  --psi N                Isolation Forest subsample size (default 256)\n"
+    "  --seed N               seed of every random choice (default 42)\n"
+    "  --suspicious-countries LIST  ISO codes counted as suspicious locations\n"
+    "                         (default KP,IR,RU,CN,NG,SY,CU)\n";
+
+static int parse_double(const char *name, const char *value, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(value, &end);
+    if (errno || end == value || *end || !(d >= lo && d <= hi)) {
+        fprintf(stderr, "sentinel: --%s: '%s' is not a number in [%g, %g]\n", name, value, lo, hi);
+        return -1;
+    }
+    *out = d;
+    return 1;
+}
+
+int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *value)
+{
+    double d;
+    if (!strcmp(name, "threshold"))
+        return parse_double(name, value, 0, 100, &cfg->alert_threshold);
+    if (!strcmp(name, "prior-bits"))
+        return parse_double(name, value, 0, 64, &cfg->prior_bits);
+    if (!strcmp(name, "contamination"))
+        return parse_double(name, value, 0, 0.5, &cfg->contamination);
+    if (!strcmp(name, "trees")) {
+        if (parse_double(name, value, 1, 10000, &d) < 0)
+            return -1;
+        cfg->trees = (int)d;
+        return 1;
+    }
+    if (!strcmp(name, "psi")) {
+        if (parse_double(name, value, 2, 1 << 20, &d) < 0)
+            return -1;
+        cfg->psi = (int)d;
+        return 1;
+    }
+    if (!strcmp(name, "seed")) {
+        if (parse_double(name, value, 0, 9007199254740992.0, &d) < 0)
+            return -1;
+        cfg->seed = (uint64_t)d;
+        return 1;
+    }
+    if (!strcmp(name, "suspicious-countries")) {
+        if (strlen(value) >= sizeof(cfg->suspicious_countries)) {
+            fprintf(stderr, "sentinel: --%s: list too long\n", name);
+            return -1;
+        }
+        snprintf(cfg->suspicious_countries, sizeof(cfg->suspicious_countries), "%s", value);
+        return 1;
+    }
+    return 0;
+}

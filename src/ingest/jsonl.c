@@ -1,0 +1,237 @@
+/* JSON lines: one JSON object (RFC 8259) per line, with the field names of the reference CSV.
+ * Lines are cut from the reader's bounded buffer; each is checked for size, UTF-8 and depth
+ * before jansson parses it. */
+#include "ingest_impl.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+sn_status sn_jsonl_open(sn_reader *r, sn_error *err)
+{
+    (void)r;
+    (void)err;
+    return SN_OK;
+}
+
+void sn_jsonl_release(sn_reader *r)
+{
+    if (r->json) {
+        json_decref((json_t *)r->json);
+        r->json = NULL;
+    }
+}
+
+/* Deepest nesting of objects and arrays, stopping early past limit. Strings are skipped so
+ * brackets inside them do not count. */
+static size_t json_depth(const char *s, size_t n, size_t limit)
+{
+    size_t d = 0, max = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++d > max) {
+                max = d;
+                if (max > limit)
+                    return max;
+            }
+        } else if ((c == '}' || c == ']') && d > 0) {
+            d--;
+        }
+    }
+    return max;
+}
+
+static const char *type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
+    }
+    return "an unknown value";
+}
+
+static bool is_bool_field(int id)
+{
+    return id == SN_F_SUCCESS || id == SN_F_IS_ANOMALY || id == SN_F_MFA;
+}
+
+static bool is_number_field(int id)
+{
+    return id == SN_F_TIMESTAMP || id == SN_F_LATITUDE || id == SN_F_LONGITUDE;
+}
+
+static sn_status wrong_type(sn_reader *r, const sn_event *ev, int id, const json_t *v,
+                            sn_error *err)
+{
+    const char *want = is_bool_field(id)     ? "a boolean or a string"
+                       : is_number_field(id) ? "a number or a string"
+                                             : "a string";
+    return sn_error_set(err, SN_ERR_PARSE, false, r->name, ev->src_line, sn_ingest_field_name(id),
+                        "expected %s, got %s", want, type_name(v));
+}
+
+/* Sets one field from a JSON value: strings as text; booleans for flags; integers for flags
+ * (0 or 1), numbers and identifiers; reals for numbers. Numbers are turned into text in the
+ * reader's scratch area so the event can point at them. */
+static sn_status set_value(sn_reader *r, sn_event *ev, int id, const json_t *v, sn_error *err)
+{
+    char num[64];
+    int k;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        return SN_OK;
+    case JSON_STRING: {
+        size_t n = json_string_length(v);
+        if (n > SN_MAX_FIELD)
+            return sn_error_set(
+                err, SN_ERR_TOO_LONG, false, r->name, ev->src_line, sn_ingest_field_name(id),
+                "field is %zu bytes, longer than the %d-byte limit", n, SN_MAX_FIELD);
+        return sn_ingest_set_text(r, ev, id, json_string_value(v), n, err);
+    }
+    case JSON_TRUE:
+    case JSON_FALSE:
+        if (!is_bool_field(id))
+            return wrong_type(r, ev, id, v, err);
+        return sn_ingest_set_text(r, ev, id, json_is_true(v) ? "true" : "false",
+                                  json_is_true(v) ? 4 : 5, err);
+    case JSON_INTEGER:
+        k = snprintf(num, sizeof(num), "%" PRId64, (int64_t)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        if (id == SN_F_TIMESTAMP)
+            k = snprintf(num, sizeof(num), "%.6f", json_real_value(v));
+        else if (id == SN_F_LATITUDE || id == SN_F_LONGITUDE)
+            k = snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+        else
+            return wrong_type(r, ev, id, v, err);
+        break;
+    default:
+        return wrong_type(r, ev, id, v, err);
+    }
+    if (k <= 0 || (size_t)k >= sizeof(num))
+        return wrong_type(r, ev, id, v, err);
+    const char *text = sn_ingest_scratch(r, num, (size_t)k);
+    if (!text)
+        return sn_error_set(err, SN_ERR_LIMIT, false, r->name, ev->src_line,
+                            sn_ingest_field_name(id), "too many numeric fields in one record");
+    return sn_ingest_set_text(r, ev, id, text, (size_t)k, err);
+}
+
+static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, sn_event *ev, sn_error *err)
+{
+    const long line = r->line;
+    sn_ingest_event_init(r, ev, line);
+    size_t badpos = sn_ingest_text_check(p, n);
+    if (badpos < n) {
+        unsigned char byte = (unsigned char)p[badpos];
+        if (byte == 0)
+            return sn_error_set(err, SN_ERR_UTF8, false, r->name, line, NULL,
+                                "NUL byte at offset %zu", badpos);
+        return sn_error_set(err, SN_ERR_UTF8, false, r->name, line, NULL,
+                            "invalid UTF-8 (byte 0x%02x at offset %zu)", byte, badpos);
+    }
+    if (json_depth(p, n, SN_JSON_MAX_DEPTH) > SN_JSON_MAX_DEPTH)
+        return sn_error_set(err, SN_ERR_LIMIT, false, r->name, line, NULL,
+                            "JSON nested deeper than %d levels", SN_JSON_MAX_DEPTH);
+    json_error_t jerr;
+    json_t *root = json_loadb(p, n, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
+                            "not valid JSON (RFC 8259): %s at column %d", jerr.text, jerr.column);
+    r->json = root;
+    if (!json_is_object(root))
+        return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
+                            "expected a JSON object, got %s", type_name(root));
+    bool used[SN_F_COUNT] = {false};
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        int id = sn_ingest_field_lookup(key, strlen(key));
+        if (id < 0 || used[id])
+            continue;
+        used[id] = true;
+        sn_status st = set_value(r, ev, id, value, err);
+        if (st != SN_OK)
+            return st;
+    }
+    return sn_ingest_finish_event(r, ev, err);
+}
+
+static bool is_blank_line(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return false;
+    return true;
+}
+
+sn_status sn_jsonl_next(sn_reader *r, sn_event *ev, sn_error *err)
+{
+    sn_jsonl_release(r);
+    for (;;) {
+        const char *p = r->buf + r->pos;
+        size_t avail = r->end - r->pos;
+        const char *nl = memchr(p, '\n', avail);
+        if (!nl) {
+            if (avail > SN_MAX_RECORD) {
+                long line = r->line;
+                sn_ingest_skip_line(r);
+                if (r->io_failed)
+                    return sn_ingest_io_error(r, err);
+                return sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, line, NULL,
+                                    "line is longer than %d bytes", SN_MAX_RECORD);
+            }
+            if (!r->eof) {
+                sn_ingest_fill(r);
+                if (r->io_failed)
+                    return sn_ingest_io_error(r, err);
+                continue;
+            }
+            if (avail == 0)
+                return SN_EOF;
+        }
+        size_t len = nl ? (size_t)(nl - p) : avail;
+        size_t whole = nl ? len + 1 : len;
+        if (len > 0 && p[len - 1] == '\r')
+            len--;
+        if (is_blank_line(p, len)) {
+            sn_ingest_consume(r, whole, nl ? 1 : 0);
+            continue;
+        }
+        sn_status st;
+        if (len > SN_MAX_RECORD)
+            st = sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, r->line, NULL,
+                              "line is longer than %d bytes", SN_MAX_RECORD);
+        else
+            st = jsonl_build(r, p, len, ev, err);
+        sn_ingest_consume(r, whole, nl ? 1 : 0);
+        if (st != SN_OK)
+            sn_jsonl_release(r);
+        return st;
+    }
+}

@@ -1,0 +1,101 @@
+/* Evidence combination and calibration of the ensemble score. */
+#include "ensemble.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double tail_share(int i)
+{
+    return exp2(-(double)i * 16.0 / (SN_CALIB_POINTS - 1));
+}
+
+void sn_calibration_fit(sn_calibration *c, double *scores, size_t n)
+{
+    c->n = n;
+    if (!n)
+        return;
+    qsort(scores, n, sizeof(double), cmp_double);
+    for (int i = 0; i < SN_CALIB_POINTS; i++) {
+        double share = tail_share(i);
+        double pos = (1.0 - share) * (double)(n - 1);
+        size_t k = (size_t)pos;
+        double frac = pos - (double)k;
+        double v = scores[k];
+        if (k + 1 < n)
+            v += frac * (scores[k + 1] - scores[k]);
+        c->quantile[i] = v;
+    }
+}
+
+double sn_calibration_bits(const sn_calibration *c, double score)
+{
+    if (!c->n || score <= c->quantile[0])
+        return 0.0;
+    double max_bits = log2((double)c->n);
+    int lo = 0, hi = SN_CALIB_POINTS - 1;
+    if (score >= c->quantile[hi])
+        return fmin(16.0, max_bits);
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (c->quantile[mid] <= score)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double span = c->quantile[hi] - c->quantile[lo];
+    double t = span > 0 ? (score - c->quantile[lo]) / span : 0.0;
+    double bits = ((double)lo + t) * 16.0 / (SN_CALIB_POINTS - 1);
+    return fmin(bits, max_bits);
+}
+
+double sn_risk_from_bits(double bits, double prior_bits)
+{
+    return 100.0 / (1.0 + exp2(prior_bits - bits));
+}
+
+double sn_bits_for_risk(double risk, double prior_bits)
+{
+    if (risk <= 0)
+        return -INFINITY;
+    if (risk >= 100)
+        return INFINITY;
+    return prior_bits - log2(100.0 / risk - 1.0);
+}
+
+/* Faster than an airliner over a real distance: 6 bits at 1,000 km/h, two more per doubling. */
+double sn_evidence_travel(double km, double kmh)
+{
+    if (km < 500.0 || kmh < 1000.0)
+        return 0.0;
+    return fmin(14.0, 6.0 + 2.0 * log2(kmh / 1000.0));
+}
+
+/* Repeated failures of one account: 3 bits at 5 recent failures, 3 more per doubling. */
+double sn_evidence_user_failures(double burst)
+{
+    if (burst < 5.0)
+        return 0.0;
+    return fmin(14.0, 3.0 * log2(burst / 2.5));
+}
+
+/* Failures for many different accounts from one source (password spraying). */
+double sn_evidence_spray(double accounts)
+{
+    if (accounts < 3.0)
+        return 0.0;
+    return fmin(14.0, 4.0 * log2(accounts / 1.5));
+}
+
+/* Volume well above the user's usual hourly rate. */
+double sn_evidence_volume(double now, double usual)
+{
+    if (now < 20.0 || usual <= 0.0 || now < 5.0 * usual)
+        return 0.0;
+    return fmin(10.0, 3.0 * log2(now / (2.5 * usual)));
+}

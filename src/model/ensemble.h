@@ -1,0 +1,42 @@
+/* Public face of the model layer besides the Isolation Forest: how the detectors' evidence is
+ * combined into one score and calibrated to 0-100.
+ *
+ * Every detector reports evidence in bits: how many times (as a power of two) less likely the
+ * event is under the user's normal behaviour than usual. Bits add up across independent
+ * signals. The risk score is the posterior probability that the event is not the user's normal
+ * behaviour, with prior odds 2^-prior_bits: risk = 100 / (1 + 2^(prior_bits - bits)). With the
+ * default prior of 10 bits (one event in about a thousand), risk 50 means "about a thousand times
+ * less likely than this user's usual", whatever the organisation: a threshold on it does not
+ * depend on what share of events are malicious. */
+#ifndef SN_ENSEMBLE_H
+#define SN_ENSEMBLE_H
+
+#include <stddef.h>
+
+/* Maps Isolation Forest scores to evidence bits through the training score distribution: the
+ * tail share of training events scoring at least as high, in bits, minus a floor so that only
+ * the few most isolated events add evidence. */
+#define SN_CALIB_POINTS 257
+
+typedef struct sn_calibration {
+    double quantile[SN_CALIB_POINTS]; /* training scores at tail shares 2^-(i * 16 / 256) */
+    size_t n; /* training rows the quantiles came from; 0 = not fitted */
+} sn_calibration;
+
+/* scores is sorted in place. */
+void sn_calibration_fit(sn_calibration *c, double *scores, size_t n);
+/* Tail evidence of an Isolation Forest score, in bits (0 .. log2 n). */
+double sn_calibration_bits(const sn_calibration *c, double score);
+
+/* Risk 0-100 from evidence bits. */
+double sn_risk_from_bits(double bits, double prior_bits);
+/* Evidence bits needed for a risk score (inverse of sn_risk_from_bits). */
+double sn_bits_for_risk(double risk, double prior_bits);
+
+/* Evidence curves for the signals that are not categorical surprisal. */
+double sn_evidence_travel(double km, double kmh);
+double sn_evidence_user_failures(double burst);
+double sn_evidence_spray(double accounts);
+double sn_evidence_volume(double now, double usual);
+
+#endif

@@ -1,0 +1,116 @@
+/* Public face of the profile layer: behavioural baselines per user, per peer group and for the
+ * whole organisation, updated event by event, and the predictive probability of each new event
+ * under them.
+ *
+ * Each categorical attribute (network, location, resource, action, hour, weekend, outcome) is
+ * modelled as a three-level hierarchical Pitman-Yor process: user -> peer group (department) ->
+ * organisation. The probability of a value for a user is its smoothed frequency in the user's
+ * history, and a value new to the user takes its probability from the peer group (and a value new
+ * to the group from the organisation). This gives every event a surprisal in bits that already
+ * accounts for how varied the user is (a user who touches many resources is less surprising when
+ * touching one more) and for cold starts (a user's first events are judged by the peers).
+ * Teh, "A hierarchical Bayesian language model based on Pitman-Yor processes", ACL 2006. */
+#ifndef SN_PROFILE_H
+#define SN_PROFILE_H
+
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../ingest/event.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum sn_attr {
+    SN_ATTR_NETWORK = 0, /* IPv4 /16 or IPv6 /48 of the source address */
+    SN_ATTR_LOCATION,    /* "City, CC" or country */
+    SN_ATTR_RESOURCE,
+    SN_ATTR_ACTION,
+    SN_ATTR_HOUR,    /* hour of day 0..23 (timestamp's clock) */
+    SN_ATTR_WEEKEND, /* 0 weekday, 1 Saturday/Sunday */
+    SN_ATTR_OUTCOME, /* 0 success, 1 failure */
+    SN_ATTR_COUNT
+} sn_attr;
+
+const char *sn_attr_name(sn_attr a);
+
+typedef struct sn_profiles sn_profiles;
+
+/* The interned view of one event that the baselines work on. */
+typedef struct sn_obs {
+    int32_t user, peer, title; /* ids; peer/title -1 when unknown */
+    int32_t value[SN_ATTR_COUNT]; /* -1: attribute absent in this event */
+    int64_t ts_us;
+    double lat, lon;
+    bool has_coords;
+    uint64_t source_key; /* 0 when no address */
+    int8_t success;
+} sn_obs;
+
+/* What the baselines say about one event, before it is added to them. */
+typedef struct sn_judgement {
+    double bits[SN_ATTR_COUNT];    /* surprisal -log2 P(value | history) */
+    double typical[SN_ATTR_COUNT]; /* the user's typical surprisal for this attribute */
+    double excess[SN_ATTR_COUNT];  /* max(0, bits - typical) */
+    uint32_t user_count[SN_ATTR_COUNT]; /* times the user had this value before */
+    uint32_t user_n[SN_ATTR_COUNT];     /* events of the user with this attribute */
+    uint32_t user_distinct[SN_ATTR_COUNT];
+    double peer_share[SN_ATTR_COUNT]; /* share of the peer group's events with this value */
+    /* Reference-system context features. */
+    uint32_t user_events;
+    uint32_t user_resources;
+    double user_success_rate;
+    int32_t home_location; /* the user's most frequent location id, -1 if none */
+    /* Previous event of the user. */
+    bool has_prev;
+    int64_t prev_ts_us;
+    bool prev_has_coords;
+    double prev_lat, prev_lon;
+    int32_t prev_location;
+    int64_t first_ts_us; /* the user's first event */
+    /* Bursts, decayed counts over a 10-minute horizon. */
+    double user_fail_burst;    /* recent failures of this user (including this one) */
+    double source_fail_burst;  /* recent failures from this source address */
+    double source_fail_users;  /* recent failures from this source for distinct accounts */
+    double user_rate_now;      /* the user's events in the last hour (decayed) */
+    double user_rate_usual;    /* the user's usual events per active hour */
+} sn_judgement;
+
+typedef struct sn_profile_params {
+    double concentration[SN_ATTR_COUNT]; /* Pitman-Yor theta */
+    double discount[SN_ATTR_COUNT];      /* Pitman-Yor d */
+    double typical_prior_weight;         /* pseudo-events of the peers' typical surprisal */
+} sn_profile_params;
+
+void sn_profile_params_default(sn_profile_params *p);
+
+/* Caller frees with sn_profiles_free. Returns NULL when out of memory. */
+sn_profiles *sn_profiles_new(const sn_profile_params *params);
+void sn_profiles_free(sn_profiles *p);
+/* Forgets all history (keeps interned names). */
+void sn_profiles_reset(sn_profiles *p);
+
+/* Interns the event's strings into ids. Returns SN_ERR_NOMEM on allocation failure. */
+sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *out);
+/* Judges obs against the history before it (no change to the baselines). */
+void sn_profiles_judge(const sn_profiles *p, const sn_obs *obs, sn_judgement *out);
+/* Adds obs to the baselines; j must be the judgement of the same obs. */
+sn_status sn_profiles_update(sn_profiles *p, const sn_obs *obs, const sn_judgement *j);
+
+/* Names behind ids, for reasons and output. NULL when unknown. */
+const char *sn_profiles_value_name(const sn_profiles *p, sn_attr a, int32_t id);
+const char *sn_profiles_user_name(const sn_profiles *p, int32_t user);
+const char *sn_profiles_peer_name(const sn_profiles *p, int32_t peer);
+/* Up to max of the user's most frequent values of an attribute (most frequent first); returns
+ * how many were written. */
+int sn_profiles_user_top(const sn_profiles *p, int32_t user, sn_attr a, int32_t *ids,
+                         uint32_t *counts, int max);
+/* The user's usual hours: the smallest and largest hour holding 90% of their events, or -1. */
+void sn_profiles_user_hours(const sn_profiles *p, int32_t user, int *from, int *to);
+int32_t sn_profiles_user_count(const sn_profiles *p);
+
+/* Serialisation of the whole state (names and counts). */
+sn_status sn_profiles_write(const sn_profiles *p, sn_buf *out);
+sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params,
+                           const uint8_t *data, size_t n, size_t *used, sn_error *err);
+
+#endif

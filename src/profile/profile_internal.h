@@ -1,0 +1,73 @@
+/* State of the baselines, shared by the profile layer's own files only. */
+#ifndef SN_PROFILE_INTERNAL_H
+#define SN_PROFILE_INTERNAL_H
+
+#include "profile.h"
+
+#include "../core/strmap.h"
+#include "../core/u64map.h"
+
+#define SN_TOP 3
+
+typedef struct sn_level {
+    uint32_t n[SN_ATTR_COUNT];    /* observations with the attribute */
+    uint32_t k[SN_ATTR_COUNT];    /* distinct values */
+    double ssum[SN_ATTR_COUNT];   /* sum of surprisals, for the typical surprisal */
+} sn_level;
+
+typedef struct sn_user {
+    sn_level st;
+    int32_t peer, title;
+    uint32_t events, successes;
+    int64_t first_ts, last_ts;
+    double last_lat, last_lon;
+    bool last_has_coords;
+    int32_t last_location;
+    double fail_burst;
+    int64_t fail_ts;
+    double rate_now;
+    int64_t rate_ts;
+    uint32_t active_hours;
+    int64_t last_hour_index;
+    uint32_t hours[24];
+    int32_t top_id[SN_ATTR_COUNT][SN_TOP];
+    uint32_t top_count[SN_ATTR_COUNT][SN_TOP];
+} sn_user;
+
+typedef struct sn_source {
+    double fail_burst, users_burst;
+    int64_t ts;
+    int32_t recent_users[8];
+    uint8_t recent_next;
+} sn_source;
+
+struct sn_profiles {
+    sn_profile_params params;
+    sn_strmap *users, *peers, *titles;
+    sn_strmap *values[SN_ATTR_COUNT]; /* names of values; hour/weekend/outcome are fixed */
+    sn_u64map network_ids;            /* network key -> id + 1 */
+    sn_user *user;
+    int32_t user_cap;
+    sn_level *peer;
+    int32_t peer_cap;
+    sn_level org;
+    uint32_t *org_count[SN_ATTR_COUNT];
+    int32_t org_cap[SN_ATTR_COUNT];
+    sn_u64map user_count[SN_ATTR_COUNT]; /* (user + 1) << 32 | value -> count */
+    sn_u64map peer_count[SN_ATTR_COUNT]; /* (peer + 1) << 32 | value -> count */
+    sn_u64map source_ids;                /* source key -> index + 1 */
+    sn_source *source;
+    uint32_t source_len, source_cap;
+};
+
+static inline uint64_t sn_pair_key(int32_t owner, int32_t value)
+{
+    return ((uint64_t)(uint32_t)(owner + 1) << 32) | (uint32_t)value;
+}
+
+/* Grow the arrays so that index id is valid; 0 or -1 when out of memory. */
+int sn__profiles_grow_users(sn_profiles *p, int32_t id);
+int sn__profiles_grow_peers(sn_profiles *p, int32_t id);
+int sn__profiles_grow_org(sn_profiles *p, sn_attr a, int32_t id);
+
+#endif

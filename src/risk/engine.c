@@ -1,0 +1,319 @@
+/* The detection engine: baselines -> features -> detectors -> calibrated, explained verdict. */
+#include "engine_internal.h"
+
+#include "../enrich/enrich.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const level_names[] = {"NORMAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"};
+
+const char *sn_level_name(sn_level l)
+{
+    return (unsigned)l <= SN_CRITICAL ? level_names[l] : "NORMAL";
+}
+
+sn_level sn_level_from_risk(double risk)
+{
+    if (risk >= 90)
+        return SN_CRITICAL;
+    if (risk >= 75)
+        return SN_HIGH;
+    if (risk >= 50)
+        return SN_MEDIUM;
+    if (risk >= 25)
+        return SN_LOW;
+    return SN_NORMAL;
+}
+
+const char *sn_recommendation(sn_level l)
+{
+    return l >= SN_HIGH ? "BLOCK" : (l == SN_MEDIUM ? "REVIEW" : "ALLOW");
+}
+
+void sn_engine_config_default(sn_engine_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->alert_threshold = 50.0;
+    c->prior_bits = 10.0;
+    c->contamination = 0.0;
+    c->iforest_weight = 0.5;
+    c->iforest_floor_bits = 6.0;
+    c->trees = 100;
+    c->psi = 256;
+    c->seed = 42;
+    c->sample_size = 65536;
+    snprintf(c->suspicious_countries, sizeof(c->suspicious_countries), "KP,IR,RU,CN,NG,SY,CU");
+    sn_profile_params_default(&c->profile);
+}
+
+sn_engine *sn_engine_new(const sn_engine_config *cfg)
+{
+    sn_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    if (cfg)
+        e->cfg = *cfg;
+    else
+        sn_engine_config_default(&e->cfg);
+    if (e->cfg.sample_size < 256)
+        e->cfg.sample_size = 256;
+    e->fcfg.suspicious_countries = e->cfg.suspicious_countries;
+    e->profiles = sn_profiles_new(&e->cfg.profile);
+    e->sample = malloc(e->cfg.sample_size * SN_FEATURE_COUNT * sizeof(float));
+    e->sample_bits = malloc(e->cfg.sample_size * sizeof(double));
+    e->hash = EVP_MD_CTX_new();
+    if (!e->profiles || !e->sample || !e->sample_bits || !e->hash ||
+        EVP_DigestInit_ex(e->hash, EVP_sha256(), NULL) != 1) {
+        sn_engine_free(e);
+        return NULL;
+    }
+    sn_rng_seed(&e->rng, e->cfg.seed);
+    e->threshold_bits = sn_bits_for_risk(e->cfg.alert_threshold, e->cfg.prior_bits);
+    e->stats.threshold_bits = e->threshold_bits;
+    return e;
+}
+
+void sn_engine_free(sn_engine *e)
+{
+    if (!e)
+        return;
+    sn_profiles_free(e->profiles);
+    sn_iforest_free(e->forest);
+    free(e->sample);
+    free(e->sample_bits);
+    free(e->places);
+    if (e->hash)
+        EVP_MD_CTX_free(e->hash);
+    free(e);
+}
+
+const sn_engine_config *sn_engine_get_config(const sn_engine *e)
+{
+    return &e->cfg;
+}
+
+sn_profiles *sn_engine_profiles(sn_engine *e)
+{
+    return e->profiles;
+}
+
+const sn_engine_stats *sn_engine_get_stats(const sn_engine *e)
+{
+    return &e->stats;
+}
+
+bool sn_engine_is_fitted(const sn_engine *e)
+{
+    return e->forest != NULL;
+}
+
+/* Coordinates for the event: the record's own, else its "City, CC" through the gazetteer. */
+static void resolve_place(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    if (o->has_coords || o->value[SN_ATTR_LOCATION] < 0 || !ev->location.n)
+        return;
+    int32_t id = o->value[SN_ATTR_LOCATION];
+    if (id >= e->places_cap) {
+        int32_t nc = e->places_cap ? e->places_cap : 64;
+        while (nc <= id)
+            nc *= 2;
+        sn_place_cache *np = realloc(e->places, (size_t)nc * sizeof(*np));
+        if (!np)
+            return; /* no coordinates: travel checks skip this event */
+        memset(np + e->places_cap, 0, (size_t)(nc - e->places_cap) * sizeof(*np));
+        e->places = np;
+        e->places_cap = nc;
+    }
+    sn_place_cache *pc = &e->places[id];
+    if (pc->state == 0) {
+        sn_place place;
+        if (sn_geo_lookup(ev->location.p, ev->location.n, &place)) {
+            pc->state = 1;
+            pc->lat = (float)place.lat;
+            pc->lon = (float)place.lon;
+        } else {
+            pc->state = 2;
+        }
+    }
+    if (pc->state == 1) {
+        o->has_coords = true;
+        o->lat = pc->lat;
+        o->lon = pc->lon;
+    }
+}
+
+static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, sn_evidence *b)
+{
+    memset(b, 0, sizeof(*b));
+    for (int a = 0; a < SN_ATTR_COUNT; a++)
+        b->attr[a] = j->excess[a];
+    if (ctx->has_travel)
+        b->travel = sn_evidence_travel(ctx->travel_km, ctx->travel_kmh);
+    b->user_failures = sn_evidence_user_failures(j->user_fail_burst);
+    b->spray = sn_evidence_spray(j->source_fail_users);
+    b->volume = sn_evidence_volume(j->user_rate_now, j->user_rate_usual);
+}
+
+static double behavioural_bits(const sn_evidence *b)
+{
+    double s = b->travel + b->user_failures + b->spray + b->volume;
+    for (int a = 0; a < SN_ATTR_COUNT; a++)
+        s += b->attr[a];
+    return s;
+}
+
+static double forest_bits(const sn_engine *e, double score)
+{
+    double bits = sn_calibration_bits(&e->calib, score) - e->cfg.iforest_floor_bits;
+    return bits > 0 ? e->cfg.iforest_weight * bits : 0.0;
+}
+
+static void hash_event(sn_engine *e, const sn_event *ev)
+{
+    /* Canonical normalised fields, each length-prefixed, so that equal histories hash equal
+     * whatever their file format. */
+    const sn_str *fields[] = {&ev->user_id, &ev->department, &ev->job_title, &ev->resource,
+                              &ev->action, &ev->location};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        uint32_t n = (uint32_t)fields[i]->n;
+        EVP_DigestUpdate(e->hash, &n, sizeof(n));
+        if (n)
+            EVP_DigestUpdate(e->hash, fields[i]->p, n);
+    }
+    EVP_DigestUpdate(e->hash, &ev->ts_us, sizeof(ev->ts_us));
+    EVP_DigestUpdate(e->hash, &ev->ip, sizeof(ev->ip));
+    EVP_DigestUpdate(e->hash, &ev->success, sizeof(ev->success));
+}
+
+sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
+{
+    sn_obs o;
+    sn_judgement j;
+    sn_event_context ctx;
+    float f[SN_FEATURE_COUNT];
+    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
+    resolve_place(e, ev, &o);
+    sn_profiles_judge(e->profiles, &o, &j);
+    sn_features_build(&e->fcfg, ev, &o, &j, f, &ctx);
+    sn_evidence b;
+    gather_evidence(&j, &ctx, &b);
+    /* Reservoir sampling (Vitter's algorithm R) keeps a uniform sample of the history. */
+    size_t slot = e->sample_len;
+    if (e->sample_len == e->cfg.sample_size) {
+        uint64_t r = sn_rng_below(&e->rng, e->sample_seen + 1);
+        slot = r < e->cfg.sample_size ? (size_t)r : SIZE_MAX;
+    } else {
+        e->sample_len++;
+    }
+    e->sample_seen++;
+    if (slot != SIZE_MAX) {
+        memcpy(e->sample + slot * SN_FEATURE_COUNT, f, sizeof(f));
+        e->sample_bits[slot] = behavioural_bits(&b);
+    }
+    hash_event(e, ev);
+    e->stats.learned++;
+    if (sn_profiles_update(e->profiles, &o, &j) != SN_OK)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
+    return SN_OK;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+
+sn_status sn_engine_fit(sn_engine *e, sn_error *err)
+{
+    if (e->sample_len < 2)
+        return sn_error_set(err, SN_ERR_EMPTY, true, NULL, 0, NULL,
+                            "not enough events to train on (%zu)", e->sample_len);
+    sn_iforest_params ip;
+    sn_iforest_params_default(&ip);
+    ip.n_trees = e->cfg.trees;
+    ip.psi = e->cfg.psi;
+    ip.seed = e->cfg.seed;
+    sn_iforest_free(e->forest);
+    e->forest = NULL;
+    sn_status st = sn_iforest_fit(&e->forest, e->sample, e->sample_len, SN_FEATURE_COUNT, &ip, err);
+    if (st != SN_OK)
+        return st;
+    double *scores = malloc(e->sample_len * sizeof(double));
+    if (!scores)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    sn_iforest_score_many(e->forest, e->sample, e->sample_len, scores);
+    double *total = malloc(e->sample_len * sizeof(double));
+    if (!total) {
+        free(scores);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    }
+    memcpy(total, scores, e->sample_len * sizeof(double));
+    sn_calibration_fit(&e->calib, total, e->sample_len);
+    if (e->cfg.contamination > 0 && e->cfg.contamination < 1) {
+        /* A fixed share of training events alerts: the threshold is that quantile of the
+         * ensemble evidence. */
+        for (size_t i = 0; i < e->sample_len; i++)
+            total[i] = e->sample_bits[i] + forest_bits(e, scores[i]);
+        qsort(total, e->sample_len, sizeof(double), cmp_desc);
+        size_t k = (size_t)(e->cfg.contamination * (double)e->sample_len);
+        if (k >= e->sample_len)
+            k = e->sample_len - 1;
+        e->threshold_bits = total[k];
+    }
+    free(scores);
+    free(total);
+    unsigned int len = 0;
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    if (copy && EVP_MD_CTX_copy_ex(copy, e->hash) == 1)
+        EVP_DigestFinal_ex(copy, e->stats.data_hash, &len);
+    EVP_MD_CTX_free(copy);
+    e->stats.trained_at = (int64_t)time(NULL);
+    e->stats.threshold_bits = e->threshold_bits;
+    return SN_OK;
+}
+
+void sn_engine_reset_history(sn_engine *e)
+{
+    sn_profiles_reset(e->profiles);
+}
+
+sn_status sn_engine_analyse(sn_engine *e, const sn_event *ev, sn_verdict *v, sn_error *err)
+{
+    sn_obs o;
+    sn_judgement j;
+    sn_event_context ctx;
+    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
+    resolve_place(e, ev, &o);
+    sn_profiles_judge(e->profiles, &o, &j);
+    sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
+    sn_evidence b;
+    gather_evidence(&j, &ctx, &b);
+    double bits = behavioural_bits(&b);
+    v->iforest_score = 0.0;
+    if (e->forest) {
+        v->iforest_score = sn_iforest_score(e->forest, v->features);
+        b.iforest = forest_bits(e, v->iforest_score);
+        bits += b.iforest;
+    }
+    v->anomaly_score = bits;
+    v->risk_score = sn_risk_from_bits(bits, e->cfg.prior_bits);
+    v->is_anomaly = bits >= e->threshold_bits;
+    v->level = sn_level_from_risk(v->risk_score);
+    /* A contamination threshold can sit below MEDIUM: an alert is never reported as ALLOW. */
+    if (v->is_anomaly && v->level < SN_MEDIUM)
+        v->level = SN_MEDIUM;
+    v->recommendation = sn_recommendation(v->level);
+    v->n_reasons = 0;
+    if (v->level >= SN_LOW || v->is_anomaly)
+        sn_explain(e, ev, &o, &j, &ctx, &b, v->features, v);
+    e->stats.analysed++;
+    e->stats.anomalies += v->is_anomaly;
+    if (sn_profiles_update(e->profiles, &o, &j) != SN_OK)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
+    return SN_OK;
+}

@@ -1,0 +1,46 @@
+/* Engine state, shared by the risk layer's own files only. */
+#ifndef SN_ENGINE_INTERNAL_H
+#define SN_ENGINE_INTERNAL_H
+
+#include "risk.h"
+
+#include "../core/rng.h"
+#include "../model/iforest.h"
+
+#include <openssl/evp.h>
+
+typedef struct sn_place_cache {
+    uint8_t state; /* 0 not looked up, 1 resolved, 2 unknown */
+    float lat, lon;
+} sn_place_cache;
+
+struct sn_engine {
+    sn_engine_config cfg;
+    sn_feature_config fcfg;
+    sn_profiles *profiles;
+    sn_iforest *forest;
+    sn_calibration calib;
+    double threshold_bits;
+    /* Training sample (reservoir) of feature vectors and their behavioural evidence. */
+    float *sample;
+    double *sample_bits;
+    size_t sample_len;
+    uint64_t sample_seen;
+    sn_rng rng;
+    EVP_MD_CTX *hash;
+    sn_engine_stats stats;
+    sn_place_cache *places;
+    int32_t places_cap;
+};
+
+/* Explanations of a verdict (reasons.c). */
+typedef struct sn_evidence {
+    double attr[SN_ATTR_COUNT];
+    double travel, user_failures, spray, volume, iforest;
+} sn_evidence;
+
+void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const sn_judgement *j,
+                const sn_event_context *ctx, const sn_evidence *ev_bits, const float *features,
+                sn_verdict *v);
+
+#endif

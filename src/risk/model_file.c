@@ -1,0 +1,269 @@
+/* The model file: everything `detect` needs to continue from `train`, checked before use.
+ *
+ * Layout: "SNTLMODL", format version (u32), payload length (u64), payload, SHA-256 of all the
+ * bytes before it. The payload holds the feature names, the training-data hash, the detection
+ * configuration, the Isolation Forest, the calibration and the baselines. */
+#include "engine_internal.h"
+
+#include "../core/serial.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MODEL_MAGIC "SNTLMODL"
+#define MODEL_VERSION 1u
+#define MODEL_MAX_BYTES ((size_t)8 << 30)
+
+static void put_config(sn_buf *b, const sn_engine_config *c)
+{
+    sn_put_f64(b, c->alert_threshold);
+    sn_put_f64(b, c->prior_bits);
+    sn_put_f64(b, c->contamination);
+    sn_put_f64(b, c->iforest_weight);
+    sn_put_f64(b, c->iforest_floor_bits);
+    sn_put_u32(b, (uint32_t)c->trees);
+    sn_put_u32(b, (uint32_t)c->psi);
+    sn_put_u64(b, c->seed);
+    sn_put_u64(b, c->sample_size);
+    sn_put_bytes(b, c->suspicious_countries, strlen(c->suspicious_countries));
+    for (int a = 0; a < SN_ATTR_COUNT; a++) {
+        sn_put_f64(b, c->profile.concentration[a]);
+        sn_put_f64(b, c->profile.discount[a]);
+    }
+    sn_put_f64(b, c->profile.typical_prior_weight);
+}
+
+static bool finite_in(double x, double lo, double hi)
+{
+    return x >= lo && x <= hi; /* false for NaN */
+}
+
+static bool get_config(sn_rd *r, sn_engine_config *c)
+{
+    sn_engine_config_default(c);
+    c->alert_threshold = sn_get_f64(r);
+    c->prior_bits = sn_get_f64(r);
+    c->contamination = sn_get_f64(r);
+    c->iforest_weight = sn_get_f64(r);
+    c->iforest_floor_bits = sn_get_f64(r);
+    c->trees = (int)sn_get_u32(r);
+    c->psi = (int)sn_get_u32(r);
+    c->seed = sn_get_u64(r);
+    c->sample_size = (size_t)sn_get_u64(r);
+    size_t n;
+    const uint8_t *s = sn_get_bytes(r, &n);
+    if (!s || n >= sizeof(c->suspicious_countries))
+        return false;
+    memcpy(c->suspicious_countries, s, n);
+    c->suspicious_countries[n] = '\0';
+    for (int a = 0; a < SN_ATTR_COUNT; a++) {
+        c->profile.concentration[a] = sn_get_f64(r);
+        c->profile.discount[a] = sn_get_f64(r);
+        if (!finite_in(c->profile.concentration[a], 1e-6, 1e6) ||
+            !finite_in(c->profile.discount[a], 0, 0.99))
+            return false;
+    }
+    c->profile.typical_prior_weight = sn_get_f64(r);
+    return !r->bad && finite_in(c->alert_threshold, 0, 100) && finite_in(c->prior_bits, 0, 64) &&
+           finite_in(c->contamination, 0, 0.5) && finite_in(c->iforest_weight, 0, 100) &&
+           finite_in(c->iforest_floor_bits, 0, 64) &&
+           finite_in(c->profile.typical_prior_weight, 0, 1e6) && c->trees > 0 && c->psi > 1 &&
+           c->sample_size >= 256 && c->sample_size <= ((size_t)1 << 28);
+}
+
+sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
+{
+    if (!e->forest)
+        return sn_error_set(err, SN_ERR_USAGE, true, path, 0, NULL, "the engine is not trained");
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_append(&b, MODEL_MAGIC, 8);
+    sn_put_u32(&b, MODEL_VERSION);
+    size_t len_at = b.len;
+    sn_put_u64(&b, 0);
+    size_t start = b.len;
+    sn_put_u32(&b, SN_FEATURE_COUNT);
+    for (int i = 0; i < SN_FEATURE_COUNT; i++)
+        sn_put_bytes(&b, sn_feature_name(i), strlen(sn_feature_name(i)));
+    sn_buf_append(&b, e->stats.data_hash, 32);
+    sn_put_u64(&b, (uint64_t)e->stats.trained_at);
+    sn_put_u64(&b, e->stats.learned);
+    put_config(&b, &e->cfg);
+    sn_put_f64(&b, e->threshold_bits);
+    sn_put_u64(&b, e->calib.n);
+    for (int i = 0; i < SN_CALIB_POINTS; i++)
+        sn_put_f64(&b, e->calib.quantile[i]);
+    sn_buf forest;
+    sn_buf_init(&forest);
+    sn_status st = sn_iforest_write(e->forest, &forest);
+    sn_put_bytes(&b, forest.data, forest.len);
+    sn_buf_free(&forest);
+    if (st == SN_OK)
+        st = sn_profiles_write(e->profiles, &b);
+    if (st != SN_OK || b.failed) {
+        sn_buf_free(&b);
+        return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
+    }
+    uint64_t payload = b.len - start;
+    for (int i = 0; i < 8; i++)
+        b.data[len_at + i] = (char)(payload >> (8 * i));
+    unsigned char digest[32];
+    unsigned int dl = 0;
+    EVP_Digest(b.data, b.len, digest, &dl, EVP_sha256(), NULL);
+    sn_buf_append(&b, digest, 32);
+    /* Write to a temporary file and rename, so a crash never leaves a half-written model. */
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        int e2 = errno;
+        sn_buf_free(&b);
+        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s",
+                            strerror(e2));
+    }
+    bool ok = fwrite(b.data, 1, b.len, f) == b.len;
+    ok = (fclose(f) == 0) && ok;
+    sn_buf_free(&b);
+    if (!ok || rename(tmp, path) != 0) {
+        int e2 = errno;
+        remove(tmp);
+        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s",
+                            strerror(e2));
+    }
+    return SN_OK;
+}
+
+static sn_status refuse(sn_error *err, const char *path, const char *why)
+{
+    return sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL, "not a usable model file: %s",
+                        why);
+}
+
+sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot open: %s",
+                            strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return refuse(err, path, "not a regular file");
+    }
+    if ((size_t)st.st_size < 8 + 4 + 8 + 32 || (uint64_t)st.st_size > MODEL_MAX_BYTES) {
+        fclose(f);
+        return refuse(err, path, st.st_size < 52 ? "too short" : "too large");
+    }
+    size_t n = (size_t)st.st_size;
+    uint8_t *data = malloc(n);
+    if (!data) {
+        fclose(f);
+        return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
+    }
+    size_t got = fread(data, 1, n, f);
+    fclose(f);
+    sn_status rc = SN_OK;
+    if (got != n) {
+        rc = sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "read error");
+        goto out;
+    }
+    if (memcmp(data, MODEL_MAGIC, 8) != 0) {
+        rc = refuse(err, path, "wrong magic number (not written by sentinel train)");
+        goto out;
+    }
+    sn_rd r = {.p = data, .n = n - 32, .off = 8};
+    uint32_t version = sn_get_u32(&r);
+    if (version != MODEL_VERSION) {
+        rc = sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL,
+                          "model format version %u is not supported (this build reads %u)",
+                          version, MODEL_VERSION);
+        goto out;
+    }
+    uint64_t payload = sn_get_u64(&r);
+    if (payload != n - 32 - r.off) {
+        rc = refuse(err, path, "length does not match (truncated or appended to)");
+        goto out;
+    }
+    unsigned char digest[32];
+    unsigned int dl = 0;
+    EVP_Digest(data, n - 32, digest, &dl, EVP_sha256(), NULL);
+    if (CRYPTO_memcmp(digest, data + n - 32, 32) != 0) {
+        rc = refuse(err, path, "checksum mismatch (the file is corrupt or was modified)");
+        goto out;
+    }
+    uint32_t nf = sn_get_u32(&r);
+    if (nf != SN_FEATURE_COUNT) {
+        rc = refuse(err, path, "trained with a different feature set");
+        goto out;
+    }
+    for (int i = 0; i < SN_FEATURE_COUNT; i++) {
+        size_t len;
+        const uint8_t *name = sn_get_bytes(&r, &len);
+        if (!name || len != strlen(sn_feature_name(i)) || memcmp(name, sn_feature_name(i), len)) {
+            rc = refuse(err, path, "trained with a different feature set");
+            goto out;
+        }
+    }
+    sn_engine_stats stats = {0};
+    if (sn_rd_need(&r, 32)) {
+        memcpy(stats.data_hash, r.p + r.off, 32);
+        r.off += 32;
+    }
+    stats.trained_at = (int64_t)sn_get_u64(&r);
+    stats.learned = sn_get_u64(&r);
+    sn_engine_config cfg;
+    if (!get_config(&r, &cfg)) {
+        rc = refuse(err, path, "bad detection configuration");
+        goto out;
+    }
+    sn_engine *e = sn_engine_new(&cfg);
+    if (!e) {
+        rc = sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
+        goto out;
+    }
+    e->threshold_bits = sn_get_f64(&r);
+    e->calib.n = (size_t)sn_get_u64(&r);
+    for (int i = 0; i < SN_CALIB_POINTS; i++)
+        e->calib.quantile[i] = sn_get_f64(&r);
+    size_t flen;
+    const uint8_t *fdata = sn_get_bytes(&r, &flen);
+    bool ok = !r.bad && fdata && finite_in(e->threshold_bits, -1e9, 1e9);
+    for (int i = 0; ok && i < SN_CALIB_POINTS; i++)
+        ok = finite_in(e->calib.quantile[i], -1e30, 1e30) &&
+             (i == 0 || e->calib.quantile[i] >= e->calib.quantile[i - 1]);
+    if (!ok) {
+        sn_engine_free(e);
+        rc = refuse(err, path, "bad calibration");
+        goto out;
+    }
+    size_t used = 0;
+    rc = sn_iforest_read(&e->forest, fdata, flen, &used, err);
+    if (rc == SN_OK && sn_iforest_dims(e->forest) != SN_FEATURE_COUNT)
+        rc = refuse(err, path, "forest has the wrong number of features");
+    if (rc == SN_OK) {
+        sn_profiles *p = NULL;
+        rc = sn_profiles_read(&p, &cfg.profile, r.p + r.off, r.n - r.off, &used, err);
+        if (rc == SN_OK) {
+            sn_profiles_free(e->profiles);
+            e->profiles = p;
+            if (r.off + used != r.n)
+                rc = refuse(err, path, "unexpected bytes after the baselines");
+        }
+    }
+    if (rc != SN_OK) {
+        if (err && !err->file[0])
+            snprintf(err->file, sizeof(err->file), "%s", path);
+        sn_engine_free(e);
+        goto out;
+    }
+    stats.threshold_bits = e->threshold_bits;
+    e->stats = stats;
+    *out = e;
+out:
+    free(data);
+    return rc;
+}

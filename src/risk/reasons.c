@@ -1,0 +1,296 @@
+/* Explanations: each signal that carried evidence becomes a sentence naming the user's baseline
+ * that the event broke, strongest first. */
+#include "engine_internal.h"
+
+#include "../ingest/ingest.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REASON_MIN_BITS 1.5
+
+static const char *const weekday_names[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+                                            "Friday", "Saturday", "Sunday"};
+
+/* 12900 -> "12,900" */
+static void thousands(double x, char *out, size_t n)
+{
+    char digits[32];
+    snprintf(digits, sizeof(digits), "%.0f", fabs(x));
+    size_t len = strlen(digits), o = 0;
+    if (x < 0 && o + 1 < n)
+        out[o++] = '-';
+    for (size_t i = 0; i < len && o + 2 < n; i++) {
+        out[o++] = digits[i];
+        size_t left = len - i - 1;
+        if (left && left % 3 == 0)
+            out[o++] = ',';
+    }
+    out[o] = '\0';
+}
+
+static void duration(double minutes, char *out, size_t n)
+{
+    if (minutes < 1.0)
+        snprintf(out, n, "%.0f seconds", minutes * 60.0);
+    else if (minutes < 120.0)
+        snprintf(out, n, "%.0f minutes", minutes);
+    else if (minutes < 48 * 60.0)
+        snprintf(out, n, "%.1f hours", minutes / 60.0);
+    else
+        snprintf(out, n, "%.0f days", minutes / 1440.0);
+}
+
+/* "A, B and C" of the user's most frequent values, excluding `except`. */
+static void usual_values(const sn_engine *e, int32_t user, sn_attr a, int32_t except, char *out,
+                         size_t n)
+{
+    int32_t ids[3];
+    uint32_t counts[3];
+    int k = sn_profiles_user_top(e->profiles, user, a, ids, counts, 3);
+    out[0] = '\0';
+    size_t used = 0;
+    int written = 0;
+    for (int i = 0; i < k; i++) {
+        if (ids[i] == except)
+            continue;
+        const char *name = sn_profiles_value_name(e->profiles, a, ids[i]);
+        int w = snprintf(out + used, n - used, "%s%s", written ? ", " : "", name ? name : "?");
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+        written++;
+    }
+}
+
+static sn_reason *add(sn_verdict *v, double bits, const char *signal)
+{
+    if (v->n_reasons < SN_MAX_REASONS) {
+        sn_reason *r = &v->reasons[v->n_reasons++];
+        r->bits = bits;
+        r->signal = signal;
+        r->text[0] = '\0';
+        return r;
+    }
+    /* Full: replace the weakest if this one is stronger. */
+    int weakest = 0;
+    for (int i = 1; i < SN_MAX_REASONS; i++)
+        if (v->reasons[i].bits < v->reasons[weakest].bits)
+            weakest = i;
+    if (v->reasons[weakest].bits >= bits)
+        return NULL;
+    sn_reason *r = &v->reasons[weakest];
+    r->bits = bits;
+    r->signal = signal;
+    r->text[0] = '\0';
+    return r;
+}
+
+static double history_days(const sn_obs *o, const sn_judgement *j)
+{
+    return (double)(o->ts_us - j->first_ts_us) / 86400e6;
+}
+
+static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o,
+                         const sn_judgement *j, const sn_event_context *ctx, sn_attr a,
+                         double bits, sn_verdict *v)
+{
+    sn_reason *r = add(v, bits, sn_attr_name(a));
+    if (!r)
+        return;
+    char usual[160];
+    int32_t val = o->value[a];
+    const char *name = sn_profiles_value_name(e->profiles, a, val);
+    const char *peer = o->peer >= 0 ? sn_profiles_peer_name(e->profiles, o->peer) : NULL;
+    uint32_t n = j->user_n[a], c = j->user_count[a];
+    usual_values(e, o->user, a, val, usual, sizeof(usual));
+    bool first = c == 0;
+    switch (a) {
+    case SN_ATTR_NETWORK:
+        if (!n)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first event of this user comes from network %s, rare in the organisation",
+                     name);
+        else if (first)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first access from network %s by this user; %u earlier events came from %s",
+                     name, n, usual);
+        else
+            snprintf(r->text, SN_REASON_LEN, "network %s is rare for this user (%u of %u events)",
+                     name, c, n);
+        break;
+    case SN_ATTR_LOCATION:
+        if (!n)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first event of this user is from %s, rare in the organisation", name);
+        else if (first && j->user_distinct[a] <= 3)
+            snprintf(r->text, SN_REASON_LEN,
+                     "sign-in from %s; this user was only ever seen in %s (%u events)", name, usual,
+                     n);
+        else if (first)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first event from %s for this user (usually %s)", name, usual);
+        else
+            snprintf(r->text, SN_REASON_LEN, "%s is rare for this user (%u of %u events)", name,
+                     c, n);
+        break;
+    case SN_ATTR_RESOURCE:
+        if (first && n)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first access to %s by this user in %.0f days of history (%u events); "
+                     "%.1f%% of %s peers' events touch it",
+                     name, history_days(o, j), n, 100.0 * j->peer_share[a], peer ? peer : "the");
+        else if (first)
+            snprintf(r->text, SN_REASON_LEN,
+                     "access to %s, which is rare for %s peers (%.1f%% of their events)", name,
+                     peer ? peer : "the user's", 100.0 * j->peer_share[a]);
+        else
+            snprintf(r->text, SN_REASON_LEN,
+                     "%s is rarely used by this user (%u of %u events)", name, c, n);
+        break;
+    case SN_ATTR_ACTION:
+        if (first && n)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first '%s' action by this user (usual: %s); risk level %d of 5", name, usual,
+                     ctx->action_risk);
+        else if (first)
+            snprintf(r->text, SN_REASON_LEN, "'%s' action, rare for %s peers", name,
+                     peer ? peer : "the user's");
+        else
+            snprintf(r->text, SN_REASON_LEN, "'%s' is rare for this user (%u of %u events)", name,
+                     c, n);
+        break;
+    case SN_ATTR_HOUR: {
+        int from, to;
+        sn_profiles_user_hours(e->profiles, o->user, &from, &to);
+        int minute = (int)((ev->ts_us / 60000000) % 60);
+        if (minute < 0)
+            minute += 60;
+        if (from >= 0)
+            snprintf(r->text, SN_REASON_LEN,
+                     "activity at %02d:%02d, outside this user's usual hours (%02d:00-%02d:59)",
+                     ctx->hour, minute, from, to);
+        else
+            snprintf(r->text, SN_REASON_LEN, "activity at %02d:%02d, unusual for %s peers",
+                     ctx->hour, minute, peer ? peer : "the user's");
+        break;
+    }
+    case SN_ATTR_WEEKEND:
+        snprintf(r->text, SN_REASON_LEN,
+                 "weekend activity (%s); %u of this user's %u earlier events were on weekends",
+                 weekday_names[ctx->weekday], c, n);
+        break;
+    case SN_ATTR_OUTCOME:
+        snprintf(r->text, SN_REASON_LEN,
+                 "failed attempt; %u of this user's %u earlier events failed", c, n);
+        break;
+    default:
+        break;
+    }
+}
+
+static int cmp_reason(const void *a, const void *b)
+{
+    double x = ((const sn_reason *)a)->bits, y = ((const sn_reason *)b)->bits;
+    return (x < y) - (x > y);
+}
+
+void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const sn_judgement *j,
+                const sn_event_context *ctx, const sn_evidence *b, const float *features,
+                sn_verdict *v)
+{
+    for (int a = 0; a < SN_ATTR_COUNT; a++)
+        if (b->attr[a] >= REASON_MIN_BITS)
+            explain_attr(e, ev, o, j, ctx, (sn_attr)a, b->attr[a], v);
+    sn_reason *r;
+    if (b->travel > 0 && (r = add(v, b->travel, "travel"))) {
+        char km[32], kmh[32], dur[32];
+        thousands(ctx->travel_km, km, sizeof(km));
+        thousands(ctx->travel_kmh, kmh, sizeof(kmh));
+        duration(ctx->travel_minutes, dur, sizeof(dur));
+        snprintf(r->text, SN_REASON_LEN,
+                 "%s km from the previous event %s earlier (%s km/h): impossible travel", km, dur,
+                 kmh);
+    }
+    if (b->user_failures > 0 && (r = add(v, b->user_failures, "failures")))
+        snprintf(r->text, SN_REASON_LEN,
+                 "%.0f failed attempts for this user in the last minutes (brute force?)",
+                 j->user_fail_burst);
+    if (b->spray > 0 && (r = add(v, b->spray, "spray"))) {
+        char ip[48];
+        sn_format_ip(&ev->ip, ip);
+        snprintf(r->text, SN_REASON_LEN,
+                 "failures for %.0f different accounts from %s in the last minutes (password "
+                 "spraying?)",
+                 j->source_fail_users, ip);
+    }
+    if (b->volume > 0 && (r = add(v, b->volume, "volume")))
+        snprintf(r->text, SN_REASON_LEN,
+                 "%.0f events in the last hour against this user's usual %.1f per active hour",
+                 j->user_rate_now, j->user_rate_usual);
+    if (b->iforest > 0 && e->forest && (r = add(v, b->iforest, "isolation_forest"))) {
+        double contrib[SN_FEATURE_COUNT];
+        sn_iforest_explain(e->forest, features, contrib);
+        int best = 0, second = 1;
+        if (contrib[second] > contrib[best]) {
+            best = 1;
+            second = 0;
+        }
+        for (int i = 2; i < SN_FEATURE_COUNT; i++) {
+            if (contrib[i] > contrib[best]) {
+                second = best;
+                best = i;
+            } else if (contrib[i] > contrib[second]) {
+                second = i;
+            }
+        }
+        snprintf(r->text, SN_REASON_LEN,
+                 "unusual combination of context (Isolation Forest score %.2f; isolated mostly "
+                 "by %s and %s)",
+                 v->iforest_score, sn_feature_name(best), sn_feature_name(second));
+    }
+    qsort(v->reasons, (size_t)v->n_reasons, sizeof(sn_reason), cmp_reason);
+}
+
+void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const char *event_id)
+{
+    char ts[32], ip[48];
+    sn_format_timestamp(ev->ts_us, ts);
+    sn_buf_puts(out, "{\"event_id\":");
+    sn_buf_json_str(out, event_id, strlen(event_id));
+    sn_buf_puts(out, ",\"user_id\":");
+    sn_buf_json_str(out, ev->user_id.p, ev->user_id.n);
+    sn_buf_puts(out, ",\"timestamp\":\"");
+    sn_buf_puts(out, ts);
+    sn_buf_puts(out, "\",\"source_ip\":");
+    if (ev->ip.family) {
+        sn_format_ip(&ev->ip, ip);
+        sn_buf_json_str(out, ip, strlen(ip));
+    } else {
+        sn_buf_puts(out, "null");
+    }
+    sn_buf_puts(out, ",\"resource\":");
+    sn_buf_json_str(out, ev->resource.p, ev->resource.n);
+    sn_buf_puts(out, ",\"action\":");
+    sn_buf_json_str(out, ev->action.p, ev->action.n);
+    sn_buf_printf(out, ",\"is_anomaly\":%s,\"anomaly_score\":%.3f,\"risk_score\":%.2f",
+                  v->is_anomaly ? "true" : "false", v->anomaly_score, v->risk_score);
+    sn_buf_puts(out, ",\"risk_level\":\"");
+    sn_buf_puts(out, sn_level_name(v->level));
+    sn_buf_puts(out, "\",\"reasons\":[");
+    for (int i = 0; i < v->n_reasons; i++) {
+        if (i)
+            sn_buf_putc(out, ',');
+        sn_buf_json_str(out, v->reasons[i].text, strlen(v->reasons[i].text));
+    }
+    sn_buf_puts(out, "],\"recommendation\":\"");
+    sn_buf_puts(out, v->recommendation);
+    sn_buf_puts(out, "\",\"file\":");
+    const char *file = ev->src_file ? ev->src_file : "";
+    sn_buf_json_str(out, file, strlen(file));
+    sn_buf_puts(out, ",\"line\":");
+    sn_buf_u64(out, ev->src_line > 0 ? (uint64_t)ev->src_line : 0);
+    sn_buf_putc(out, '}');
+}

@@ -1,0 +1,96 @@
+/* Public face of the risk layer: the detection engine that turns each event into an explained
+ * verdict (score, level, reasons, recommendation), its training, and its model file. */
+#ifndef SN_RISK_H
+#define SN_RISK_H
+
+#include "../core/buf.h"
+#include "../core/error.h"
+#include "../features/features.h"
+#include "../ingest/event.h"
+#include "../model/ensemble.h"
+#include "../profile/profile.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum sn_level { SN_NORMAL = 0, SN_LOW, SN_MEDIUM, SN_HIGH, SN_CRITICAL } sn_level;
+
+const char *sn_level_name(sn_level l);
+/* CRITICAL >= 90, HIGH >= 75, MEDIUM >= 50, LOW >= 25, else NORMAL. */
+sn_level sn_level_from_risk(double risk);
+/* BLOCK for CRITICAL/HIGH, REVIEW for MEDIUM, else ALLOW. */
+const char *sn_recommendation(sn_level l);
+
+typedef struct sn_engine_config {
+    double alert_threshold; /* risk at or above which is_anomaly is true; default 50 */
+    double prior_bits;      /* prior odds 2^-prior_bits of an event not being normal; 10 */
+    double contamination;   /* > 0: alert on this share of training events instead */
+    double iforest_weight;  /* weight of the Isolation Forest's tail evidence; 0.5 */
+    double iforest_floor_bits; /* tail evidence below this adds nothing; 6 (top 1/64) */
+    int trees, psi;         /* Isolation Forest: 100, 256 */
+    uint64_t seed;          /* 42 */
+    size_t sample_size;     /* training rows kept (reservoir) for the forest; 65536 */
+    char suspicious_countries[128]; /* "KP,IR,RU,CN,NG,SY,CU" */
+    sn_profile_params profile;
+} sn_engine_config;
+
+void sn_engine_config_default(sn_engine_config *c);
+
+#define SN_MAX_REASONS 8
+#define SN_REASON_LEN 240
+
+typedef struct sn_reason {
+    double bits;
+    const char *signal; /* "network", "location", "travel", ... */
+    char text[SN_REASON_LEN];
+} sn_reason;
+
+typedef struct sn_verdict {
+    bool is_anomaly;
+    double anomaly_score; /* total evidence in bits */
+    double risk_score;    /* 0-100 */
+    sn_level level;
+    const char *recommendation;
+    double iforest_score; /* raw Isolation Forest score, 0-1 (0 when no forest) */
+    int n_reasons;
+    sn_reason reasons[SN_MAX_REASONS];
+    float features[SN_FEATURE_COUNT];
+} sn_verdict;
+
+typedef struct sn_engine sn_engine;
+
+/* Caller frees with sn_engine_free. */
+sn_engine *sn_engine_new(const sn_engine_config *cfg);
+void sn_engine_free(sn_engine *e);
+const sn_engine_config *sn_engine_get_config(const sn_engine *e);
+sn_profiles *sn_engine_profiles(sn_engine *e);
+
+/* Training is two steps over the same time-ordered history: sn_engine_learn for every event
+ * (builds baselines, keeps a sample of feature vectors), then sn_engine_fit (fits the forest and
+ * the calibration). Then sn_engine_reset_history if the same events are to be scored afresh. */
+sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err);
+sn_status sn_engine_fit(sn_engine *e, sn_error *err);
+void sn_engine_reset_history(sn_engine *e);
+bool sn_engine_is_fitted(const sn_engine *e);
+
+/* Judges ev against the history before it, then adds it to the history. */
+sn_status sn_engine_analyse(sn_engine *e, const sn_event *ev, sn_verdict *v, sn_error *err);
+
+/* Training statistics. */
+typedef struct sn_engine_stats {
+    uint64_t learned, analysed, anomalies;
+    uint8_t data_hash[32]; /* SHA-256 over the normalised training events */
+    int64_t trained_at;    /* Unix seconds */
+    double threshold_bits;  /* evidence bits at the alert threshold */
+} sn_engine_stats;
+const sn_engine_stats *sn_engine_get_stats(const sn_engine *e);
+
+/* One verdict as a JSON object (no newline). */
+void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const char *event_id);
+
+/* Model file: magic, format version, feature names, training-data hash, parameters, forest,
+ * calibration, baselines, SHA-256 checksum of everything before it. */
+sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err);
+sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err);
+
+#endif
