@@ -112,7 +112,7 @@ int sn_cmd_detect(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'q': quiet = true; break;
         case 'A': anomalies_only = true; break;
-        case 'E': in.max_errors_shown = atol(optarg); break;
+        case 'E': in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1; break;
         case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
@@ -161,7 +161,7 @@ int sn_cmd_detect(int argc, char **argv)
     /* Bad records were already reported by the learning pass. */
     sn_input_opts pass = in;
     if (!model)
-        pass.max_errors_shown = 0;
+        pass.max_errors_shown = -1;
     int rc = sn_cli_each_event(&pass, detect_one, &d, &counts);
     if (!rc && (flush_out(&d) || fflush(d.out) != 0)) {
         fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n",

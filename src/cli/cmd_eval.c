@@ -187,7 +187,7 @@ int sn_cmd_eval(int argc, char **argv)
                 return SN_EXIT_USAGE;
             }
             break;
-        case 'E': in.max_errors_shown = atol(optarg); break;
+        case 'E': in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1; break;
         case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
@@ -228,7 +228,7 @@ int sn_cmd_eval(int argc, char **argv)
     }
     sn_input_opts pass = in;
     if (!model)
-        pass.max_errors_shown = 0;
+        pass.max_errors_shown = -1;
     int rc = sn_cli_each_event(&pass, eval_one, &e, &counts);
     if (rc)
         goto done;

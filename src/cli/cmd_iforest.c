@@ -191,8 +191,7 @@ static sn_status load_csv(const options *o, dataset *ds, sn_error *err)
         if (strspn(line, " \t") == (size_t)nread)
             continue;
         if ((size_t)nread != strlen(line)) {
-            st = sn_error_set(err, SN_ERR_PARSE, true, o->input, lineno, NULL,
-                              "NUL byte in line");
+            st = sn_error_set(err, SN_ERR_PARSE, true, o->input, lineno, NULL, "NUL byte in line");
             break;
         }
         if (o->header && !header_line) {
@@ -219,8 +218,8 @@ static sn_status load_csv(const options *o, dataset *ds, sn_error *err)
         }
         if ((size_t)k != ncol) {
             st = sn_error_set(err, SN_ERR_PARSE, true, o->input, lineno, NULL,
-                              "%ld cells where the %s has %zu", k,
-                              header ? "header" : "first row", ncol);
+                              "%ld cells where the %s has %zu", k, header ? "header" : "first row",
+                              ncol);
             break;
         }
         if (ncol < 2) {
@@ -238,11 +237,17 @@ static sn_status load_csv(const options *o, dataset *ds, sn_error *err)
         for (size_t c = 0, j = 0; c < ncol; c++) {
             double v = 0.0;
             char name[64];
-            if (parse_number(cells[c], &v) != 0 || (c != label && fabs(v) > FLT_MAX)) {
+            int bad = parse_number(cells[c], &v) != 0;
+            if (bad || (c != label && fabs(v) > FLT_MAX)) {
                 column_name(name, sizeof(name), header, c);
-                st = sn_error_set(err, SN_ERR_PARSE, true, o->input, lineno, name,
-                                  "'%.40s' is not a finite number%s", cells[c],
-                                  fabs(v) > FLT_MAX ? " in float range" : "");
+                if (!cells[c][0])
+                    st = sn_error_set(err, SN_ERR_MISSING, true, o->input, lineno, name,
+                                      "empty cell");
+                else
+                    st = sn_error_set(err, SN_ERR_PARSE, true, o->input, lineno, name,
+                                      bad ? "'%.40s' is not a finite number"
+                                          : "'%.40s' is outside the range of float",
+                                      cells[c]);
                 break;
             }
             if (c == label) {
@@ -271,8 +276,7 @@ static sn_status load_csv(const options *o, dataset *ds, sn_error *err)
         char name[64];
         column_name(name, sizeof(name), header, label);
         st = sn_error_set(err, SN_ERR_RANGE, true, o->input, 0, name,
-                          "every label is %d; ROC AUC needs both classes",
-                          ds->positives ? 1 : 0);
+                          "every label is %d; ROC AUC needs both classes", ds->positives ? 1 : 0);
     }
     free(line);
     free(cells);
@@ -303,8 +307,8 @@ static double now(void)
 /* Standardises rows (given by index) of ds into out with the mean and population standard
  * deviation of the training rows, a zero deviation counting as 1 (scikit-learn's
  * StandardScaler, which pyod's benchmark applies). */
-static void standardise(const dataset *ds, const size_t *train, size_t n_train,
-                        const size_t *rows, size_t n_rows, double *mean, double *sd, float *out)
+static void standardise(const dataset *ds, const size_t *train, size_t n_train, const size_t *rows,
+                        size_t n_rows, double *mean, double *sd, float *out)
 {
     size_t d = ds->d;
     for (size_t j = 0; j < d; j++)
@@ -397,8 +401,8 @@ static sn_status run(const options *o, const dataset *ds, results *r, sn_error *
         standardise(ds, perm, n_train, perm, n, mean, sd, Xtr);
         for (size_t i = 0; i < n_test; i++)
             yte[i] = ds->y[perm[n_train + i]];
-        st = fit_and_score(o, forest_seed, Xtr, n_train, Xtr + n_train * d, yte, n_test, d,
-                           scores, r, err);
+        st = fit_and_score(o, forest_seed, Xtr, n_train, Xtr + n_train * d, yte, n_test, d, scores,
+                           r, err);
     }
 done:
     free(perm);
@@ -480,14 +484,15 @@ static int report(const options *o, const dataset *ds, const results *r)
         sn_buf_printf(&b, "%s: %zu rows, %zu features, %zu outliers (%.2f%%)\n", o->input, ds->n,
                       ds->d, ds->positives, 100.0 * (double)ds->positives / (double)ds->n);
         if (o->proto == PROTO_PYOD)
-            sn_buf_printf(&b, "protocol pyod: %d random 60/40 splits, standardised on the "
-                              "training part, scored on the test part\n",
+            sn_buf_printf(&b,
+                          "protocol pyod: %d random 60/40 splits, standardised on the "
+                          "training part, scored on the test part\n",
                           runs);
         else
             sn_buf_printf(&b, "protocol whole: %d runs, fitted and scored on the whole set\n",
                           runs);
-        sn_buf_printf(&b, "forest: %d trees, psi %d, seed %llu\n", o->forest.n_trees,
-                      o->forest.psi, (unsigned long long)o->forest.seed);
+        sn_buf_printf(&b, "forest: %d trees, psi %d, seed %llu\n", o->forest.n_trees, o->forest.psi,
+                      (unsigned long long)o->forest.seed);
         if (r->used < runs)
             sn_buf_printf(&b, "note: %d of %d test parts held one class only and were left out\n",
                           runs - r->used, runs);
@@ -522,12 +527,18 @@ static int parse_int(const char *opt, const char *s, long lo, long hi, long *out
 static int parse_options(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
-        {"input", required_argument, NULL, 'i'},  {"label", required_argument, NULL, 'l'},
-        {"label-last", no_argument, NULL, 'L'},   {"no-header", no_argument, NULL, 'H'},
-        {"protocol", required_argument, NULL, 'p'}, {"splits", required_argument, NULL, 's'},
-        {"trees", required_argument, NULL, 't'},  {"psi", required_argument, NULL, 'P'},
-        {"seed", required_argument, NULL, 'S'},   {"json", no_argument, NULL, 'j'},
-        {"time", no_argument, NULL, 'T'},         {"help", no_argument, NULL, 'h'},
+        {"input", required_argument, NULL, 'i'},
+        {"label", required_argument, NULL, 'l'},
+        {"label-last", no_argument, NULL, 'L'},
+        {"no-header", no_argument, NULL, 'H'},
+        {"protocol", required_argument, NULL, 'p'},
+        {"splits", required_argument, NULL, 's'},
+        {"trees", required_argument, NULL, 't'},
+        {"psi", required_argument, NULL, 'P'},
+        {"seed", required_argument, NULL, 'S'},
+        {"json", no_argument, NULL, 'j'},
+        {"time", no_argument, NULL, 'T'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof(*o));
@@ -540,13 +551,27 @@ static int parse_options(int argc, char **argv, options *o)
     long v;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'i': o->input = optarg; break;
-        case 'l': o->label = optarg; break;
-        case 'L': o->label_last = 1; break;
-        case 'H': o->header = 0; break;
-        case 'j': o->json = 1; break;
-        case 'T': o->timing = 1; break;
-        case 'h': usage(stdout); return 1;
+        case 'i':
+            o->input = optarg;
+            break;
+        case 'l':
+            o->label = optarg;
+            break;
+        case 'L':
+            o->label_last = 1;
+            break;
+        case 'H':
+            o->header = 0;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
+        case 'T':
+            o->timing = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
         case 'p':
             if (!strcmp(optarg, "pyod"))
                 o->proto = PROTO_PYOD;
@@ -617,8 +642,8 @@ int sn_cmd_iforest(int argc, char **argv)
     sn_error err;
     sn_error_clear(&err);
     results *r = calloc(1, sizeof(*r));
-    sn_status st = r ? load_csv(&o, &ds, &err)
-                     : sn_error_set(&err, SN_ERR_NOMEM, true, NULL, 0, NULL, NULL);
+    sn_status st =
+        r ? load_csv(&o, &ds, &err) : sn_error_set(&err, SN_ERR_NOMEM, true, NULL, 0, NULL, NULL);
     if (st == SN_OK)
         st = run(&o, &ds, r, &err);
     if (st == SN_OK)

@@ -50,7 +50,7 @@ int sn_cmd_train(int argc, char **argv)
             }
             break;
         case 'm': model = optarg; break;
-        case 'E': in.max_errors_shown = atol(optarg); break;
+        case 'E': in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1; break;
         case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)

@@ -31,7 +31,10 @@ int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,
     }
     bool progress = opts->progress && isatty(STDERR_FILENO);
     double next_report = now_seconds() + 0.5;
-    long max_shown = opts->max_errors_shown > 0 ? opts->max_errors_shown : 1000;
+    /* 0 means the default; negative means report none (a second pass over the same input). */
+    long max_shown = opts->max_errors_shown == 0 ? 1000 : opts->max_errors_shown;
+    if (max_shown < 0)
+        max_shown = 0;
     const char *base = strrchr(opts->path, '/');
     base = base ? base + 1 : opts->path;
     int64_t prev_ts = INT64_MIN;
@@ -51,7 +54,7 @@ int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,
             }
             if (++counts->skipped <= max_shown)
                 fprintf(stderr, "%s\n", msg);
-            else if (counts->skipped == max_shown + 1)
+            else if (counts->skipped == max_shown + 1 && opts->max_errors_shown >= 0)
                 fprintf(stderr, "sentinel: further bad records are counted, not shown\n");
             continue;
         }

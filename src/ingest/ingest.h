@@ -50,9 +50,10 @@ void sn_reader_close(sn_reader *r);
  * (field name left to the caller). */
 /* ISO 8601 (with or without zone, fraction, 'T' or space) or epoch seconds / milliseconds. */
 sn_status sn_parse_timestamp(const char *s, size_t n, int64_t *us, sn_error *err);
-/* IPv4 or IPv6 text. */
+/* IPv4 or IPv6 text in the syntax of inet_pton(3), in brackets or not; an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d) is stored as the IPv4 address it maps. */
 sn_status sn_parse_ip(const char *s, size_t n, sn_ip *ip, sn_error *err);
-/* true/false/1/0/yes/no/success/failure (case-insensitive). */
+/* true/false/1/0/yes/no/t/f/y/n/success/succeeded/failure/failed (case-insensitive). */
 sn_status sn_parse_bool(const char *s, size_t n, int8_t *out, sn_error *err);
 /* Length of the valid UTF-8 prefix; == n when all valid. Overlongs and surrogates invalid. */
 size_t sn_utf8_valid_prefix(const char *s, size_t n);

@@ -130,8 +130,8 @@ static sn_reader *reader_new(const char *name, size_t cap)
     return r;
 }
 
-/* Skips the UTF-8 byte order mark and leading blank lines, reads until the first byte of
- * content, and picks the format from it. */
+/* Skips the UTF-8 byte order mark and leading blanks, reads until the first byte of content,
+ * and picks the format from it. */
 static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
 {
     while (r->end - r->pos < 3 && sn_ingest_fill(r) > 0) {
@@ -141,33 +141,21 @@ static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
     if (r->end - r->pos >= 3 && !memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3))
         r->pos += 3;
     for (;;) {
+        /* Blank lines and spaces before the first content say nothing in either format. */
         size_t i = r->pos, nl = 0;
         while (i < r->end && sn_ingest_is_blank(r->buf[i]))
             nl += r->buf[i++] == '\n';
-        if (i < r->end) {
-            /* keep the spaces of the first line; drop only whole blank lines */
-            size_t keep = i;
-            while (keep > r->pos && r->buf[keep - 1] != '\n')
-                keep--;
-            sn_ingest_consume(r, keep - r->pos, (long)nl);
+        sn_ingest_consume(r, i - r->pos, (long)nl);
+        if (r->pos < r->end)
             break;
-        }
-        size_t keep = i;
-        while (keep > r->pos && r->buf[keep - 1] != '\n')
-            keep--;
-        sn_ingest_consume(r, keep - r->pos, (long)nl);
         if (sn_ingest_fill(r) == 0) {
             if (r->io_failed)
                 return sn_ingest_io_error(r, err);
             return sn_error_set(err, SN_ERR_EMPTY, true, r->name, 0, NULL, NULL);
         }
     }
-    if (format == SN_FORMAT_AUTO) {
-        size_t i = r->pos;
-        while (sn_ingest_is_blank(r->buf[i]))
-            i++;
-        format = r->buf[i] == '{' ? SN_FORMAT_JSONL : SN_FORMAT_CSV;
-    }
+    if (format == SN_FORMAT_AUTO)
+        format = r->buf[r->pos] == '{' ? SN_FORMAT_JSONL : SN_FORMAT_CSV;
     r->format = format;
     if (format == SN_FORMAT_CSV)
         return sn_csv_open(r, err);

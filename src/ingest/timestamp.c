@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Microseconds of one unit of the n-th fractional digit. */
+static const int32_t frac_scale[6] = {100000, 10000, 1000, 100, 10, 1};
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -87,12 +90,9 @@ static sn_status parse_epoch(const char *s, size_t n, int64_t *us, sn_error *err
     if (i < n && s[i] == '.') {
         i++;
         size_t fd = 0;
-        int64_t scale = 100000;
         while (i < n && is_digit(s[i])) {
-            if (fd < 6) {
-                frac_us += (s[i] - '0') * scale;
-                scale /= 10;
-            }
+            if (fd < 6)
+                frac_us += (s[i] - '0') * frac_scale[fd];
             fd++;
             i++;
         }
@@ -189,12 +189,9 @@ seconds:
         if (i < n && (s[i] == '.' || s[i] == ',')) {
             i++;
             int fd = 0;
-            int64_t scale = 100000;
             while (i < n && is_digit(s[i])) {
-                if (fd < 6) {
-                    frac += (s[i] - '0') * scale;
-                    scale /= 10;
-                }
+                if (fd < 6)
+                    frac += (s[i] - '0') * frac_scale[fd];
                 fd++;
                 i++;
             }

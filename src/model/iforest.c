@@ -223,8 +223,7 @@ static sn_status check_finite(const float *X, size_t n, size_t d, sn_error *err)
     for (size_t i = 0; i < n * d; i++)
         if (!isfinite(X[i]))
             return sn_error_set(err, SN_ERR_RANGE, true, NULL, 0, NULL,
-                                "row %zu, column %zu is not a finite number", i / d + 1,
-                                i % d + 1);
+                                "row %zu, column %zu is not a finite number", i / d + 1, i % d + 1);
     return SN_OK;
 }
 
@@ -333,9 +332,17 @@ static double score_one(const sn_iforest *f, const float *x)
 }
 
 /* Scores SCORE_BLOCK rows (fewer are padded) held feature-major in xt (xt[j * SCORE_BLOCK + r]):
- * tree by tree, eight rows at a time in registers, each taking L branch-free steps. With the
- * block transposed, a row's feature sits at a fixed offset from feat * SCORE_BLOCK, which keeps
- * each step to a handful of instructions, and the eight descents overlap. */
+ * tree by tree, sixteen rows at a time, each taking L branch-free steps. With the block
+ * transposed, a row's feature sits at a fixed offset from feat * SCORE_BLOCK, which keeps each
+ * step to a handful of instructions; sixteen independent descents hide the latency of the
+ * dependent loads (eight leave about a third of the throughput unused). */
+#define LANES(X)                                                                                   \
+    X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define LANE_DECL(k) size_t i##k = 0;
+#define LANE_STEP(k)                                                                               \
+    i##k = 2 * i##k + 1 + (size_t)(x[(size_t)b[i##k].feat * SCORE_BLOCK + k] > b[i##k].thr);
+#define LANE_ACC(k) acc[g + k] += b[i##k].thr;
+
 static void score_block(const sn_iforest *f, const float *xt, double *acc)
 {
     const uint32_t L = f->height_limit;
@@ -343,33 +350,21 @@ static void score_block(const sn_iforest *f, const float *xt, double *acc)
         acc[r] = 0.0;
     for (uint32_t t = 0; t < f->n_trees; t++) {
         const ifnode *b = f->nodes + t * f->stride;
-        for (size_t g = 0; g < SCORE_BLOCK; g += 8) {
+        for (size_t g = 0; g < SCORE_BLOCK; g += 16) {
             const float *x = xt + g;
-            size_t i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
-#define STEP(i, k)                                                                                 \
-    i = 2 * i + 1 + (size_t)(x[(size_t)b[i].feat * SCORE_BLOCK + k] > b[i].thr)
+            LANES(LANE_DECL)
             for (uint32_t s = 0; s < L; s++) {
-                STEP(i0, 0);
-                STEP(i1, 1);
-                STEP(i2, 2);
-                STEP(i3, 3);
-                STEP(i4, 4);
-                STEP(i5, 5);
-                STEP(i6, 6);
-                STEP(i7, 7);
+                LANES(LANE_STEP)
             }
-#undef STEP
-            acc[g + 0] += b[i0].thr;
-            acc[g + 1] += b[i1].thr;
-            acc[g + 2] += b[i2].thr;
-            acc[g + 3] += b[i3].thr;
-            acc[g + 4] += b[i4].thr;
-            acc[g + 5] += b[i5].thr;
-            acc[g + 6] += b[i6].thr;
-            acc[g + 7] += b[i7].thr;
+            LANES(LANE_ACC)
         }
     }
 }
+
+#undef LANES
+#undef LANE_DECL
+#undef LANE_STEP
+#undef LANE_ACC
 
 double sn_iforest_score(const sn_iforest *f, const float *x)
 {
@@ -448,16 +443,13 @@ void sn_iforest_explain(const sn_iforest *f, const float *x, double *contrib)
 
 static uint32_t crc32_ieee(const uint8_t *p, size_t n)
 {
-    static uint32_t table[256];
-    static int ready;
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
+    /* Built per call (2,048 steps) rather than cached, so concurrent readers share no state. */
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        table[i] = c;
     }
     uint32_t c = 0xffffffffu;
     for (size_t i = 0; i < n; i++)

@@ -77,14 +77,14 @@ double sn_average_precision(const double *scores, const int8_t *labels, size_t n
         return NAN;
     }
     double ap = 0.0;
-    size_t tp = 0, flagged = 0, tp_prev = 0;
+    size_t tp = 0, tp_prev = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && v[j].s == v[i].s)
             tp += (size_t)v[j++].y;
-        flagged = j;
+        /* j rows score at least v[i].s: precision tp / j, recall up by (tp - tp_prev) / pos. */
         if (tp > tp_prev)
-            ap += (double)(tp - tp_prev) / (double)pos * ((double)tp / (double)flagged);
+            ap += (double)(tp - tp_prev) / (double)pos * ((double)tp / (double)j);
         tp_prev = tp;
         i = j;
     }
@@ -103,10 +103,9 @@ void sn_confusion_at(const double *scores, const int8_t *labels, size_t n, doubl
         c.fn += (size_t)(!flagged && positive);
         c.tn += (size_t)(!flagged && !positive);
     }
-    c.precision = c.tp + c.fp ? (double)c.tp / (double)(c.tp + c.fp) : 0.0;
-    c.recall = c.tp + c.fn ? (double)c.tp / (double)(c.tp + c.fn) : 0.0;
-    c.f1 = c.precision + c.recall > 0.0
-               ? 2.0 * c.precision * c.recall / (c.precision + c.recall)
-               : 0.0;
+    c.precision = (c.tp + c.fp) > 0 ? (double)c.tp / (double)(c.tp + c.fp) : 0.0;
+    c.recall = (c.tp + c.fn) > 0 ? (double)c.tp / (double)(c.tp + c.fn) : 0.0;
+    c.f1 = c.precision + c.recall > 0.0 ? 2.0 * c.precision * c.recall / (c.precision + c.recall)
+                                        : 0.0;
     *out = c;
 }

@@ -117,9 +117,8 @@ static void obvious_outlier_stands_out(void **state)
     assert_true(mean < 0.55);
     assert_true(median(s, n) < 0.55);
     const float centre[4] = {0, 0, 0, 0}, out[4] = {6, -6, 6, -6}, far[4] = {0, 0, 9, 0};
-    fprintf(stderr, "mean inlier %.4f, centre %.4f, outlier %.4f, one-feature outlier %.4f\n",
-            mean, sn_iforest_score(f, centre), sn_iforest_score(f, out),
-            sn_iforest_score(f, far));
+    fprintf(stderr, "mean inlier %.4f, centre %.4f, outlier %.4f, one-feature outlier %.4f\n", mean,
+            sn_iforest_score(f, centre), sn_iforest_score(f, out), sn_iforest_score(f, far));
     assert_true(sn_iforest_score(f, centre) < 0.5);
     assert_true(sn_iforest_score(f, out) > 0.7);
     /* Out on one feature of four, it is isolated only by the splits on that feature: less

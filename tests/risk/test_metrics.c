@@ -148,12 +148,9 @@ static void confusion_at_threshold(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(distinct_scores),
-        cmocka_unit_test(ties_count_one_half),
-        cmocka_unit_test(all_tied_is_chance),
-        cmocka_unit_test(perfect_and_reversed),
-        cmocka_unit_test(undefined_cases_are_nan),
-        cmocka_unit_test(matches_pairwise_definition),
+        cmocka_unit_test(distinct_scores),         cmocka_unit_test(ties_count_one_half),
+        cmocka_unit_test(all_tied_is_chance),      cmocka_unit_test(perfect_and_reversed),
+        cmocka_unit_test(undefined_cases_are_nan), cmocka_unit_test(matches_pairwise_definition),
         cmocka_unit_test(confusion_at_threshold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

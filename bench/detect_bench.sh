@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# End-to-end figures on a generated log (default 10,000,000 events, 20,000 users), one thread:
+# generate, train, detect with the model (parse + baselines + features + score + JSON out),
+# detect without a model (two passes), scoring alone (score_bench), ingest alone (ingest_bench),
+# with wall time, events/s and peak RSS for each. Prints figures; asserts nothing.
+# usage: bench/detect_bench.sh [EVENTS] [USERS]      (build first: cmake --build build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-10000000}
+users=${2:-20000}
+bin=build/sentinel
+work=${BENCH_DIR:-/tmp/sentinel-bench}
+mkdir -p "$work"
+log="$work/gen-$events-$users.csv"
+model="$work/model-$events-$users.bin"
+
+measure() { # label, events, command...
+    local label=$1 n=$2
+    shift 2
+    if ! /usr/bin/time -o "$work/time.txt" -f '%e %M' "$@" >/dev/null 2>"$work/stderr.txt"; then
+        echo "$label: failed:"; tail -n 3 "$work/stderr.txt"; return 0
+    fi
+    local out secs kb
+    out=$(tail -n 1 "$work/time.txt")
+    secs=${out% *} kb=${out#* }
+    awk -v l="$label" -v s="$secs" -v k="$kb" -v n="$n" 'BEGIN {
+        printf "%-44s %8.2f s %12.0f events/s %8.0f ns/event %8.1f MiB peak RSS\n",
+               l, s, (s > 0 ? n / s : 0), (n > 0 ? s * 1e9 / n : 0), k / 1024 }'
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
+if [[ ! -s $log ]]; then
+    measure "generate ($events events, $users users)" "$events" \
+        $bin generate --total "$events" --users "$users" --seed 1 --output "$log" --quiet
+fi
+n=$(($(wc -l <"$log") - 1))
+echo "input: $log, $n events, $(du -h "$log" | cut -f1)"
+measure "ingest only (ingest_bench)" "$n" build/bench/ingest_bench "$log"
+measure "train (learn + fit + write model)" "$n" $bin train --input "$log" --model "$model"
+measure "detect --model (one pass, JSON to /dev/null)" "$n" \
+    $bin detect --input "$log" --model "$model" --output /dev/null --quiet
+measure "detect without model (learn + score passes)" "$n" \
+    $bin detect --input "$log" --output /dev/null --quiet
+build/bench/score_bench "$model" "$log" 1000000

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Bad input through the real binary: every bad record reported once as FILE:LINE: FIELD: why and
+# skipped, the good ones still judged, the documented exit statuses, clear one-line errors for
+# missing, empty and header-less files and for corrupt or foreign model files.
+set -u
+bin=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # description, condition
+    if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; fail=1; fi
+}
+cd "$tmp"
+
+{
+    printf 'event_id,user_id,timestamp,source_ip,location,resource,action,success\n'
+    printf 'E1,U1,2026-09-04 09:03:24,10.0.0.1,"São Paulo, BR",wiki,read,True\n'
+    printf 'E2,,2026-09-04 09:04:24,10.0.0.1,x,wiki,read,True\n'
+    printf 'E3,U1,2026-13-04 09:04:24,10.0.0.1,x,wiki,read,True\n'
+    printf 'E4,U1,2026-09-04 09:05:24,not-an-ip,x,wiki,read,True\n'
+    printf 'E5,U1,2026-09-04 09:06:24,10.0.0.1,\xff\xfe,wiki,read,True\n'
+    printf 'E6,U1,2026-09-04 09:07:24,10.0.0.1,x,wiki,read,True,extra\n'
+    printf 'E7,U1,2026-09-04 09:08:24,10.0.0.1,x,wiki,READ,True\n'
+    printf 'E8,U1,2026-09-04 09:10:24,10.0.0.1,x,%s,read,True\n' "$(head -c 5000 /dev/zero | tr '\0' r)"
+    printf 'E9,U1,2026-09-04 09:09:24,10.0.0.1,"unbalanced,wiki,read,True\n'
+} >bad.csv
+
+"$bin" detect --input bad.csv --output out.jsonl 2>err.txt
+rc=$?
+check "bad records give exit status 3" "[ $rc -eq 3 ]"
+check "the good records are judged" "[ \$(wc -l <out.jsonl) -eq 2 ]"
+check "actions are lower-cased" "grep -q '\"event_id\":\"E7\".*\"action\":\"read\"' out.jsonl"
+check "missing user_id reported" "grep -qx 'bad.csv:3: user_id: required field is missing or empty' err.txt"
+check "bad timestamp reported" "grep -q '^bad.csv:4: timestamp: ' err.txt"
+check "bad address reported" "grep -qx \"bad.csv:5: source_ip: 'not-an-ip' is not an IPv4 or IPv6 address\" err.txt"
+check "invalid UTF-8 reported" "grep -q '^bad.csv:6: location: invalid UTF-8' err.txt"
+check "extra field reported" "grep -q '^bad.csv:7: ' err.txt"
+check "over-long field reported" "grep -q '^bad.csv:9: resource: field is 5000 bytes' err.txt"
+check "unbalanced quote reported" "grep -q '^bad.csv:10: location: unbalanced quote' err.txt"
+check "each bad record reported once" "[ \$(grep -c '^bad.csv:' err.txt) -eq 7 ]"
+check "summary counts what was skipped" "grep -q '7 bad records skipped' err.txt"
+check "verdicts trace back to file and line" "grep -q '\"file\":\"bad.csv\",\"line\":2}' out.jsonl"
+
+"$bin" detect --input nosuch.csv >/dev/null 2>err.txt
+rc=$?
+check "missing file: exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l <err.txt) -eq 1 ] && grep -q nosuch.csv err.txt"
+: >empty.csv
+"$bin" detect --input empty.csv >/dev/null 2>err.txt
+rc=$?
+check "empty file: exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l <err.txt) -eq 1 ] && grep -q empty.csv err.txt"
+printf 'E1,U1,2026-09-04 09:03:24\n' >noheader.csv
+"$bin" detect --input noheader.csv >/dev/null 2>err.txt
+rc=$?
+check "header-less file: exit 1, one line" "[ $rc -eq 1 ] && [ \$(wc -l <err.txt) -eq 1 ]"
+"$bin" detect --input - </dev/null >/dev/null 2>err.txt
+check "standard input without a model: exit 2" "[ $? -eq 2 ]"
+"$bin" detect >/dev/null 2>&1
+check "no input: exit 2" "[ $? -eq 2 ]"
+"$bin" detect --input bad.csv --threshold 150 >/dev/null 2>err.txt
+check "threshold out of range: exit 2 with the option named" "[ $? -eq 2 ] && grep -q -- '--threshold' err.txt"
+
+# Train, then detect with the model; the same events get the same verdicts from JSON lines.
+"$bin" generate --users 30 --events-per-user 20 --seed 3 --output gen.csv --quiet
+"$bin" train --input gen.csv --model m.bin 2>err.txt
+check "train writes a model" "[ $? -eq 0 ] && [ -s m.bin ]"
+"$bin" detect --input gen.csv --model m.bin --output a.jsonl --quiet
+check "detect --model gives one verdict per event" "[ \$(wc -l <a.jsonl) -eq \$((\$(wc -l <gen.csv) - 1)) ]"
+cp m.bin corrupt.bin
+printf '\x42' | dd of=corrupt.bin bs=1 seek=100 conv=notrunc 2>/dev/null
+"$bin" detect --input gen.csv --model corrupt.bin >/dev/null 2>err.txt
+rc=$?
+check "changed byte in the model: exit 1, clear message" "[ $rc -eq 1 ] && grep -q 'checksum mismatch' err.txt"
+head -c 1000 m.bin >short.bin
+"$bin" detect --input gen.csv --model short.bin >/dev/null 2>err.txt
+check "truncated model refused" "[ $? -eq 1 ] && grep -q 'not a usable model file' err.txt"
+"$bin" detect --input gen.csv --model gen.csv >/dev/null 2>err.txt
+check "foreign file as model refused" "[ $? -eq 1 ] && grep -q 'wrong magic number' err.txt"
+
+"$bin" eval --input gen.csv --json >eval.json 2>/dev/null
+check "eval --json reports the figures" "grep -q '\"f1\":' eval.json && grep -q '\"recall_by_type\":' eval.json"
+exit $fail

@@ -1,0 +1,58 @@
+/* Evidence combination and calibration: known answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "model/ensemble.h"
+
+#include <math.h>
+
+static void risk_is_posterior_with_prior_odds(void **state)
+{
+    (void)state;
+    assert_true(fabs(sn_risk_from_bits(10, 10) - 50.0) < 1e-12);
+    assert_true(fabs(sn_risk_from_bits(0, 10) - 100.0 / 1025.0) < 1e-12);
+    assert_true(fabs(sn_bits_for_risk(90, 10) - (10 + log2(9))) < 1e-12);
+    assert_true(fabs(sn_bits_for_risk(25, 10) - (10 - log2(3))) < 1e-12);
+    for (double r = 1; r < 100; r += 7.5)
+        assert_true(fabs(sn_risk_from_bits(sn_bits_for_risk(r, 10), 10) - r) < 1e-9);
+}
+
+static void calibration_reads_tail_share_in_bits(void **state)
+{
+    (void)state;
+    static double scores[4096];
+    for (int i = 0; i < 4096; i++)
+        scores[i] = (i + 0.5) / 4096.0;
+    sn_calibration c;
+    sn_calibration_fit(&c, scores, 4096);
+    assert_true(fabs(sn_calibration_bits(&c, 0.5) - 1.0) < 0.01);
+    assert_true(fabs(sn_calibration_bits(&c, 0.9375) - 4.0) < 0.02);
+    assert_true(fabs(sn_calibration_bits(&c, 0.1) + log2(0.9)) < 0.01); /* tail share 0.9 */
+    assert_true(sn_calibration_bits(&c, 0.0) == 0.0);
+    assert_true(sn_calibration_bits(&c, 2.0) <= 12.0 + 1e-9); /* capped at log2(n) */
+}
+
+static void evidence_curves(void **state)
+{
+    (void)state;
+    assert_true(sn_evidence_travel(7540, 12926) > 13.3 && sn_evidence_travel(7540, 12926) < 13.4);
+    assert_true(sn_evidence_travel(300, 5000) == 0.0);  /* short hops: GPS/IP noise */
+    assert_true(sn_evidence_travel(5000, 800) == 0.0);  /* an airliner can do it */
+    assert_true(fabs(sn_evidence_user_failures(5) - 3.0) < 1e-12);
+    assert_true(sn_evidence_user_failures(4) == 0.0);
+    assert_true(fabs(sn_evidence_spray(3) - 4.0) < 1e-12);
+    assert_true(sn_evidence_volume(10, 1) == 0.0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(risk_is_posterior_with_prior_odds),
+        cmocka_unit_test(calibration_reads_tail_share_in_bits),
+        cmocka_unit_test(evidence_curves),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
