@@ -35,7 +35,7 @@ if [[ ! -s $log ]]; then
 fi
 n=$(($(wc -l <"$log") - 1))
 echo "input: $log, $n events, $(du -h "$log" | cut -f1)"
-measure "ingest only (ingest_bench)" "$n" build/bench/ingest_bench "$log"
+measure "ingest only (ingest_bench, one pass)" "$n" build/bench/ingest_bench "$log" 1
 measure "train (learn + fit + write model)" "$n" $bin train --input "$log" --model "$model"
 measure "detect --model (one pass, JSON to /dev/null)" "$n" \
     $bin detect --input "$log" --model "$model" --output /dev/null --quiet

@@ -39,7 +39,7 @@ typedef struct detect_ctx {
     sn_buf buf;
     bool anomalies_only;
     long anomalies;
-    sn_error err;
+    sn_event_batch *batch;
     int write_failed;
 } detect_ctx;
 
@@ -51,26 +51,31 @@ static int flush_out(detect_ctx *d)
     return d->write_failed || d->buf.failed;
 }
 
+static int detect_batch(detect_ctx *d)
+{
+    sn_event_batch *b = d->batch;
+    int rc = sn_event_batch_analyse(b, d->engine);
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        const sn_verdict *v = &b->verdict[i];
+        d->anomalies += v->is_anomaly;
+        if (d->anomalies_only && !v->is_anomaly)
+            continue;
+        sn_verdict_json(&d->buf, &b->ev[i], v, b->id[i]);
+        sn_buf_putc(&d->buf, '\n');
+    }
+    b->n = 0;
+    b->used = 0;
+    if (!rc && d->buf.len >= (1u << 20) && flush_out(d)) {
+        fprintf(stderr, "sentinel: cannot write verdicts\n");
+        rc = SN_EXIT_FAIL;
+    }
+    return rc;
+}
+
 static int detect_one(void *ctx, const sn_event *ev, const char *event_id)
 {
     detect_ctx *d = ctx;
-    sn_verdict v;
-    if (sn_engine_analyse(d->engine, ev, &v, &d->err) != SN_OK) {
-        char msg[1024];
-        sn_error_format(&d->err, msg, sizeof(msg));
-        fprintf(stderr, "sentinel: %s\n", msg);
-        return SN_EXIT_FAIL;
-    }
-    d->anomalies += v.is_anomaly;
-    if (d->anomalies_only && !v.is_anomaly)
-        return 0;
-    sn_verdict_json(&d->buf, ev, &v, event_id);
-    sn_buf_putc(&d->buf, '\n');
-    if (d->buf.len >= (1u << 20) && flush_out(d)) {
-        fprintf(stderr, "sentinel: cannot write verdicts\n");
-        return SN_EXIT_FAIL;
-    }
-    return 0;
+    return sn_event_batch_add(d->batch, ev, event_id) ? detect_batch(d) : 0;
 }
 
 static double now_seconds(void)
@@ -162,7 +167,12 @@ int sn_cmd_detect(int argc, char **argv)
     sn_input_opts pass = in;
     if (!model)
         pass.max_errors_shown = -1;
-    int rc = sn_cli_each_event(&pass, detect_one, &d, &counts);
+    d.batch = sn_event_batch_new();
+    int rc = d.batch ? sn_cli_each_event(&pass, detect_one, &d, &counts) : SN_EXIT_FAIL;
+    if (!d.batch)
+        fprintf(stderr, "sentinel detect: out of memory\n");
+    if (!rc)
+        rc = detect_batch(&d);
     if (!rc && (flush_out(&d) || fflush(d.out) != 0)) {
         fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n",
                 output ? output : "standard output");
@@ -187,6 +197,7 @@ int sn_cmd_detect(int argc, char **argv)
                     counts.out_of_order);
     }
     sn_buf_free(&d.buf);
+    sn_event_batch_free(d.batch);
     sn_engine_free(d.engine);
     if (rc)
         return rc;

@@ -91,6 +91,63 @@ int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,
     return rc;
 }
 
+sn_event_batch *sn_event_batch_new(void)
+{
+    sn_event_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->arena = malloc((size_t)SN_ANALYSE_BLOCK * SN_MAX_RECORD);
+    if (!b->arena) {
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void sn_event_batch_free(sn_event_batch *b)
+{
+    if (!b)
+        return;
+    free(b->arena);
+    free(b);
+}
+
+bool sn_event_batch_add(sn_event_batch *b, const sn_event *ev, const char *event_id)
+{
+    size_t cap = (size_t)SN_ANALYSE_BLOCK * SN_MAX_RECORD - b->used;
+    size_t used = sn_event_copy(&b->ev[b->n], ev, b->arena + b->used, cap);
+    if (used == (size_t)-1) {
+        /* Cannot happen for records within SN_MAX_RECORD; keep the event without its
+         * optional context rather than lose it. */
+        sn_event *c = &b->ev[b->n];
+        *c = *ev;
+        c->username = c->user_agent = c->session_id = c->raw_timestamp = c->raw_ip =
+            (sn_str){0};
+        used = sn_event_copy(c, c, b->arena + b->used, cap);
+        if (used == (size_t)-1)
+            used = 0;
+    }
+    b->used += used;
+    if (ev->src_file && strcmp(ev->src_file, b->file) != 0)
+        snprintf(b->file, sizeof(b->file), "%s", ev->src_file);
+    b->ev[b->n].src_file = ev->src_file ? b->file : NULL;
+    snprintf(b->id[b->n], SN_EVENT_ID_MAX, "%s", event_id);
+    b->n++;
+    return b->n == SN_ANALYSE_BLOCK;
+}
+
+int sn_event_batch_analyse(sn_event_batch *b, sn_engine *e)
+{
+    sn_error err;
+    if (b->n && sn_engine_analyse_many(e, b->ev, b->n, b->verdict, &err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel: %s\n", msg);
+        return SN_EXIT_FAIL;
+    }
+    return 0;
+}
+
 typedef struct learn_ctx {
     sn_engine *engine;
     sn_error err;

@@ -31,6 +31,28 @@ typedef struct sn_input_opts {
 int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,
                       sn_input_counts *counts);
 
+/* A block of events kept past the reader's next call (deep copies), with room for their
+ * verdicts, so that the engine can judge them together (sn_engine_analyse_many). */
+#define SN_EVENT_ID_MAX 256
+typedef struct sn_event_batch {
+    size_t n;
+    sn_event ev[SN_ANALYSE_BLOCK];
+    char id[SN_ANALYSE_BLOCK][SN_EVENT_ID_MAX];
+    sn_verdict verdict[SN_ANALYSE_BLOCK];
+    char *arena; /* SN_ANALYSE_BLOCK * SN_MAX_RECORD bytes */
+    char file[4096]; /* the events' input name, kept past the reader's close */
+    size_t used;
+} sn_event_batch;
+
+/* Caller frees with sn_event_batch_free. NULL when out of memory. */
+sn_event_batch *sn_event_batch_new(void);
+void sn_event_batch_free(sn_event_batch *b);
+/* Adds a copy of ev; returns true when the batch is now full. */
+bool sn_event_batch_add(sn_event_batch *b, const sn_event *ev, const char *event_id);
+/* Judges the batch's events; their verdicts are in b->verdict. Returns 0 or SN_EXIT_FAIL after
+ * printing the error. The caller empties the batch (b->n = 0, b->used = 0) when done. */
+int sn_event_batch_analyse(sn_event_batch *b, sn_engine *e);
+
 /* Trains an engine on the input (learn pass + fit). Returns NULL after printing an error. */
 sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
                         sn_input_counts *counts);

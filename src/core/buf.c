@@ -1,6 +1,7 @@
 /* Growable byte buffer. */
 #include "buf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,4 +131,39 @@ void sn_buf_u64(sn_buf *b, uint64_t v)
         v /= 10;
     } while (v);
     sn_buf_append(b, tmp + i, (size_t)(23 - i));
+}
+
+void sn_buf_fixed(sn_buf *b, double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    if (!isfinite(v)) {
+        sn_buf_append(b, "null", 4);
+        return;
+    }
+    if (decimals < 0 || decimals > 6 || fabs(v) >= 1e12) {
+        sn_buf_printf(b, "%.*f", decimals < 0 ? 0 : decimals, v);
+        return;
+    }
+    /* Scaled integer arithmetic; round() matches printf except on exact binary ties, which
+     * printf rounds to even: those go through printf. */
+    double scaled = fabs(v) * scale[decimals];
+    double r = round(scaled);
+    if (fabs(scaled - floor(scaled) - 0.5) < 1e-9) {
+        sn_buf_printf(b, "%.*f", decimals, v);
+        return;
+    }
+    uint64_t q = (uint64_t)r;
+    uint64_t ip = q / (uint64_t)scale[decimals], fp = q % (uint64_t)scale[decimals];
+    if (signbit(v))
+        sn_buf_putc(b, '-');
+    sn_buf_u64(b, ip);
+    if (decimals) {
+        char frac[8];
+        for (int i = decimals - 1; i >= 0; i--) {
+            frac[i] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        sn_buf_putc(b, '.');
+        sn_buf_append(b, frac, (size_t)decimals);
+    }
 }

@@ -22,5 +22,8 @@ void sn_buf_printf(sn_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Appends s as a JSON string literal (quoted, escaped; bytes assumed valid UTF-8). */
 void sn_buf_json_str(sn_buf *b, const char *s, size_t n);
 void sn_buf_u64(sn_buf *b, uint64_t v);
+/* Appends v with exactly `decimals` (0-6) digits after the point, rounded half away from zero,
+ * as printf("%.*f") would for the same value; NaN and infinities as JSON null. */
+void sn_buf_fixed(sn_buf *b, double v, int decimals);
 
 #endif

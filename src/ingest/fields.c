@@ -95,7 +95,7 @@ bool sn_ingest_parse_double(const char *s, size_t n, double *out)
 }
 
 /* Dotted-quad IPv4 exactly as inet_pton(AF_INET) accepts it (four decimal parts 0-255, no
- * leading zeros), without the copy to a C string; the fuzzer checks that the two agree. */
+ * zero-padded parts), without the copy to a C string; the fuzzer checks that the two agree. */
 static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
     unsigned part = 0, parts = 0;

@@ -43,6 +43,11 @@ sn_status sn_reader_open_mem(sn_reader **out, const char *data, size_t n, const 
 sn_status sn_reader_next(sn_reader *r, sn_event *ev, sn_error *err);
 
 const sn_reader_stats *sn_reader_get_stats(const sn_reader *r);
+
+/* Copies src into dst with its strings moved into buf (cap bytes); src_file stays borrowed.
+ * Returns the bytes of buf used, or (size_t)-1 when buf is too small (SN_MAX_RECORD always
+ * suffices). */
+size_t sn_event_copy(sn_event *dst, const sn_event *src, char *buf, size_t cap);
 sn_format sn_reader_format(const sn_reader *r);
 void sn_reader_close(sn_reader *r);
 

@@ -130,7 +130,7 @@ static sn_reader *reader_new(const char *name, size_t cap)
     return r;
 }
 
-/* Skips the UTF-8 byte order mark and leading blanks, reads until the first byte of content,
+/* Skips the UTF-8 byte order mark and the blanks before the content, reads up to its first byte,
  * and picks the format from it. */
 static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
 {

@@ -23,7 +23,8 @@ typedef struct sn_iforest_params {
 
 void sn_iforest_params_default(sn_iforest_params *p);
 
-/* Fits a forest on X (n rows x d columns, row-major). Height limit ceil(log2 psi).
+/* Fits a forest on X (n rows x d columns, row-major, float as scikit-learn's float32 copy).
+ * Height limit ceil(log2 psi).
  * Needs n >= 2 and finite values; refuses n_trees outside 1..SN_IFOREST_MAX_TREES, psi outside
  * 2..SN_IFOREST_MAX_PSI and d outside 1..SN_IFOREST_MAX_DIMS. Caller frees *out with
  * sn_iforest_free. */

@@ -310,13 +310,15 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
         double pp = pg;
         double typical_prior = p->org.n[a] ? p->org.ssum[a] / p->org.n[a] : 0.0;
         if (peer) {
-            double cp = sn_u64map_get(&p->peer_count[a], sn_pair_key(o->peer, v));
+            const uint32_t *small = sn_level_small((sn_level *)peer, a, v);
+            double cp = small ? *small : sn_u64map_get(&p->peer_count[a], sn_pair_key(o->peer, v));
             pp = py_prob(cp, peer->n[a], peer->k[a], th, d, pg);
             j->peer_share[a] = peer->n[a] ? cp / peer->n[a] : 0.0;
             if (peer->n[a])
                 typical_prior = peer->ssum[a] / peer->n[a];
         }
-        uint32_t cu = sn_u64map_get(&p->user_count[a], sn_pair_key(o->user, v));
+        const uint32_t *usmall = sn_level_small((sn_level *)&u->st, a, v);
+        uint32_t cu = usmall ? *usmall : sn_u64map_get(&p->user_count[a], sn_pair_key(o->user, v));
         double pu = py_prob(cu, u->st.n[a], u->st.k[a], th, d, pp);
         if (pu < 1e-300)
             pu = 1e-300;
@@ -398,8 +400,8 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
         int32_t v = o->value[a];
         if (v < 0)
             continue;
-        uint32_t *cu = sn_u64map_slot(&p->user_count[a], sn_pair_key(o->user, v));
-        if (!cu)
+        uint32_t *cu = sn_level_small(&u->st, a, v);
+        if (!cu && !(cu = sn_u64map_slot(&p->user_count[a], sn_pair_key(o->user, v))))
             return SN_ERR_NOMEM;
         if ((*cu)++ == 0)
             u->st.k[a]++;
@@ -407,8 +409,8 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
         u->st.ssum[a] += j->bits[a];
         top_update(u, a, v, *cu);
         if (peer) {
-            uint32_t *cp = sn_u64map_slot(&p->peer_count[a], sn_pair_key(o->peer, v));
-            if (!cp)
+            uint32_t *cp = sn_level_small(peer, a, v);
+            if (!cp && !(cp = sn_u64map_slot(&p->peer_count[a], sn_pair_key(o->peer, v))))
                 return SN_ERR_NOMEM;
             if ((*cp)++ == 0)
                 peer->k[a]++;
@@ -420,8 +422,6 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
         p->org.n[a]++;
         p->org.ssum[a] += j->bits[a];
     }
-    if (o->value[SN_ATTR_HOUR] >= 0)
-        u->hours[o->value[SN_ATTR_HOUR]]++;
     if (u->events == 0)
         u->first_ts = o->ts_us;
     u->events++;
@@ -519,7 +519,7 @@ void sn_profiles_user_hours(const sn_profiles *p, int32_t user, int *from, int *
     const sn_user *u = &p->user[user];
     uint32_t total = 0;
     for (int h = 0; h < 24; h++)
-        total += u->hours[h];
+        total += u->st.hour[h];
     if (!total)
         return;
     /* Shortest circular window of hours holding at least 90% of the user's events. */
@@ -527,7 +527,7 @@ void sn_profiles_user_hours(const sn_profiles *p, int32_t user, int *from, int *
     for (int s = 0; s < 24; s++) {
         uint32_t acc = 0;
         for (int len = 1; len <= 24; len++) {
-            acc += u->hours[(s + len - 1) % 24];
+            acc += u->st.hour[(s + len - 1) % 24];
             if (acc * 10 >= total * 9) {
                 if (len < best_len) {
                     best_len = len;

@@ -13,7 +13,21 @@ typedef struct sn_level {
     uint32_t n[SN_ATTR_COUNT];    /* observations with the attribute */
     uint32_t k[SN_ATTR_COUNT];    /* distinct values */
     double ssum[SN_ATTR_COUNT];   /* sum of surprisals, for the typical surprisal */
+    /* Counts of the small fixed domains, kept inline: no hash lookups on the hot path. */
+    uint32_t hour[24], weekend[2], outcome[2];
 } sn_level;
+
+/* The inline count of value v of a fixed-domain attribute, or NULL for open vocabularies
+ * (counted in the hash maps). */
+static inline uint32_t *sn_level_small(sn_level *l, int a, int32_t v)
+{
+    switch (a) {
+    case SN_ATTR_HOUR: return (unsigned)v < 24 ? &l->hour[v] : NULL;
+    case SN_ATTR_WEEKEND: return (unsigned)v < 2 ? &l->weekend[v] : NULL;
+    case SN_ATTR_OUTCOME: return (unsigned)v < 2 ? &l->outcome[v] : NULL;
+    default: return NULL;
+    }
+}
 
 typedef struct sn_user {
     sn_level st;
@@ -29,7 +43,6 @@ typedef struct sn_user {
     int64_t rate_ts;
     uint32_t active_hours;
     int64_t last_hour_index;
-    uint32_t hours[24];
     int32_t top_id[SN_ATTR_COUNT][SN_TOP];
     uint32_t top_count[SN_ATTR_COUNT][SN_TOP];
 } sn_user;

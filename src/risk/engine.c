@@ -281,39 +281,86 @@ void sn_engine_reset_history(sn_engine *e)
     sn_profiles_reset(e->profiles);
 }
 
+/* Evidence the forest can add at most: reasons are written before the forest has scored (while
+ * the baselines still hold the history before the event) for every event that could reach LOW. */
+static double forest_bits_max(const sn_engine *e)
+{
+    if (!e->forest || !e->calib.n)
+        return 0.0;
+    double top = fmin(16.0, log2((double)e->calib.n)) - e->cfg.iforest_floor_bits;
+    return top > 0 ? e->cfg.iforest_weight * top : 0.0;
+}
+
+static double explain_bits(const sn_engine *e)
+{
+    double low = sn_bits_for_risk(25.0, e->cfg.prior_bits);
+    return fmin(low, e->threshold_bits);
+}
+
+sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
+                                 sn_verdict *verdicts, sn_error *err)
+{
+    double behavioural[SN_ANALYSE_BLOCK];
+    double scores[SN_ANALYSE_BLOCK];
+    float block[SN_ANALYSE_BLOCK * SN_FEATURE_COUNT];
+    double explain_from = explain_bits(e) - forest_bits_max(e);
+    for (size_t base = 0; base < n; base += SN_ANALYSE_BLOCK) {
+        size_t m = n - base < SN_ANALYSE_BLOCK ? n - base : SN_ANALYSE_BLOCK;
+        /* Judge and update one event after the other: each sees the history before it. */
+        for (size_t i = 0; i < m; i++) {
+            const sn_event *ev = &events[base + i];
+            sn_verdict *v = &verdicts[base + i];
+            sn_obs o;
+            sn_judgement j;
+            sn_event_context ctx;
+            sn_evidence b;
+            if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
+                return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
+                                    "out of memory for baselines");
+            resolve_place(e, ev, &o);
+            sn_profiles_judge(e->profiles, &o, &j);
+            sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
+            memcpy(block + i * SN_FEATURE_COUNT, v->features, sizeof(v->features));
+            gather_evidence(&j, &ctx, &b);
+            behavioural[i] = behavioural_bits(&b);
+            v->n_reasons = 0;
+            if (behavioural[i] >= explain_from)
+                sn_explain(e, ev, &o, &j, &ctx, &b, v);
+            if (sn_profiles_update(e->profiles, &o, &j) != SN_OK)
+                return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
+                                    "out of memory for baselines");
+        }
+        /* The forest scores the block at once: its descents overlap. */
+        if (e->forest)
+            sn_iforest_score_many(e->forest, block, m, scores);
+        for (size_t i = 0; i < m; i++) {
+            sn_verdict *v = &verdicts[base + i];
+            double bits = behavioural[i], fb = 0.0;
+            v->iforest_score = e->forest ? scores[i] : 0.0;
+            if (e->forest) {
+                fb = forest_bits(e, scores[i]);
+                bits += fb;
+            }
+            v->anomaly_score = bits;
+            v->risk_score = sn_risk_from_bits(bits, e->cfg.prior_bits);
+            v->is_anomaly = bits >= e->threshold_bits;
+            v->level = sn_level_from_risk(v->risk_score);
+            /* A contamination threshold can sit below MEDIUM: an alert is never ALLOW. */
+            if (v->is_anomaly && v->level < SN_MEDIUM)
+                v->level = SN_MEDIUM;
+            v->recommendation = sn_recommendation(v->level);
+            if (v->level >= SN_LOW || v->is_anomaly)
+                sn_explain_finish(e, fb, v);
+            else
+                v->n_reasons = 0;
+            e->stats.analysed++;
+            e->stats.anomalies += v->is_anomaly;
+        }
+    }
+    return SN_OK;
+}
+
 sn_status sn_engine_analyse(sn_engine *e, const sn_event *ev, sn_verdict *v, sn_error *err)
 {
-    sn_obs o;
-    sn_judgement j;
-    sn_event_context ctx;
-    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
-        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
-    resolve_place(e, ev, &o);
-    sn_profiles_judge(e->profiles, &o, &j);
-    sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
-    sn_evidence b;
-    gather_evidence(&j, &ctx, &b);
-    double bits = behavioural_bits(&b);
-    v->iforest_score = 0.0;
-    if (e->forest) {
-        v->iforest_score = sn_iforest_score(e->forest, v->features);
-        b.iforest = forest_bits(e, v->iforest_score);
-        bits += b.iforest;
-    }
-    v->anomaly_score = bits;
-    v->risk_score = sn_risk_from_bits(bits, e->cfg.prior_bits);
-    v->is_anomaly = bits >= e->threshold_bits;
-    v->level = sn_level_from_risk(v->risk_score);
-    /* A contamination threshold can sit below MEDIUM: an alert is never reported as ALLOW. */
-    if (v->is_anomaly && v->level < SN_MEDIUM)
-        v->level = SN_MEDIUM;
-    v->recommendation = sn_recommendation(v->level);
-    v->n_reasons = 0;
-    if (v->level >= SN_LOW || v->is_anomaly)
-        sn_explain(e, ev, &o, &j, &ctx, &b, v->features, v);
-    e->stats.analysed++;
-    e->stats.anomalies += v->is_anomaly;
-    if (sn_profiles_update(e->profiles, &o, &j) != SN_OK)
-        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
-    return SN_OK;
+    return sn_engine_analyse_many(e, ev, 1, v, err);
 }

@@ -39,8 +39,11 @@ typedef struct sn_evidence {
     double travel, user_failures, spray, volume, iforest;
 } sn_evidence;
 
+/* Reasons from the behavioural evidence, written while the baselines still hold the history
+ * before the event (they name the user's usual values). */
 void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const sn_judgement *j,
-                const sn_event_context *ctx, const sn_evidence *ev_bits, const float *features,
-                sn_verdict *v);
+                const sn_event_context *ctx, const sn_evidence *ev_bits, sn_verdict *v);
+/* Adds the Isolation Forest's reason (when forest_bits > 0) and orders the reasons. */
+void sn_explain_finish(const sn_engine *e, double forest_bits, sn_verdict *v);
 
 #endif

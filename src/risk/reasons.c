@@ -137,7 +137,12 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      c, n);
         break;
     case SN_ATTR_RESOURCE:
-        if (first && n)
+        if (first && n && j->peer_share[a] == 0.0)
+            snprintf(r->text, SN_REASON_LEN,
+                     "first access to %s by this user in %.0f days of history (%u events); no "
+                     "%s peer has used it",
+                     name, history_days(o, j), n, peer ? peer : "");
+        else if (first && n)
             snprintf(r->text, SN_REASON_LEN,
                      "first access to %s by this user in %.0f days of history (%u events); "
                      "%.1f%% of %s peers' events touch it",
@@ -198,8 +203,7 @@ static int cmp_reason(const void *a, const void *b)
 }
 
 void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const sn_judgement *j,
-                const sn_event_context *ctx, const sn_evidence *b, const float *features,
-                sn_verdict *v)
+                const sn_event_context *ctx, const sn_evidence *b, sn_verdict *v)
 {
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         if (b->attr[a] >= REASON_MIN_BITS)
@@ -230,9 +234,14 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
         snprintf(r->text, SN_REASON_LEN,
                  "%.0f events in the last hour against this user's usual %.1f per active hour",
                  j->user_rate_now, j->user_rate_usual);
-    if (b->iforest > 0 && e->forest && (r = add(v, b->iforest, "isolation_forest"))) {
+}
+
+void sn_explain_finish(const sn_engine *e, double forest_bits, sn_verdict *v)
+{
+    sn_reason *r;
+    if (forest_bits > 0 && e->forest && (r = add(v, forest_bits, "isolation_forest"))) {
         double contrib[SN_FEATURE_COUNT];
-        sn_iforest_explain(e->forest, features, contrib);
+        sn_iforest_explain(e->forest, v->features, contrib);
         int best = 0, second = 1;
         if (contrib[second] > contrib[best]) {
             best = 1;
@@ -275,8 +284,11 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     sn_buf_json_str(out, ev->resource.p, ev->resource.n);
     sn_buf_puts(out, ",\"action\":");
     sn_buf_json_str(out, ev->action.p, ev->action.n);
-    sn_buf_printf(out, ",\"is_anomaly\":%s,\"anomaly_score\":%.3f,\"risk_score\":%.2f",
-                  v->is_anomaly ? "true" : "false", v->anomaly_score, v->risk_score);
+    sn_buf_puts(out, v->is_anomaly ? ",\"is_anomaly\":true,\"anomaly_score\":"
+                                   : ",\"is_anomaly\":false,\"anomaly_score\":");
+    sn_buf_fixed(out, v->anomaly_score, 3);
+    sn_buf_puts(out, ",\"risk_score\":");
+    sn_buf_fixed(out, v->risk_score, 2);
     sn_buf_puts(out, ",\"risk_level\":\"");
     sn_buf_puts(out, sn_level_name(v->level));
     sn_buf_puts(out, "\",\"reasons\":[");

@@ -76,6 +76,12 @@ bool sn_engine_is_fitted(const sn_engine *e);
 /* Judges ev against the history before it, then adds it to the history. */
 sn_status sn_engine_analyse(sn_engine *e, const sn_event *ev, sn_verdict *v, sn_error *err);
 
+/* The same for n events in order (verdicts[i] for events[i], identical to calling
+ * sn_engine_analyse on each in turn), faster: the forest scores blocks of events at once. */
+#define SN_ANALYSE_BLOCK 64
+sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
+                                 sn_verdict *verdicts, sn_error *err);
+
 /* Training statistics. */
 typedef struct sn_engine_stats {
     uint64_t learned, analysed, anomalies;
