@@ -114,7 +114,15 @@ sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
     unsigned int dl = 0;
     EVP_Digest(b.data, b.len, digest, &dl, EVP_sha256(), NULL);
     sn_buf_append(&b, digest, 32);
-    /* Write to a temporary file and rename, so a crash never leaves a half-written model. */
+    /* Write to a temporary file and rename, so a crash never leaves a half-written model. The
+     * rename would replace whatever is at path, so only a regular file (or nothing) may be
+     * there: never a device such as /dev/null, a directory or a pipe. */
+    struct stat dest;
+    if (lstat(path, &dest) == 0 && !S_ISREG(dest.st_mode)) {
+        sn_buf_free(&b);
+        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL,
+                            "cannot write the model there: not a regular file");
+    }
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     FILE *f = fopen(tmp, "wb");

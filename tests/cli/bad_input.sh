@@ -76,6 +76,17 @@ check "truncated model refused" "[ $? -eq 1 ] && grep -q 'not a usable model fil
 "$bin" detect --input gen.csv --model gen.csv >/dev/null 2>err.txt
 check "foreign file as model refused" "[ $? -eq 1 ] && grep -q 'wrong magic number' err.txt"
 
+mkfifo pipe
+mkdir adir
+"$bin" train --input gen.csv --model pipe >/dev/null 2>err.txt
+rc=$?
+check "model path that is a pipe: refused, pipe left alone" "[ $rc -eq 1 ] && [ -p pipe ] && grep -q 'not a regular file' err.txt"
+"$bin" train --input gen.csv --model adir >/dev/null 2>err.txt
+check "model path that is a directory: refused" "[ $? -eq 1 ] && [ -d adir ]"
+ln -s pipe link
+"$bin" train --input gen.csv --model link >/dev/null 2>err.txt
+check "model path that is a symbolic link: refused, link left alone" "[ $? -eq 1 ] && [ -L link ]"
+
 "$bin" eval --input gen.csv --json >eval.json 2>/dev/null
 check "eval --json reports the figures" "grep -q '\"f1\":' eval.json && grep -q '\"recall_by_type\":' eval.json"
 exit $fail

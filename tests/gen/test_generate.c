@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -508,6 +509,12 @@ static void full_disk_fails_cleanly(void **state)
     sn_gen_options_init(&o);
     sn_error err;
     sn_error_clear(&err);
+    struct stat st;
+    if (stat("/dev/full", &st) != 0 || !S_ISCHR(st.st_mode)) {
+        fclose(f);
+        skip();
+        return;
+    }
     assert_int_equal(sn_gen_write(&o, f, "/dev/full", NULL, &err), SN_ERR_IO);
     assert_non_null(strstr(err.msg, "No space left"));
     fclose(f);
