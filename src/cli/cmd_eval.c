@@ -25,7 +25,8 @@ static const char usage_text[] =
     "  -f, --format NAME      auto (default), csv or jsonl\n"
     "  -m, --model FILE       model written by `sentinel train`\n"
     "      --json             print the figures as one JSON object\n"
-    "      --top N            first print the N highest-risk alerts with their reasons (default 0)\n"
+    "      --top N            first print the N highest-risk alerts with their reasons (default "
+    "0)\n"
     "      --max-errors N     bad records printed before only counting them (default 1000)\n"
     "%s"
     "\n"
@@ -73,9 +74,8 @@ static void keep_top(eval_ctx *e, const sn_event *ev, const sn_verdict *v, const
     char ts[32];
     sn_format_timestamp(ev->ts_us, ts);
     sn_buf_printf(&b, "%6.1f %-8s %-6s %s %.*s %.*s %.*s (%s)", v->risk_score,
-                  sn_level_name(v->level), v->recommendation, ts, (int)ev->user_id.n,
-                  ev->user_id.p, (int)ev->action.n, ev->action.p, (int)ev->resource.n,
-                  ev->resource.p, id);
+                  sn_level_name(v->level), v->recommendation, ts, (int)ev->user_id.n, ev->user_id.p,
+                  (int)ev->action.n, ev->action.p, (int)ev->resource.n, ev->resource.p, id);
     if (ev->anomaly_type.n)
         sn_buf_printf(&b, " [label: %.*s]", (int)ev->anomaly_type.n, ev->anomaly_type.p);
     else if (ev->is_anomaly == 0)
@@ -152,15 +152,21 @@ static void print_num(FILE *out, const char *name, double v, bool comma)
 
 int sn_cmd_eval(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"input", required_argument, 0, 'i'},  {"format", required_argument, 0, 'f'},
-        {"model", required_argument, 0, 'm'},  {"json", no_argument, 0, 'J'},
-        {"top", required_argument, 0, 'T'},    {"help", no_argument, 0, 'h'},
-        {"max-errors", required_argument, 0, 'E'},
-        {"threshold", required_argument, 0, 1}, {"prior-bits", required_argument, 0, 1},
-        {"contamination", required_argument, 0, 1}, {"trees", required_argument, 0, 1},
-        {"psi", required_argument, 0, 1},      {"seed", required_argument, 0, 1},
-        {"suspicious-countries", required_argument, 0, 1}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
+                                             {"format", required_argument, 0, 'f'},
+                                             {"model", required_argument, 0, 'm'},
+                                             {"json", no_argument, 0, 'J'},
+                                             {"top", required_argument, 0, 'T'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {"max-errors", required_argument, 0, 'E'},
+                                             {"threshold", required_argument, 0, 1},
+                                             {"prior-bits", required_argument, 0, 1},
+                                             {"contamination", required_argument, 0, 1},
+                                             {"trees", required_argument, 0, 1},
+                                             {"psi", required_argument, 0, 1},
+                                             {"seed", required_argument, 0, 1},
+                                             {"suspicious-countries", required_argument, 0, 1},
+                                             {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "evaluating"};
     const char *model = NULL;
     bool json = false;
@@ -171,15 +177,21 @@ int sn_cmd_eval(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:m:h", longopts, &idx)) != -1) {
         switch (c) {
-        case 'i': in.path = optarg; break;
+        case 'i':
+            in.path = optarg;
+            break;
         case 'f':
             if (sn_format_from_name(optarg, &in.format) != 0) {
                 fprintf(stderr, "sentinel eval: unknown format '%s' (auto, csv, jsonl)\n", optarg);
                 return SN_EXIT_USAGE;
             }
             break;
-        case 'm': model = optarg; break;
-        case 'J': json = true; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'J':
+            json = true;
+            break;
         case 'T':
             top = atoi(optarg);
             if (top < 0 || top > 10000) {
@@ -187,13 +199,19 @@ int sn_cmd_eval(int argc, char **argv)
                 return SN_EXIT_USAGE;
             }
             break;
-        case 'E': in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1; break;
-        case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
+        case 'E':
+            in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1;
+            break;
+        case 'h':
+            printf(usage_text, sn_cli_engine_help);
+            return SN_EXIT_OK;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
                 return SN_EXIT_USAGE;
             break;
-        default: fprintf(stderr, usage_text, sn_cli_engine_help); return SN_EXIT_USAGE;
+        default:
+            fprintf(stderr, usage_text, sn_cli_engine_help);
+            return SN_EXIT_USAGE;
         }
     }
     if (!in.path || optind < argc) {
@@ -266,8 +284,8 @@ int sn_cmd_eval(int argc, char **argv)
         print_num(stdout, "f1", cm.f1, true);
         print_num(stdout, "roc_auc", roc, true);
         print_num(stdout, "pr_auc", ap, true);
-        printf("\"confusion\":{\"tp\":%zu,\"fp\":%zu,\"tn\":%zu,\"fn\":%zu},", cm.tp, cm.fp,
-               cm.tn, cm.fn);
+        printf("\"confusion\":{\"tp\":%zu,\"fp\":%zu,\"tn\":%zu,\"fn\":%zu},", cm.tp, cm.fp, cm.tn,
+               cm.fn);
         printf("\"recall_by_type\":{");
         for (int t = 0; t < ntypes; t++)
             printf("%s\"%s\":{\"events\":%zu,\"detected\":%zu,\"recall\":%.6f}", t ? "," : "",
@@ -277,17 +295,15 @@ int sn_cmd_eval(int argc, char **argv)
     } else {
         printf("Evaluation on %s: %zu labelled events (%zu anomalous), %ld bad records skipped\n",
                in.path, e.n, cm.tp + cm.fn, counts.skipped);
-        printf("  alert threshold: risk %.1f (%.2f bits of evidence)\n", risk_threshold,
-               threshold);
+        printf("  alert threshold: risk %.1f (%.2f bits of evidence)\n", risk_threshold, threshold);
         printf("  precision %.4f  recall %.4f  F1 %.4f\n", cm.precision, cm.recall, cm.f1);
         printf("  ROC AUC %.4f  PR AUC %.4f\n", roc, ap);
         printf("  confusion matrix: TP %zu  FP %zu  TN %zu  FN %zu\n", cm.tp, cm.fp, cm.tn, cm.fn);
         if (ntypes) {
             printf("  recall by anomaly type:\n");
             for (int t = 0; t < ntypes; t++)
-                printf("    %-22s %4zu / %-4zu %.3f\n", sn_strmap_str(e.type_names, t),
-                       type_hit[t], type_total[t],
-                       type_total[t] ? (double)type_hit[t] / type_total[t] : 0.0);
+                printf("    %-22s %4zu / %-4zu %.3f\n", sn_strmap_str(e.type_names, t), type_hit[t],
+                       type_total[t], type_total[t] ? (double)type_hit[t] / type_total[t] : 0.0);
         }
     }
 done:

@@ -25,14 +25,19 @@ static const char usage_text[] =
 
 int sn_cmd_train(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"input", required_argument, 0, 'i'},  {"format", required_argument, 0, 'f'},
-        {"model", required_argument, 0, 'm'},  {"help", no_argument, 0, 'h'},
-        {"max-errors", required_argument, 0, 'E'},
-        {"threshold", required_argument, 0, 1}, {"prior-bits", required_argument, 0, 1},
-        {"contamination", required_argument, 0, 1}, {"trees", required_argument, 0, 1},
-        {"psi", required_argument, 0, 1},      {"seed", required_argument, 0, 1},
-        {"suspicious-countries", required_argument, 0, 1}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
+                                             {"format", required_argument, 0, 'f'},
+                                             {"model", required_argument, 0, 'm'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {"max-errors", required_argument, 0, 'E'},
+                                             {"threshold", required_argument, 0, 1},
+                                             {"prior-bits", required_argument, 0, 1},
+                                             {"contamination", required_argument, 0, 1},
+                                             {"trees", required_argument, 0, 1},
+                                             {"psi", required_argument, 0, 1},
+                                             {"seed", required_argument, 0, 1},
+                                             {"suspicious-countries", required_argument, 0, 1},
+                                             {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "learning"};
     const char *model = NULL;
     sn_engine_config cfg;
@@ -41,22 +46,31 @@ int sn_cmd_train(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:m:h", longopts, &idx)) != -1) {
         switch (c) {
-        case 'i': in.path = optarg; break;
+        case 'i':
+            in.path = optarg;
+            break;
         case 'f':
             if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel train: unknown format '%s' (auto, csv, jsonl)\n",
-                        optarg);
+                fprintf(stderr, "sentinel train: unknown format '%s' (auto, csv, jsonl)\n", optarg);
                 return SN_EXIT_USAGE;
             }
             break;
-        case 'm': model = optarg; break;
-        case 'E': in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1; break;
-        case 'h': printf(usage_text, sn_cli_engine_help); return SN_EXIT_OK;
+        case 'm':
+            model = optarg;
+            break;
+        case 'E':
+            in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1;
+            break;
+        case 'h':
+            printf(usage_text, sn_cli_engine_help);
+            return SN_EXIT_OK;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
                 return SN_EXIT_USAGE;
             break;
-        default: fprintf(stderr, usage_text, sn_cli_engine_help); return SN_EXIT_USAGE;
+        default:
+            fprintf(stderr, usage_text, sn_cli_engine_help);
+            return SN_EXIT_USAGE;
         }
     }
     if (!in.path || !model || optind < argc) {

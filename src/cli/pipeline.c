@@ -16,8 +16,7 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,
-                      sn_input_counts *counts)
+int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx, sn_input_counts *counts)
 {
     sn_reader *r = NULL;
     sn_error err;
@@ -121,8 +120,7 @@ bool sn_event_batch_add(sn_event_batch *b, const sn_event *ev, const char *event
          * optional context rather than lose it. */
         sn_event *c = &b->ev[b->n];
         *c = *ev;
-        c->username = c->user_agent = c->session_id = c->raw_timestamp = c->raw_ip =
-            (sn_str){0};
+        c->username = c->user_agent = c->session_id = c->raw_timestamp = c->raw_ip = (sn_str){0};
         used = sn_event_copy(c, c, b->arena + b->used, cap);
         if (used == (size_t)-1)
             used = 0;

@@ -39,7 +39,7 @@ typedef struct sn_event_batch {
     sn_event ev[SN_ANALYSE_BLOCK];
     char id[SN_ANALYSE_BLOCK][SN_EVENT_ID_MAX];
     sn_verdict verdict[SN_ANALYSE_BLOCK];
-    char *arena; /* SN_ANALYSE_BLOCK * SN_MAX_RECORD bytes */
+    char *arena;     /* SN_ANALYSE_BLOCK * SN_MAX_RECORD bytes */
     char file[4096]; /* the events' input name, kept past the reader's close */
     size_t used;
 } sn_event_batch;

@@ -106,11 +106,21 @@ void sn_buf_json_str(sn_buf *b, const char *s, size_t n)
         sn_buf_append(b, s + start, i - start);
         start = i + 1;
         switch (c) {
-        case '"': sn_buf_append(b, "\\\"", 2); break;
-        case '\\': sn_buf_append(b, "\\\\", 2); break;
-        case '\n': sn_buf_append(b, "\\n", 2); break;
-        case '\r': sn_buf_append(b, "\\r", 2); break;
-        case '\t': sn_buf_append(b, "\\t", 2); break;
+        case '"':
+            sn_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            sn_buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            sn_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            sn_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            sn_buf_append(b, "\\t", 2);
+            break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             sn_buf_append(b, e, 6);

@@ -32,11 +32,11 @@ typedef enum {
 /* Details for the user: which file, line and field, and why. */
 typedef struct sn_error {
     sn_status code;
-    bool fatal;      /* false: one record is bad, the rest of the input can go on */
-    char file[256];  /* "" when not about a file */
-    long line;       /* 0 when unknown */
-    char field[64];  /* "" when not about one field */
-    char msg[512];   /* human-readable reason */
+    bool fatal;     /* false: one record is bad, the rest of the input can go on */
+    char file[256]; /* "" when not about a file */
+    long line;      /* 0 when unknown */
+    char field[64]; /* "" when not about one field */
+    char msg[512];  /* human-readable reason */
 } sn_error;
 
 const char *sn_status_name(sn_status s);

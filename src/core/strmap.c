@@ -13,8 +13,8 @@ typedef struct chunk {
 } chunk;
 
 struct sn_strmap {
-    uint32_t *slots;  /* id + 1, 0 = empty */
-    uint32_t cap;     /* power of two */
+    uint32_t *slots; /* id + 1, 0 = empty */
+    uint32_t cap;    /* power of two */
     const char **strs;
     uint32_t *lens;
     uint64_t *hashes;

@@ -10,7 +10,7 @@
 
 typedef struct sn_place {
     double lat, lon;
-    char cc[3];       /* ISO 3166-1 alpha-2, upper case */
+    char cc[3]; /* ISO 3166-1 alpha-2, upper case */
     uint32_t population;
 } sn_place;
 

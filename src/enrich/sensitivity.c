@@ -11,27 +11,27 @@ typedef struct named_level {
 } named_level;
 
 static const named_level known_resources[] = {
-    {"payroll_system", 3},     {"financial_database", 3}, {"customer_pii", 3},
-    {"production_database", 3}, {"payment_processor", 3}, {"security_logs", 3},
-    {"admin_panel", 3},        {"aws_console", 3},        {"source_code_repo", 2},
-    {"crm_system", 2},         {"analytics_dashboard", 2}, {"marketing_platform", 2},
-    {"sales_tools", 2},        {"project_management", 2}, {"employee_directory", 1},
-    {"public_wiki", 1},        {"company_news", 1},       {"learning_portal", 1},
-    {"vacation_calendar", 1},  {"time_tracker", 1},
+    {"payroll_system", 3},      {"financial_database", 3},  {"customer_pii", 3},
+    {"production_database", 3}, {"payment_processor", 3},   {"security_logs", 3},
+    {"admin_panel", 3},         {"aws_console", 3},         {"source_code_repo", 2},
+    {"crm_system", 2},          {"analytics_dashboard", 2}, {"marketing_platform", 2},
+    {"sales_tools", 2},         {"project_management", 2},  {"employee_directory", 1},
+    {"public_wiki", 1},         {"company_news", 1},        {"learning_portal", 1},
+    {"vacation_calendar", 1},   {"time_tracker", 1},
 };
 
 /* Substrings that mark an unknown resource as high or medium sensitivity. */
-static const char *const high_words[] = {"payroll", "pii", "financ", "payment", "prod",
-                                         "secret", "vault", "admin", "security", "iam",
-                                         "console", "root", "key", "credential", "hr_"};
-static const char *const medium_words[] = {"source", "repo", "crm", "analytics", "database",
-                                           "db", "sales", "customer", "marketing", "s3", "api"};
+static const char *const high_words[] = {"payroll", "pii",   "financ", "payment",    "prod",
+                                         "secret",  "vault", "admin",  "security",   "iam",
+                                         "console", "root",  "key",    "credential", "hr_"};
+static const char *const medium_words[] = {"source",    "repo", "crm",   "analytics",
+                                           "database",  "db",   "sales", "customer",
+                                           "marketing", "s3",   "api"};
 
 static const named_level known_actions[] = {
-    {"read", 1},   {"view", 1},     {"list", 1},   {"get", 1},     {"login", 1},
-    {"execute", 2}, {"download", 2}, {"export", 2}, {"write", 3},  {"update", 3},
-    {"create", 3}, {"upload", 3},   {"delete", 4}, {"remove", 4},  {"admin", 5},
-    {"grant", 5},  {"escalate", 5},
+    {"read", 1},     {"view", 1},   {"list", 1},  {"get", 1},    {"login", 1},    {"execute", 2},
+    {"download", 2}, {"export", 2}, {"write", 3}, {"update", 3}, {"create", 3},   {"upload", 3},
+    {"delete", 4},   {"remove", 4}, {"admin", 5}, {"grant", 5},  {"escalate", 5},
 };
 
 static int lower_contains(const char *s, size_t n, const char *word)

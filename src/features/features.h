@@ -1,5 +1,6 @@
 /* Public face of the features layer: one event and what the baselines say about it, turned into
- * a fixed-width numeric vector with names (the reference system's twelve, then behavioural ones). */
+ * a fixed-width numeric vector with names (the reference system's twelve, then behavioural ones).
+ */
 #ifndef SN_FEATURES_H
 #define SN_FEATURES_H
 

@@ -20,10 +20,9 @@ static int copy_str(sn_str *s, char *buf, size_t cap, size_t *used)
 size_t sn_event_copy(sn_event *dst, const sn_event *src, char *buf, size_t cap)
 {
     *dst = *src;
-    sn_str *fields[] = {&dst->event_id,   &dst->user_id,     &dst->username,
-                        &dst->department, &dst->job_title,   &dst->resource,
-                        &dst->action,     &dst->location,    &dst->country,
-                        &dst->user_agent, &dst->session_id,  &dst->anomaly_type,
+    sn_str *fields[] = {&dst->event_id,      &dst->user_id,    &dst->username,   &dst->department,
+                        &dst->job_title,     &dst->resource,   &dst->action,     &dst->location,
+                        &dst->country,       &dst->user_agent, &dst->session_id, &dst->anomaly_type,
                         &dst->raw_timestamp, &dst->raw_ip};
     size_t used = 0;
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)

@@ -20,7 +20,7 @@
 
 typedef struct sn_calibration {
     double quantile[SN_CALIB_POINTS]; /* training scores at tail shares 2^-(i * 16 / 256) */
-    size_t n; /* training rows the quantiles came from; 0 = not fitted */
+    size_t n;                         /* training rows the quantiles came from; 0 = not fitted */
 } sn_calibration;
 
 /* scores is sorted in place. */

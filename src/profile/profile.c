@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAIL_HORIZON_US (600.0 * 1e6) /* bursts: 10 minutes */
+#define FAIL_HORIZON_US (600.0 * 1e6)  /* bursts: 10 minutes */
 #define RATE_HORIZON_US (3600.0 * 1e6) /* volume: one hour */
 #define HOUR_US 3600000000LL
 

@@ -37,7 +37,7 @@ typedef struct sn_profiles sn_profiles;
 
 /* The interned view of one event that the baselines work on. */
 typedef struct sn_obs {
-    int32_t user, peer, title; /* ids; peer/title -1 when unknown */
+    int32_t user, peer, title;    /* ids; peer/title -1 when unknown */
     int32_t value[SN_ATTR_COUNT]; /* -1: attribute absent in this event */
     int64_t ts_us;
     double lat, lon;
@@ -48,9 +48,9 @@ typedef struct sn_obs {
 
 /* What the baselines say about one event, before it is added to them. */
 typedef struct sn_judgement {
-    double bits[SN_ATTR_COUNT];    /* surprisal -log2 P(value | history) */
-    double typical[SN_ATTR_COUNT]; /* the user's typical surprisal for this attribute */
-    double excess[SN_ATTR_COUNT];  /* max(0, bits - typical) */
+    double bits[SN_ATTR_COUNT];         /* surprisal -log2 P(value | history) */
+    double typical[SN_ATTR_COUNT];      /* the user's typical surprisal for this attribute */
+    double excess[SN_ATTR_COUNT];       /* max(0, bits - typical) */
     uint32_t user_count[SN_ATTR_COUNT]; /* times the user had this value before */
     uint32_t user_n[SN_ATTR_COUNT];     /* events of the user with this attribute */
     uint32_t user_distinct[SN_ATTR_COUNT];
@@ -68,11 +68,11 @@ typedef struct sn_judgement {
     int32_t prev_location;
     int64_t first_ts_us; /* the user's first event */
     /* Bursts, decayed counts over a 10-minute horizon. */
-    double user_fail_burst;    /* recent failures of this user (including this one) */
-    double source_fail_burst;  /* recent failures from this source address */
-    double source_fail_users;  /* recent failures from this source for distinct accounts */
-    double user_rate_now;      /* the user's events in the last hour (decayed) */
-    double user_rate_usual;    /* the user's usual events per active hour */
+    double user_fail_burst;   /* recent failures of this user (including this one) */
+    double source_fail_burst; /* recent failures from this source address */
+    double source_fail_users; /* recent failures from this source for distinct accounts */
+    double user_rate_now;     /* the user's events in the last hour (decayed) */
+    double user_rate_usual;   /* the user's usual events per active hour */
 } sn_judgement;
 
 typedef struct sn_profile_params {
@@ -110,7 +110,7 @@ int32_t sn_profiles_user_count(const sn_profiles *p);
 
 /* Serialisation of the whole state (names and counts). */
 sn_status sn_profiles_write(const sn_profiles *p, sn_buf *out);
-sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params,
-                           const uint8_t *data, size_t n, size_t *used, sn_error *err);
+sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params, const uint8_t *data,
+                           size_t n, size_t *used, sn_error *err);
 
 #endif

@@ -10,9 +10,9 @@
 #define SN_TOP 3
 
 typedef struct sn_level {
-    uint32_t n[SN_ATTR_COUNT];    /* observations with the attribute */
-    uint32_t k[SN_ATTR_COUNT];    /* distinct values */
-    double ssum[SN_ATTR_COUNT];   /* sum of surprisals, for the typical surprisal */
+    uint32_t n[SN_ATTR_COUNT];  /* observations with the attribute */
+    uint32_t k[SN_ATTR_COUNT];  /* distinct values */
+    double ssum[SN_ATTR_COUNT]; /* sum of surprisals, for the typical surprisal */
     /* Counts of the small fixed domains, kept inline: no hash lookups on the hot path. */
     uint32_t hour[24], weekend[2], outcome[2];
 } sn_level;
@@ -22,10 +22,14 @@ typedef struct sn_level {
 static inline uint32_t *sn_level_small(sn_level *l, int a, int32_t v)
 {
     switch (a) {
-    case SN_ATTR_HOUR: return (unsigned)v < 24 ? &l->hour[v] : NULL;
-    case SN_ATTR_WEEKEND: return (unsigned)v < 2 ? &l->weekend[v] : NULL;
-    case SN_ATTR_OUTCOME: return (unsigned)v < 2 ? &l->outcome[v] : NULL;
-    default: return NULL;
+    case SN_ATTR_HOUR:
+        return (unsigned)v < 24 ? &l->hour[v] : NULL;
+    case SN_ATTR_WEEKEND:
+        return (unsigned)v < 2 ? &l->weekend[v] : NULL;
+    case SN_ATTR_OUTCOME:
+        return (unsigned)v < 2 ? &l->outcome[v] : NULL;
+    default:
+        return NULL;
     }
 }
 

@@ -117,8 +117,8 @@ static bool check_user(const sn_user *u, const sn_profiles *p)
     return true;
 }
 
-sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params,
-                           const uint8_t *data, size_t n, size_t *used, sn_error *err)
+sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params, const uint8_t *data,
+                           size_t n, size_t *used, sn_error *err)
 {
     *out = NULL;
     sn_rd r = {.p = data, .n = n};
@@ -172,8 +172,7 @@ sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params,
              get_map(&r, &p->peer_count[a], (uint32_t)peers, (uint32_t)nv);
     }
     ok = ok &&
-         get_map(&r, &p->network_ids, 0,
-                 (uint32_t)sn_strmap_count(p->values[SN_ATTR_NETWORK])) &&
+         get_map(&r, &p->network_ids, 0, (uint32_t)sn_strmap_count(p->values[SN_ATTR_NETWORK])) &&
          get_map(&r, &p->source_ids, 0, UINT32_MAX);
     uint32_t sources = ok ? sn_get_u32(&r) : 0;
     if (ok && (r.bad || sources > (r.n - r.off) / sizeof(sn_source)))

@@ -175,8 +175,8 @@ static void hash_event(sn_engine *e, const sn_event *ev)
 {
     /* Canonical normalised fields, each length-prefixed, so that equal histories hash equal
      * whatever their file format. */
-    const sn_str *fields[] = {&ev->user_id, &ev->department, &ev->job_title, &ev->resource,
-                              &ev->action, &ev->location};
+    const sn_str *fields[] = {&ev->user_id,  &ev->department, &ev->job_title,
+                              &ev->resource, &ev->action,     &ev->location};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         uint32_t n = (uint32_t)fields[i]->n;
         EVP_DigestUpdate(e->hash, &n, sizeof(n));

@@ -129,8 +129,7 @@ sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
     if (!f) {
         int e2 = errno;
         sn_buf_free(&b);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s",
-                            strerror(e2));
+        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s", strerror(e2));
     }
     bool ok = fwrite(b.data, 1, b.len, f) == b.len;
     ok = (fclose(f) == 0) && ok;
@@ -138,16 +137,14 @@ sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
     if (!ok || rename(tmp, path) != 0) {
         int e2 = errno;
         remove(tmp);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s",
-                            strerror(e2));
+        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s", strerror(e2));
     }
     return SN_OK;
 }
 
 static sn_status refuse(sn_error *err, const char *path, const char *why)
 {
-    return sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL, "not a usable model file: %s",
-                        why);
+    return sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL, "not a usable model file: %s", why);
 }
 
 sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
@@ -187,8 +184,8 @@ sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
     uint32_t version = sn_get_u32(&r);
     if (version != MODEL_VERSION) {
         rc = sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL,
-                          "model format version %u is not supported (this build reads %u)",
-                          version, MODEL_VERSION);
+                          "model format version %u is not supported (this build reads %u)", version,
+                          MODEL_VERSION);
         goto out;
     }
     uint64_t payload = sn_get_u64(&r);

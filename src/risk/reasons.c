@@ -11,7 +11,7 @@
 
 #define REASON_MIN_BITS 1.5
 
-static const char *const weekday_names[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+static const char *const weekday_names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                             "Friday", "Saturday", "Sunday"};
 
 /* 12900 -> "12,900" */
@@ -94,8 +94,8 @@ static double history_days(const sn_obs *o, const sn_judgement *j)
 }
 
 static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o,
-                         const sn_judgement *j, const sn_event_context *ctx, sn_attr a,
-                         double bits, sn_verdict *v)
+                         const sn_judgement *j, const sn_event_context *ctx, sn_attr a, double bits,
+                         sn_verdict *v)
 {
     sn_reason *r = add(v, bits, sn_attr_name(a));
     if (!r)
@@ -130,11 +130,11 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      "sign-in from %s; this user was only ever seen in %s (%u events)", name, usual,
                      n);
         else if (first)
-            snprintf(r->text, SN_REASON_LEN,
-                     "first event from %s for this user (usually %s)", name, usual);
+            snprintf(r->text, SN_REASON_LEN, "first event from %s for this user (usually %s)", name,
+                     usual);
         else
-            snprintf(r->text, SN_REASON_LEN, "%s is rare for this user (%u of %u events)", name,
-                     c, n);
+            snprintf(r->text, SN_REASON_LEN, "%s is rare for this user (%u of %u events)", name, c,
+                     n);
         break;
     case SN_ATTR_RESOURCE:
         if (first && n && j->peer_share[a] == 0.0)
@@ -152,8 +152,8 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      "access to %s, which is rare for %s peers (%.1f%% of their events)", name,
                      peer ? peer : "the user's", 100.0 * j->peer_share[a]);
         else
-            snprintf(r->text, SN_REASON_LEN,
-                     "%s is rarely used by this user (%u of %u events)", name, c, n);
+            snprintf(r->text, SN_REASON_LEN, "%s is rarely used by this user (%u of %u events)",
+                     name, c, n);
         break;
     case SN_ATTR_ACTION:
         if (first && n)

@@ -22,14 +22,14 @@ sn_level sn_level_from_risk(double risk);
 const char *sn_recommendation(sn_level l);
 
 typedef struct sn_engine_config {
-    double alert_threshold; /* risk at or above which is_anomaly is true; default 50 */
-    double prior_bits;      /* prior odds 2^-prior_bits of an event not being normal; 10 */
-    double contamination;   /* > 0: alert on this share of training events instead */
-    double iforest_weight;  /* weight of the Isolation Forest's tail evidence; 0.5 */
-    double iforest_floor_bits; /* tail evidence below this adds nothing; 6 (top 1/64) */
-    int trees, psi;         /* Isolation Forest: 100, 256 */
-    uint64_t seed;          /* 42 */
-    size_t sample_size;     /* training rows kept (reservoir) for the forest; 65536 */
+    double alert_threshold;         /* risk at or above which is_anomaly is true; default 50 */
+    double prior_bits;              /* prior odds 2^-prior_bits of an event not being normal; 10 */
+    double contamination;           /* > 0: alert on this share of training events instead */
+    double iforest_weight;          /* weight of the Isolation Forest's tail evidence; 0.5 */
+    double iforest_floor_bits;      /* tail evidence below this adds nothing; 6 (top 1/64) */
+    int trees, psi;                 /* Isolation Forest: 100, 256 */
+    uint64_t seed;                  /* 42 */
+    size_t sample_size;             /* training rows kept (reservoir) for the forest; 65536 */
     char suspicious_countries[128]; /* "KP,IR,RU,CN,NG,SY,CU" */
     sn_profile_params profile;
 } sn_engine_config;
@@ -87,7 +87,7 @@ typedef struct sn_engine_stats {
     uint64_t learned, analysed, anomalies;
     uint8_t data_hash[32]; /* SHA-256 over the normalised training events */
     int64_t trained_at;    /* Unix seconds */
-    double threshold_bits;  /* evidence bits at the alert threshold */
+    double threshold_bits; /* evidence bits at the alert threshold */
 } sn_engine_stats;
 const sn_engine_stats *sn_engine_get_stats(const sn_engine *e);
 

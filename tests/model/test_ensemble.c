@@ -39,8 +39,8 @@ static void evidence_curves(void **state)
 {
     (void)state;
     assert_true(sn_evidence_travel(7540, 12926) > 13.3 && sn_evidence_travel(7540, 12926) < 13.4);
-    assert_true(sn_evidence_travel(300, 5000) == 0.0);  /* short hops: GPS/IP noise */
-    assert_true(sn_evidence_travel(5000, 800) == 0.0);  /* an airliner can do it */
+    assert_true(sn_evidence_travel(300, 5000) == 0.0); /* short hops: GPS/IP noise */
+    assert_true(sn_evidence_travel(5000, 800) == 0.0); /* an airliner can do it */
     assert_true(fabs(sn_evidence_user_failures(5) - 3.0) < 1e-12);
     assert_true(sn_evidence_user_failures(4) == 0.0);
     assert_true(fabs(sn_evidence_spray(3) - 4.0) < 1e-12);

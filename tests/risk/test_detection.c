@@ -91,13 +91,13 @@ static void check_bands(const run_result *res, const char *name)
     sn_confusion_at(res->scores, res->labels, res->n, res->threshold, &cm);
     double ap = sn_average_precision(res->scores, res->labels, res->n);
     double roc = sn_roc_auc(res->scores, res->labels, res->n);
-    printf("%s: n=%zu precision=%.4f recall=%.4f F1=%.4f ROC AUC=%.4f PR AUC=%.4f\n", name,
-           res->n, cm.precision, cm.recall, cm.f1, roc, ap);
+    printf("%s: n=%zu precision=%.4f recall=%.4f F1=%.4f ROC AUC=%.4f PR AUC=%.4f\n", name, res->n,
+           cm.precision, cm.recall, cm.f1, roc, ap);
     assert_true(cm.f1 >= 0.95);
     assert_true(ap >= 0.95);
-    static const char *const types[] = {"unusual_time",     "unusual_location",
+    static const char *const types[] = {"unusual_time",         "unusual_location",
                                         "privilege_escalation", "impossible_travel",
-                                        "unusual_resource", "excessive_access"};
+                                        "unusual_resource",     "excessive_access"};
     for (size_t t = 0; t < 6; t++) {
         size_t total = 0, hit = 0;
         for (size_t i = 0; i < res->n; i++) {
