@@ -16,4 +16,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON >/dev/n
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j"$jobs")
+echo "== fuzzing every parser briefly (fuzz/run.sh runs longer campaigns)"
+fuzz/run.sh "${SENTINEL_FUZZ_SECONDS:-15}"
+
 echo "== all tests passed"

@@ -51,6 +51,8 @@ int sn_buf_reserve(sn_buf *b, size_t extra)
 
 void sn_buf_append(sn_buf *b, const void *p, size_t n)
 {
+    if (n == 0) /* p may be NULL then (an empty array), which memcpy does not allow */
+        return;
     if (sn_buf_reserve(b, n) != 0)
         return;
     memcpy(b->data + b->len, p, n);

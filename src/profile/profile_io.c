@@ -145,13 +145,15 @@ sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params, c
     if (ok && peers && sn__profiles_grow_peers(p, peers - 1) != 0)
         ok = false;
     if (ok && sn_rd_need(&r, (size_t)users * sizeof(sn_user))) {
-        memcpy(p->user, r.p + r.off, (size_t)users * sizeof(sn_user));
+        if (users)
+            memcpy(p->user, r.p + r.off, (size_t)users * sizeof(sn_user));
         r.off += (size_t)users * sizeof(sn_user);
     } else {
         ok = false;
     }
     if (ok && sn_rd_need(&r, (size_t)peers * sizeof(sn_level) + sizeof(sn_level))) {
-        memcpy(p->peer, r.p + r.off, (size_t)peers * sizeof(sn_level));
+        if (peers) /* p->peer is NULL when no event named a department */
+            memcpy(p->peer, r.p + r.off, (size_t)peers * sizeof(sn_level));
         r.off += (size_t)peers * sizeof(sn_level);
         memcpy(&p->org, r.p + r.off, sizeof(sn_level));
         r.off += sizeof(sn_level);

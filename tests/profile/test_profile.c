@@ -159,6 +159,30 @@ static void serialisation_round_trip(void **state)
     sn_profiles_free(q);
 }
 
+/* Baselines with no peer group at all (no event named a department) round-trip; reading them
+ * once passed a null array to memcpy. */
+static void baselines_without_departments_round_trip(void **state)
+{
+    (void)state;
+    sn_profiles *p = sn_profiles_new(NULL);
+    sn_judgement j;
+    sn_event ev = event("solo", "10.0.0.1", 1788000000LL * 1000000, 1);
+    ev.department = (sn_str){0};
+    feed(p, &ev, &j);
+    sn_buf b;
+    sn_buf_init(&b);
+    assert_int_equal(sn_profiles_write(p, &b), SN_OK);
+    sn_profiles *q = NULL;
+    sn_error err;
+    size_t used;
+    assert_int_equal(sn_profiles_read(&q, NULL, (const uint8_t *)b.data, b.len, &used, &err),
+                     SN_OK);
+    assert_int_equal(sn_profiles_user_count(q), 1);
+    sn_buf_free(&b);
+    sn_profiles_free(p);
+    sn_profiles_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +190,7 @@ int main(void)
         cmocka_unit_test(cold_start_uses_peers),
         cmocka_unit_test(spray_counts_distinct_accounts),
         cmocka_unit_test(serialisation_round_trip),
+        cmocka_unit_test(baselines_without_departments_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
