@@ -175,10 +175,22 @@ sn_status sn_parse_ip(const char *s, size_t n, sn_ip *ip, sn_error *err)
 void sn_format_ip(const sn_ip *ip, char out[48])
 {
     out[0] = '\0';
-    if (ip->family == 4)
-        inet_ntop(AF_INET, ip->addr, out, 48);
-    else if (ip->family == 6)
+    if (ip->family == 4) {
+        /* Dotted quad by hand: glibc's inet_ntop goes through sprintf, and every verdict
+         * carries an address. */
+        char *o = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = ip->addr[i];
+            if (v >= 100)
+                *o++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *o++ = (char)('0' + v / 10 % 10);
+            *o++ = (char)('0' + v % 10);
+            *o++ = i < 3 ? '.' : '\0';
+        }
+    } else if (ip->family == 6) {
         inet_ntop(AF_INET6, ip->addr, out, 48);
+    }
 }
 
 sn_status sn_parse_bool(const char *s, size_t n, int8_t *out, sn_error *err)

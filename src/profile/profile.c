@@ -295,6 +295,42 @@ static double decay(double value, int64_t from_us, int64_t to_us, double horizon
     return value * exp(-(double)(to_us - from_us) / horizon_us);
 }
 
+/* The user's count of value v of attribute a (inline, hash map, or fixed-domain array). */
+static uint32_t user_count(const sn_profiles *p, const sn_user *u, int32_t user, int a, int32_t v)
+{
+    const uint32_t *small = sn_level_small((sn_level *)&u->st, a, v);
+    if (small)
+        return *small;
+    if (a < SN_INLINE_ATTRS) {
+        for (int i = 0; i < u->inline_len[a]; i++)
+            if (u->inline_id[a][i] == v)
+                return u->inline_count[a][i];
+        if (u->inline_len[a] < SN_INLINE)
+            return 0;
+    }
+    return sn_u64map_get(&p->user_count[a], sn_pair_key(user, v));
+}
+
+/* Where the user's count of value v lives, created at 0 when absent; NULL when out of memory. */
+static uint32_t *user_count_slot(sn_profiles *p, sn_user *u, int32_t user, int a, int32_t v)
+{
+    uint32_t *small = sn_level_small(&u->st, a, v);
+    if (small)
+        return small;
+    if (a < SN_INLINE_ATTRS) {
+        for (int i = 0; i < u->inline_len[a]; i++)
+            if (u->inline_id[a][i] == v)
+                return &u->inline_count[a][i];
+        if (u->inline_len[a] < SN_INLINE) {
+            int i = u->inline_len[a]++;
+            u->inline_id[a][i] = v;
+            u->inline_count[a][i] = 0;
+            return &u->inline_count[a][i];
+        }
+    }
+    return sn_u64map_slot(&p->user_count[a], sn_pair_key(user, v));
+}
+
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
 {
     memset(j, 0, sizeof(*j));
@@ -317,8 +353,7 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
             if (peer->n[a])
                 typical_prior = peer->ssum[a] / peer->n[a];
         }
-        const uint32_t *usmall = sn_level_small((sn_level *)&u->st, a, v);
-        uint32_t cu = usmall ? *usmall : sn_u64map_get(&p->user_count[a], sn_pair_key(o->user, v));
+        uint32_t cu = user_count(p, u, o->user, a, v);
         double pu = py_prob(cu, u->st.n[a], u->st.k[a], th, d, pp);
         if (pu < 1e-300)
             pu = 1e-300;
@@ -400,8 +435,8 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
         int32_t v = o->value[a];
         if (v < 0)
             continue;
-        uint32_t *cu = sn_level_small(&u->st, a, v);
-        if (!cu && !(cu = sn_u64map_slot(&p->user_count[a], sn_pair_key(o->user, v))))
+        uint32_t *cu = user_count_slot(p, u, o->user, a, v);
+        if (!cu)
             return SN_ERR_NOMEM;
         if ((*cu)++ == 0)
             u->st.k[a]++;

@@ -8,6 +8,11 @@
 #include "../core/u64map.h"
 
 #define SN_TOP 3
+/* Values of an open vocabulary (network, location, resource, action) a user's counts keep inline
+ * before spilling into the shared hash map: most users have fewer, and one user's counts then sit
+ * in a few cache lines instead of scattered over a large table. */
+#define SN_INLINE 8
+#define SN_INLINE_ATTRS 4
 
 typedef struct sn_level {
     uint32_t n[SN_ATTR_COUNT];  /* observations with the attribute */
@@ -47,6 +52,9 @@ typedef struct sn_user {
     int64_t rate_ts;
     uint32_t active_hours;
     int64_t last_hour_index;
+    int32_t inline_id[SN_INLINE_ATTRS][SN_INLINE];
+    uint32_t inline_count[SN_INLINE_ATTRS][SN_INLINE];
+    uint8_t inline_len[SN_INLINE_ATTRS];
     int32_t top_id[SN_ATTR_COUNT][SN_TOP];
     uint32_t top_count[SN_ATTR_COUNT][SN_TOP];
 } sn_user;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define PROFILE_MAGIC 0x50524f46u /* "PROF" */
-#define PROFILE_VERSION 1u
+#define PROFILE_VERSION 2u
 
 static void put_strmap(sn_buf *b, const sn_strmap *m)
 {
@@ -114,6 +114,13 @@ static bool check_user(const sn_user *u, const sn_profiles *p)
         for (int t = 0; t < SN_TOP; t++)
             if (!valid_id(u->top_id[a][t], sn_strmap_count(p->values[a])))
                 return false;
+    for (int a = 0; a < SN_INLINE_ATTRS; a++) {
+        if (u->inline_len[a] > SN_INLINE)
+            return false;
+        for (int i = 0; i < u->inline_len[a]; i++)
+            if (u->inline_id[a][i] < 0 || u->inline_id[a][i] >= sn_strmap_count(p->values[a]))
+                return false;
+    }
     return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "ingest/ingest.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 static int64_t ts_ok(const char *s)
@@ -268,6 +269,19 @@ static void format_names(void **state)
     assert_string_equal(sn_format_name(SN_FORMAT_JSONL), "jsonl");
 }
 
+/* Every octet value formats as inet_ntop formats it. */
+static void ipv4_formatting_matches_inet_ntop(void **state)
+{
+    (void)state;
+    for (unsigned v = 0; v < 256; v++) {
+        sn_ip ip = {.family = 4, .addr = {(uint8_t)v, 0, (uint8_t)(255 - v), (uint8_t)(v * 7)}};
+        char got[48], want[48];
+        sn_format_ip(&ip, got);
+        inet_ntop(AF_INET, ip.addr, want, sizeof(want));
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +297,7 @@ int main(void)
         cmocka_unit_test(bool_words),
         cmocka_unit_test(utf8_prefix),
         cmocka_unit_test(format_names),
+        cmocka_unit_test(ipv4_formatting_matches_inet_ntop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

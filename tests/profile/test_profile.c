@@ -183,6 +183,35 @@ static void baselines_without_departments_round_trip(void **state)
     sn_profiles_free(q);
 }
 
+/* Counts stay exact when a user's values outgrow the inline slots and spill into the map. */
+static void many_values_per_user_counted_exactly(void **state)
+{
+    (void)state;
+    sn_profiles *p = sn_profiles_new(NULL);
+    sn_judgement j;
+    char name[20][16];
+    int64_t t = 1788000000LL * 1000000;
+    for (int round = 0; round < 3; round++)
+        for (int r = 0; r < 20; r++) {
+            snprintf(name[r], sizeof(name[r]), "res%02d", r);
+            sn_event ev = event("alice", "10.0.0.1", t, 1);
+            ev.resource = (sn_str){name[r], strlen(name[r])};
+            t += 60000000LL;
+            feed(p, &ev, &j);
+        }
+    for (int r = 0; r < 20; r++) {
+        sn_event ev = event("alice", "10.0.0.1", t, 1);
+        ev.resource = (sn_str){name[r], strlen(name[r])};
+        sn_obs o;
+        assert_int_equal(sn_profiles_observe(p, &ev, &o), SN_OK);
+        sn_profiles_judge(p, &o, &j);
+        assert_int_equal(j.user_count[SN_ATTR_RESOURCE], 3);
+        assert_int_equal(j.user_distinct[SN_ATTR_RESOURCE], 20);
+        assert_int_equal(j.user_n[SN_ATTR_RESOURCE], 60);
+    }
+    sn_profiles_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +220,7 @@ int main(void)
         cmocka_unit_test(spray_counts_distinct_accounts),
         cmocka_unit_test(serialisation_round_trip),
         cmocka_unit_test(baselines_without_departments_round_trip),
+        cmocka_unit_test(many_values_per_user_counted_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
