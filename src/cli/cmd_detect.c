@@ -102,6 +102,7 @@ int sn_cmd_detect(int argc, char **argv)
                                              {"psi", required_argument, 0, 1},
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
+        {"forest-every-event", no_argument, 0, 1},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "detecting"};
     const char *model = NULL, *output = NULL;

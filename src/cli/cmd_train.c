@@ -37,6 +37,7 @@ int sn_cmd_train(int argc, char **argv)
                                              {"psi", required_argument, 0, 1},
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
+        {"forest-every-event", no_argument, 0, 1},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "learning"};
     const char *model = NULL;

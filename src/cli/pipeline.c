@@ -129,7 +129,9 @@ bool sn_event_batch_add(sn_event_batch *b, const sn_event *ev, const char *event
     if (ev->src_file && strcmp(ev->src_file, b->file) != 0)
         snprintf(b->file, sizeof(b->file), "%s", ev->src_file);
     b->ev[b->n].src_file = ev->src_file ? b->file : NULL;
-    snprintf(b->id[b->n], SN_EVENT_ID_MAX, "%s", event_id);
+    size_t idlen = strnlen(event_id, SN_EVENT_ID_MAX - 1);
+    memcpy(b->id[b->n], event_id, idlen);
+    b->id[b->n][idlen] = '\0';
     b->n++;
     return b->n == SN_ANALYSE_BLOCK;
 }
@@ -202,6 +204,8 @@ const char sn_cli_engine_help[] =
     "  --trees N              Isolation Forest trees (default 100)\n"
     "  --psi N                Isolation Forest subsample size (default 256)\n"
     "  --seed N               seed of every random choice (default 42)\n"
+    "  --forest-every-event   score the Isolation Forest on every event; by default it is\n"
+    "                         skipped where it cannot change the level (scores below LOW)\n"
     "  --suspicious-countries LIST  ISO codes counted as suspicious locations\n"
     "                         (default KP,IR,RU,CN,NG,SY,CU)\n";
 
@@ -243,6 +247,10 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
         if (parse_double(name, value, 0, 9007199254740992.0, &d) < 0)
             return -1;
         cfg->seed = (uint64_t)d;
+        return 1;
+    }
+    if (!strcmp(name, "forest-every-event")) {
+        cfg->forest_every_event = true;
         return 1;
     }
     if (!strcmp(name, "suspicious-countries")) {

@@ -49,7 +49,7 @@ int sn_buf_reserve(sn_buf *b, size_t extra)
     return 0;
 }
 
-void sn_buf_append(sn_buf *b, const void *p, size_t n)
+void sn_buf_append_slow(sn_buf *b, const void *p, size_t n)
 {
     if (n == 0) /* p may be NULL then (an empty array), which memcpy does not allow */
         return;
@@ -58,19 +58,6 @@ void sn_buf_append(sn_buf *b, const void *p, size_t n)
     memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
-}
-
-void sn_buf_putc(sn_buf *b, char c)
-{
-    if (sn_buf_reserve(b, 1) != 0)
-        return;
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
-}
-
-void sn_buf_puts(sn_buf *b, const char *s)
-{
-    sn_buf_append(b, s, strlen(s));
 }
 
 void sn_buf_printf(sn_buf *b, const char *fmt, ...)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct sn_buf {
     char *data;
@@ -15,9 +16,29 @@ void sn_buf_init(sn_buf *b);
 void sn_buf_free(sn_buf *b);
 void sn_buf_reset(sn_buf *b);
 int sn_buf_reserve(sn_buf *b, size_t extra);
-void sn_buf_append(sn_buf *b, const void *p, size_t n);
-void sn_buf_putc(sn_buf *b, char c);
-void sn_buf_puts(sn_buf *b, const char *s);
+void sn_buf_append_slow(sn_buf *b, const void *p, size_t n);
+
+/* The common case (room left) inline: output of every verdict goes through these. */
+static inline void sn_buf_append(sn_buf *b, const void *p, size_t n)
+{
+    if (n && b->len + n < b->cap && !b->failed) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    sn_buf_append_slow(b, p, n);
+}
+
+static inline void sn_buf_putc(sn_buf *b, char c)
+{
+    sn_buf_append(b, &c, 1);
+}
+
+static inline void sn_buf_puts(sn_buf *b, const char *s)
+{
+    sn_buf_append(b, s, strlen(s));
+}
 void sn_buf_printf(sn_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal (quoted, escaped; bytes assumed valid UTF-8). */
 void sn_buf_json_str(sn_buf *b, const char *s, size_t n);

@@ -56,8 +56,15 @@ void sn_features_build(const sn_feature_config *cfg, const sn_event *ev, const s
     int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     ctx->hour = (int)((secs - days * 86400) / 3600);
     ctx->weekday = (int)(((days % 7) + 7 + 3) % 7);
-    ctx->sensitivity = ev->resource.n ? sn_resource_sensitivity(ev->resource.p, ev->resource.n) : 1;
-    ctx->action_risk = ev->action.n ? sn_action_risk(ev->action.p, ev->action.n) : 1;
+    if (o->sensitivity > 0)
+        ctx->sensitivity = o->sensitivity;
+    else
+        ctx->sensitivity =
+            ev->resource.n ? sn_resource_sensitivity(ev->resource.p, ev->resource.n) : 1;
+    if (o->action_risk > 0)
+        ctx->action_risk = o->action_risk;
+    else
+        ctx->action_risk = ev->action.n ? sn_action_risk(ev->action.p, ev->action.n) : 1;
     char cc[3];
     ctx->suspicious_location =
         location_country(ev, cc) && country_listed(cfg ? cfg->suspicious_countries : NULL, cc);

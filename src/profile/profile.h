@@ -44,6 +44,7 @@ typedef struct sn_obs {
     bool has_coords;
     uint64_t source_key; /* 0 when no address */
     int8_t success;
+    int8_t sensitivity, action_risk; /* resource and action scales when known, else 0 */
 } sn_obs;
 
 /* What the baselines say about one event, before it is added to them. */

@@ -85,6 +85,8 @@ void sn_engine_free(sn_engine *e)
     free(e->sample);
     free(e->sample_bits);
     free(e->places);
+    free(e->scale[0]);
+    free(e->scale[1]);
     if (e->hash)
         EVP_MD_CTX_free(e->hash);
     free(e);
@@ -145,6 +147,28 @@ static void resolve_place(sn_engine *e, const sn_event *ev, sn_obs *o)
     }
 }
 
+/* Resource sensitivity and action risk, looked up once per distinct value. */
+static int8_t cached_scale(sn_engine *e, int which, int32_t id, const sn_str *s)
+{
+    if (id < 0 || !s->n)
+        return 0;
+    if (id >= e->scale_cap[which]) {
+        int32_t nc = e->scale_cap[which] ? e->scale_cap[which] : 64;
+        while (nc <= id)
+            nc *= 2;
+        int8_t *n = realloc(e->scale[which], (size_t)nc);
+        if (!n)
+            return 0; /* the features compute it themselves */
+        memset(n + e->scale_cap[which], 0, (size_t)(nc - e->scale_cap[which]));
+        e->scale[which] = n;
+        e->scale_cap[which] = nc;
+    }
+    int8_t *v = &e->scale[which][id];
+    if (!*v)
+        *v = (int8_t)(which == 0 ? sn_resource_sensitivity(s->p, s->n) : sn_action_risk(s->p, s->n));
+    return *v;
+}
+
 static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, sn_evidence *b)
 {
     memset(b, 0, sizeof(*b));
@@ -197,6 +221,8 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
     resolve_place(e, ev, &o);
+    o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
+    o.action_risk = cached_scale(e, 1, o.value[SN_ATTR_ACTION], &ev->action);
     sn_profiles_judge(e->profiles, &o, &j);
     sn_features_build(&e->fcfg, ev, &o, &j, f, &ctx);
     sn_evidence b;
@@ -318,6 +344,8 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
                 return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
                                     "out of memory for baselines");
             resolve_place(e, ev, &o);
+            o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
+            o.action_risk = cached_scale(e, 1, o.value[SN_ATTR_ACTION], &ev->action);
             sn_profiles_judge(e->profiles, &o, &j);
             sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
             memcpy(block + i * SN_FEATURE_COUNT, v->features, sizeof(v->features));
@@ -330,15 +358,35 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
                 return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
                                     "out of memory for baselines");
         }
-        /* The forest scores the block at once: its descents overlap. */
-        if (e->forest)
-            sn_iforest_score_many(e->forest, block, m, scores);
+        /* The forest scores the block at once (its descents overlap), and only the events whose
+         * behavioural evidence, with the most the forest can add, could reach LOW: for the others
+         * the forest cannot change the level, the alert or the recommendation. */
+        size_t k = 0;
+        size_t row[SN_ANALYSE_BLOCK];
+        if (e->forest) {
+            for (size_t i = 0; i < m; i++) {
+                if (!e->cfg.forest_every_event && behavioural[i] < explain_from)
+                    continue;
+                if (k != i)
+                    memcpy(block + k * SN_FEATURE_COUNT, block + i * SN_FEATURE_COUNT,
+                           SN_FEATURE_COUNT * sizeof(float));
+                row[k++] = i;
+            }
+            /* A block pass costs the same for a few rows as for a full block (it pads them). */
+            if (k >= SN_ANALYSE_BLOCK / 4)
+                sn_iforest_score_many(e->forest, block, k, scores);
+            else
+                for (size_t r = 0; r < k; r++)
+                    scores[r] = sn_iforest_score(e->forest, block + r * SN_FEATURE_COUNT);
+        }
+        size_t next = 0;
         for (size_t i = 0; i < m; i++) {
             sn_verdict *v = &verdicts[base + i];
             double bits = behavioural[i], fb = 0.0;
-            v->iforest_score = e->forest ? scores[i] : 0.0;
-            if (e->forest) {
-                fb = forest_bits(e, scores[i]);
+            v->iforest_score = 0.0;
+            if (next < k && row[next] == i) {
+                v->iforest_score = scores[next++];
+                fb = forest_bits(e, v->iforest_score);
                 bits += fb;
             }
             v->anomaly_score = bits;

@@ -31,6 +31,9 @@ struct sn_engine {
     sn_engine_stats stats;
     sn_place_cache *places;
     int32_t places_cap;
+    /* Resource sensitivity and action risk by value id (0: not looked up yet). */
+    int8_t *scale[2];
+    int32_t scale_cap[2];
 };
 
 /* Explanations of a verdict (reasons.c). */

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #define MODEL_MAGIC "SNTLMODL"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u
 #define MODEL_MAX_BYTES ((size_t)8 << 30)
 
 static void put_config(sn_buf *b, const sn_engine_config *c)
@@ -28,6 +28,7 @@ static void put_config(sn_buf *b, const sn_engine_config *c)
     sn_put_u32(b, (uint32_t)c->psi);
     sn_put_u64(b, c->seed);
     sn_put_u64(b, c->sample_size);
+    sn_put_u32(b, c->forest_every_event ? 1u : 0u);
     sn_put_bytes(b, c->suspicious_countries, strlen(c->suspicious_countries));
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
         sn_put_f64(b, c->profile.concentration[a]);
@@ -53,6 +54,10 @@ static bool get_config(sn_rd *r, sn_engine_config *c)
     c->psi = (int)sn_get_u32(r);
     c->seed = sn_get_u64(r);
     c->sample_size = (size_t)sn_get_u64(r);
+    uint32_t every = sn_get_u32(r);
+    if (every > 1)
+        return false;
+    c->forest_every_event = every == 1;
     size_t n;
     const uint8_t *s = sn_get_bytes(r, &n);
     if (!s || n >= sizeof(c->suspicious_countries))

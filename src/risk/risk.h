@@ -28,6 +28,9 @@ typedef struct sn_engine_config {
     double iforest_weight;          /* weight of the Isolation Forest's tail evidence; 0.5 */
     double iforest_floor_bits;      /* tail evidence below this adds nothing; 6 (top 1/64) */
     int trees, psi;                 /* Isolation Forest: 100, 256 */
+    bool forest_every_event;        /* score the forest on every event, not only where it can
+                                       change the level (false; true changes only scores below
+                                       LOW) */
     uint64_t seed;                  /* 42 */
     size_t sample_size;             /* training rows kept (reservoir) for the forest; 65536 */
     char suspicious_countries[128]; /* "KP,IR,RU,CN,NG,SY,CU" */
@@ -51,7 +54,7 @@ typedef struct sn_verdict {
     double risk_score;    /* 0-100 */
     sn_level level;
     const char *recommendation;
-    double iforest_score; /* raw Isolation Forest score, 0-1 (0 when no forest) */
+    double iforest_score; /* raw Isolation Forest score, 0-1 (0 when not consulted) */
     int n_reasons;
     sn_reason reasons[SN_MAX_REASONS];
     float features[SN_FEATURE_COUNT];

@@ -1,0 +1,346 @@
+/* User risk score: per-user rings of judged events, their window statistics (kept up to date as
+ * events arrive, so a query costs one pass over the peer group), and the five weighted factors. */
+#include "user_risk.h"
+
+#include "../core/strmap.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const factor_names[] = {
+#define SN_X_UF(id, name, weight) name,
+    SN_USER_FACTOR_TABLE(SN_X_UF)
+#undef SN_X_UF
+};
+
+static const double factor_weights[] = {
+#define SN_X_UF(id, name, weight) weight,
+    SN_USER_FACTOR_TABLE(SN_X_UF)
+#undef SN_X_UF
+};
+
+const char *sn_user_factor_name(sn_user_factor f)
+{
+    return (unsigned)f < SN_UF_COUNT ? factor_names[f] : "?";
+}
+
+double sn_user_factor_weight(sn_user_factor f)
+{
+    return (unsigned)f < SN_UF_COUNT ? factor_weights[f] : 0.0;
+}
+
+void sn_user_risk_params_default(sn_user_risk_params *p)
+{
+    p->window_days = 30.0;
+    p->per_user = 1000;
+}
+
+void sn_user_obs_from_verdict(const sn_event *ev, const sn_verdict *v, sn_user_obs *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->ts_us = ev->ts_us;
+    out->anomaly_score = (float)v->anomaly_score;
+    out->is_anomaly = v->is_anomaly;
+    out->success = ev->success;
+    out->sensitivity = (uint8_t)v->features[SN_F_RESOURCE_SENSITIVITY];
+    out->action_risk = (uint8_t)v->features[SN_F_ACTION_RISK];
+    out->business_hours = v->features[SN_F_IS_BUSINESS_HOURS] != 0.0f;
+    out->suspicious_location = v->features[SN_F_SUSPICIOUS_LOCATION] != 0.0f;
+}
+
+/* Sums over one user's window. */
+typedef struct window_stats {
+    uint32_t events, anomalies, sensitive, risky_actions, failures, outcomes_known, violations;
+    double score_sum;
+} window_stats;
+
+typedef struct user_rec {
+    sn_user_obs *ring; /* oldest at head; grows by doubling up to per_user */
+    uint32_t cap, len, head;
+    bool init;
+    int32_t dept; /* -1 unknown */
+    int64_t latest_us;
+    window_stats win;
+} user_rec;
+
+typedef struct dept_rec {
+    int32_t *members;
+    uint32_t n, cap;
+} dept_rec;
+
+struct sn_user_history {
+    sn_user_risk_params p;
+    sn_strmap *user_ids, *dept_ids;
+    user_rec *users;
+    size_t users_cap;
+    dept_rec *depts;
+    size_t depts_cap;
+};
+
+sn_user_history *sn_user_history_new(const sn_user_risk_params *p)
+{
+    sn_user_history *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    if (p)
+        h->p = *p;
+    else
+        sn_user_risk_params_default(&h->p);
+    if (h->p.per_user < 1)
+        h->p.per_user = 1;
+    if (!(h->p.window_days > 0))
+        h->p.window_days = 30.0;
+    h->user_ids = sn_strmap_new();
+    h->dept_ids = sn_strmap_new();
+    if (!h->user_ids || !h->dept_ids) {
+        sn_user_history_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void sn_user_history_free(sn_user_history *h)
+{
+    if (!h)
+        return;
+    int32_t nu = h->user_ids ? sn_strmap_count(h->user_ids) : 0;
+    for (int32_t i = 0; i < nu && h->users; i++)
+        free(h->users[i].ring);
+    int32_t nd = h->dept_ids ? sn_strmap_count(h->dept_ids) : 0;
+    for (int32_t i = 0; i < nd && h->depts; i++)
+        free(h->depts[i].members);
+    free(h->users);
+    free(h->depts);
+    sn_strmap_free(h->user_ids);
+    sn_strmap_free(h->dept_ids);
+    free(h);
+}
+
+int32_t sn_user_history_users(const sn_user_history *h)
+{
+    return sn_strmap_count(h->user_ids);
+}
+
+/* Grows a zero-filled array of records so that index id exists. */
+static int grow(void **arr, size_t *cap, size_t elem, int32_t id)
+{
+    if ((size_t)id < *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc <= (size_t)id)
+        nc *= 2;
+    char *p = realloc(*arr, nc * elem);
+    if (!p)
+        return -1;
+    memset(p + *cap * elem, 0, (nc - *cap) * elem);
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static int dept_add(dept_rec *d, int32_t user)
+{
+    if (d->n == d->cap) {
+        uint32_t nc = d->cap ? d->cap * 2 : 8;
+        int32_t *m = realloc(d->members, nc * sizeof(*m));
+        if (!m)
+            return -1;
+        d->members = m;
+        d->cap = nc;
+    }
+    d->members[d->n++] = user;
+    return 0;
+}
+
+static void dept_remove(dept_rec *d, int32_t user)
+{
+    for (uint32_t i = 0; i < d->n; i++)
+        if (d->members[i] == user) {
+            d->members[i] = d->members[--d->n];
+            return;
+        }
+}
+
+static bool is_violation(const sn_user_obs *o)
+{
+    return !o->business_hours || o->suspicious_location;
+}
+
+static int64_t window_us(const sn_user_history *h)
+{
+    return (int64_t)(h->p.window_days * 86400.0 * 1e6);
+}
+
+/* Recomputes the user's window sums: events are kept in arrival order, which is not always
+ * time order, so the window is found by timestamp rather than by position. */
+static void recompute_window(const sn_user_history *h, user_rec *u)
+{
+    window_stats w = {0};
+    int64_t from = u->latest_us - window_us(h);
+    for (uint32_t k = 0; k < u->len; k++) {
+        const sn_user_obs *o = &u->ring[(u->head + k) % u->cap];
+        if (o->ts_us < from)
+            continue;
+        w.events++;
+        w.anomalies += o->is_anomaly;
+        w.sensitive += o->sensitivity >= 3;
+        w.risky_actions += o->action_risk >= 3;
+        if (o->success >= 0) {
+            w.outcomes_known++;
+            w.failures += o->success == 0;
+        }
+        w.violations += is_violation(o);
+        w.score_sum += o->anomaly_score;
+    }
+    u->win = w;
+}
+
+sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_verdict *v)
+{
+    int32_t id = sn_strmap_intern(h->user_ids, ev->user_id.p, ev->user_id.n);
+    if (id < 0 || grow((void **)&h->users, &h->users_cap, sizeof(user_rec), id) != 0)
+        return SN_ERR_NOMEM;
+    user_rec *u = &h->users[id];
+    if (!u->init) {
+        u->init = true;
+        u->dept = -1;
+        u->latest_us = INT64_MIN;
+    }
+    if (u->len == u->cap && u->cap < h->p.per_user) {
+        uint32_t nc = u->cap ? u->cap * 2 : 16;
+        if (nc > h->p.per_user)
+            nc = h->p.per_user;
+        sn_user_obs *r = malloc(nc * sizeof(*r));
+        if (!r)
+            return SN_ERR_NOMEM;
+        for (uint32_t k = 0; k < u->len; k++)
+            r[k] = u->ring[(u->head + k) % u->cap];
+        free(u->ring);
+        u->ring = r;
+        u->cap = nc;
+        u->head = 0;
+    }
+    if (ev->department.n) {
+        int32_t d = sn_strmap_intern(h->dept_ids, ev->department.p, ev->department.n);
+        if (d < 0 || grow((void **)&h->depts, &h->depts_cap, sizeof(dept_rec), d) != 0)
+            return SN_ERR_NOMEM;
+        if (d != u->dept) {
+            if (dept_add(&h->depts[d], id) != 0)
+                return SN_ERR_NOMEM;
+            if (u->dept >= 0)
+                dept_remove(&h->depts[u->dept], id);
+            u->dept = d;
+        }
+    }
+    sn_user_obs o;
+    sn_user_obs_from_verdict(ev, v, &o);
+    if (u->len < u->cap) {
+        u->ring[(u->head + u->len) % u->cap] = o;
+        u->len++;
+    } else {
+        u->ring[u->head] = o; /* the oldest gives way */
+        u->head = (u->head + 1) % u->cap;
+    }
+    if (o.ts_us > u->latest_us)
+        u->latest_us = o.ts_us;
+    recompute_window(h, u);
+    return SN_OK;
+}
+
+static double clamp100(double x)
+{
+    return x < 0 ? 0 : (x > 100 ? 100 : x);
+}
+
+static double share(uint32_t k, uint32_t n)
+{
+    return n ? (double)k / n : 0.0;
+}
+
+static void recommend(sn_user_risk *r, const char *text)
+{
+    if (r->n_recommendations < SN_USER_MAX_RECOMMENDATIONS)
+        r->recommendations[r->n_recommendations++] = text;
+}
+
+bool sn_user_risk_compute(const sn_user_history *h, const char *user_id, size_t n,
+                          sn_user_risk *out)
+{
+    memset(out, 0, sizeof(*out));
+    int32_t id = sn_strmap_find(h->user_ids, user_id, n);
+    if (id < 0 || (size_t)id >= h->users_cap || h->users[id].len == 0)
+        return false;
+    const user_rec *u = &h->users[id];
+    const window_stats *w = &u->win;
+    out->events = w->events;
+    out->anomalies = w->anomalies;
+    out->sensitive = w->sensitive;
+    out->risky_actions = w->risky_actions;
+    out->failures = w->failures;
+    out->outcomes_known = w->outcomes_known;
+    out->violations = w->violations;
+    out->mean_anomaly_score = w->events ? w->score_sum / w->events : 0.0;
+    out->latest_us = u->latest_us;
+    out->window_start_us = u->latest_us - window_us(h);
+
+    /* Peers: the other members of the group, each by the mean of their own window. */
+    double peer_sum = 0, peer_sq = 0;
+    if (u->dept >= 0) {
+        snprintf(out->department, sizeof(out->department), "%s",
+                 sn_strmap_str(h->dept_ids, u->dept));
+        const dept_rec *d = &h->depts[u->dept];
+        for (uint32_t i = 0; i < d->n; i++) {
+            const user_rec *p = &h->users[d->members[i]];
+            if (d->members[i] == id || p->win.events == 0)
+                continue;
+            double m = p->win.score_sum / p->win.events;
+            peer_sum += m;
+            peer_sq += m * m;
+            out->peers++;
+        }
+    }
+    double peer_dev = 0.0;
+    if (out->peers > 0)
+        out->peer_mean_anomaly_score = peer_sum / out->peers;
+    if (out->peers >= 2) {
+        double mean = out->peer_mean_anomaly_score;
+        double var = (peer_sq - out->peers * mean * mean) / (out->peers - 1);
+        double sd = var > 0 ? sqrt(var) : 0.0;
+        /* A spread under one bit would make small differences look extreme. */
+        double z = (out->mean_anomaly_score - mean) / (sd > 1.0 ? sd : 1.0);
+        peer_dev = 100.0 * z / 3.0;
+    }
+
+    out->factor[SN_UF_ANOMALY] = clamp100(500.0 * share(w->anomalies, w->events));
+    out->factor[SN_UF_PEER_DEVIATION] = clamp100(peer_dev);
+    out->factor[SN_UF_SENSITIVE_ACCESS] = clamp100(
+        100.0 * (0.6 * share(w->sensitive, w->events) + 0.4 * share(w->risky_actions, w->events)));
+    out->factor[SN_UF_FAILED_ATTEMPTS] = clamp100(1000.0 * share(w->failures, w->outcomes_known));
+    out->factor[SN_UF_POLICY_VIOLATIONS] = clamp100(500.0 * share(w->violations, w->events));
+    double total = 0;
+    for (int f = 0; f < SN_UF_COUNT; f++)
+        total += factor_weights[f] * out->factor[f];
+    out->risk_score = clamp100(total);
+    out->level = sn_level_from_risk(out->risk_score);
+
+    if (out->factor[SN_UF_ANOMALY] > 50)
+        recommend(out, "repeated anomalous access: increase monitoring and review the flagged "
+                       "events");
+    if (out->factor[SN_UF_PEER_DEVIATION] > 60)
+        recommend(out, "access pattern far from the peer group's: review permissions");
+    if (out->factor[SN_UF_SENSITIVE_ACCESS] > 70)
+        recommend(out, "frequent access to sensitive resources or high-risk actions: require "
+                       "MFA");
+    if (out->factor[SN_UF_FAILED_ATTEMPTS] > 40)
+        recommend(out, "repeated failed attempts: investigate credentials");
+    if (out->factor[SN_UF_POLICY_VIOLATIONS] > 50)
+        recommend(out, "access outside business hours or from suspicious countries: review "
+                       "policy exceptions");
+    if (out->level >= SN_HIGH)
+        recommend(out, "require an immediate security review");
+    if (out->n_recommendations == 0)
+        recommend(out, "continue normal monitoring");
+    return true;
+}
