@@ -81,35 +81,31 @@ void sn_buf_printf(sn_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Bytes that JSON strings cannot hold as they are: controls, '"' and '\\'. */
+static const uint8_t json_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
 void sn_buf_json_str(sn_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     if (sn_buf_reserve(b, n + 2) != 0)
         return;
-    sn_buf_putc(b, '"');
+    b->data[b->len++] = '"';
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!json_escape[c])
             continue;
         sn_buf_append(b, s + start, i - start);
         start = i + 1;
         switch (c) {
-        case '"':
-            sn_buf_append(b, "\\\"", 2);
-            break;
-        case '\\':
-            sn_buf_append(b, "\\\\", 2);
-            break;
-        case '\n':
-            sn_buf_append(b, "\\n", 2);
-            break;
-        case '\r':
-            sn_buf_append(b, "\\r", 2);
-            break;
-        case '\t':
-            sn_buf_append(b, "\\t", 2);
-            break;
+        case '"': sn_buf_append(b, "\\\"", 2); break;
+        case '\\': sn_buf_append(b, "\\\\", 2); break;
+        case '\n': sn_buf_append(b, "\\n", 2); break;
+        case '\r': sn_buf_append(b, "\\r", 2); break;
+        case '\t': sn_buf_append(b, "\\t", 2); break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             sn_buf_append(b, e, 6);
