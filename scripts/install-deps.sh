@@ -7,7 +7,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libssl-dev nodejs npm
-          python3-sklearn python3-numpy clang libclang-rt-14-dev)
+          python3-sklearn python3-numpy clang libclang-rt-14-dev libmicrohttpd-dev libyaml-dev
+          curl wrk)
 
 # A package counts as present when dpkg has it installed. Node.js and npm also count as present
 # when their commands exist: Node.js builds from other sources (NodeSource's "nodejs", which

@@ -21,5 +21,6 @@ int sn_cmd_iforest(int argc, char **argv);
 int sn_cmd_train(int argc, char **argv);
 int sn_cmd_detect(int argc, char **argv);
 int sn_cmd_eval(int argc, char **argv);
+int sn_cmd_serve(int argc, char **argv);
 
 #endif

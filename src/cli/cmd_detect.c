@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "pipeline.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,10 +152,20 @@ int sn_cmd_detect(int argc, char **argv)
             return SN_EXIT_USAGE;
         }
     }
-    if (!in.path || optind < argc) {
+    if (optind < argc) {
+        fprintf(stderr, "sentinel detect: unexpected argument '%s' (the input is given with "
+                        "--input FILE)\n",
+                argv[optind]);
+        return SN_EXIT_USAGE;
+    }
+    if (!in.path || !in.path[0]) {
         fprintf(stderr, "sentinel detect: --input FILE is required\n");
         return SN_EXIT_USAGE;
     }
+    if (sn_cli_check_distinct(in.path, output, "output") < 0)
+        return SN_EXIT_USAGE;
+    if (!model && sn_cli_check_rereadable(in.path, "detect") < 0)
+        return SN_EXIT_USAGE;
     if (!model && !strcmp(in.path, "-")) {
         fprintf(stderr, "sentinel detect: standard input needs --model (without a model the "
                         "input is read twice)\n");
@@ -183,7 +194,7 @@ int sn_cmd_detect(int argc, char **argv)
     }
     d.out = stdout;
     if (output && !(d.out = fopen(output, "w"))) {
-        perror(output);
+        fprintf(stderr, "sentinel detect: %s: cannot write: %s\n", output, strerror(errno));
         sn_engine_free(d.engine);
         return SN_EXIT_FAIL;
     }

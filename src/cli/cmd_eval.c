@@ -35,7 +35,7 @@ static const char usage_text[] =
 #define MAX_TYPES 64
 
 typedef struct top_alert {
-    double risk;
+    double risk, bits; /* ties in risk (many alerts round to 100) are broken by the evidence */
     char *line; /* formatted alert, owned */
 } top_alert;
 
@@ -52,6 +52,18 @@ typedef struct eval_ctx {
     sn_error err;
 } eval_ctx;
 
+/* Log text shown on a terminal: control bytes (escape sequences) as \xNN. */
+static void append_safe(sn_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f)
+            sn_buf_printf(b, "\\x%02x", c);
+        else
+            sn_buf_putc(b, (char)c);
+    }
+}
+
 static void keep_top(eval_ctx *e, const sn_event *ev, const sn_verdict *v, const char *id)
 {
     if (e->top_n <= 0 || !v->is_anomaly)
@@ -60,9 +72,9 @@ static void keep_top(eval_ctx *e, const sn_event *ev, const sn_verdict *v, const
     if (e->top_len == e->top_n) {
         int weakest = 0;
         for (int i = 1; i < e->top_len; i++)
-            if (e->top[i].risk < e->top[weakest].risk)
+            if (e->top[i].bits < e->top[weakest].bits)
                 weakest = i;
-        if (e->top[weakest].risk >= v->risk_score)
+        if (e->top[weakest].bits >= v->anomaly_score)
             return;
         free(e->top[weakest].line);
         slot = weakest;
@@ -73,15 +85,28 @@ static void keep_top(eval_ctx *e, const sn_event *ev, const sn_verdict *v, const
     sn_buf_init(&b);
     char ts[32];
     sn_format_timestamp(ev->ts_us, ts);
-    sn_buf_printf(&b, "%6.1f %-8s %-6s %s %.*s %.*s %.*s (%s)", v->risk_score,
-                  sn_level_name(v->level), v->recommendation, ts, (int)ev->user_id.n, ev->user_id.p,
-                  (int)ev->action.n, ev->action.p, (int)ev->resource.n, ev->resource.p, id);
-    if (ev->anomaly_type.n)
-        sn_buf_printf(&b, " [label: %.*s]", (int)ev->anomaly_type.n, ev->anomaly_type.p);
-    else if (ev->is_anomaly == 0)
+    sn_buf_printf(&b, "%6.1f %-8s %-6s %s ", v->risk_score, sn_level_name(v->level),
+                  v->recommendation, ts);
+    append_safe(&b, ev->user_id.p, ev->user_id.n);
+    sn_buf_putc(&b, ' ');
+    append_safe(&b, ev->action.p, ev->action.n);
+    sn_buf_putc(&b, ' ');
+    append_safe(&b, ev->resource.p, ev->resource.n);
+    sn_buf_puts(&b, " (");
+    append_safe(&b, id, strlen(id));
+    sn_buf_putc(&b, ')');
+    if (ev->anomaly_type.n) {
+        sn_buf_puts(&b, " [label: ");
+        append_safe(&b, ev->anomaly_type.p, ev->anomaly_type.n);
+        sn_buf_putc(&b, ']');
+    } else if (ev->is_anomaly == 0) {
         sn_buf_puts(&b, " [label: normal]");
-    for (int i = 0; i < v->n_reasons; i++)
-        sn_buf_printf(&b, "\n         - %s", v->reasons[i].text);
+    }
+    for (int i = 0; i < v->n_reasons; i++) {
+        sn_buf_puts(&b, "\n         - ");
+        append_safe(&b, v->reasons[i].text, strlen(v->reasons[i].text));
+    }
+    e->top[slot].bits = v->anomaly_score;
     e->top[slot].risk = v->risk_score;
     e->top[slot].line = b.data; /* NULL if allocation failed: skipped when printing */
 }
@@ -136,9 +161,17 @@ static int eval_one(void *ctx, const sn_event *ev, const char *event_id)
     return 0;
 }
 
+static size_t cm_positives(const int8_t *labels, size_t n)
+{
+    size_t p = 0;
+    for (size_t i = 0; i < n; i++)
+        p += labels[i] == 1;
+    return p;
+}
+
 static int cmp_top(const void *a, const void *b)
 {
-    double x = ((const top_alert *)a)->risk, y = ((const top_alert *)b)->risk;
+    double x = ((const top_alert *)a)->bits, y = ((const top_alert *)b)->bits;
     return (x < y) - (x > y);
 }
 
@@ -193,13 +226,13 @@ int sn_cmd_eval(int argc, char **argv)
         case 'J':
             json = true;
             break;
-        case 'T':
-            top = atoi(optarg);
-            if (top < 0 || top > 10000) {
-                fprintf(stderr, "sentinel eval: --top: '%s' is not in [0, 10000]\n", optarg);
+        case 'T': {
+            long v;
+            if (sn_cli_parse_long("top", optarg, 0, 10000, &v) < 0)
                 return SN_EXIT_USAGE;
-            }
+            top = (int)v;
             break;
+        }
         case 'E':
             in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1;
             break;
@@ -215,10 +248,16 @@ int sn_cmd_eval(int argc, char **argv)
             return SN_EXIT_USAGE;
         }
     }
-    if (!in.path || optind < argc) {
+    if (optind < argc) {
+        fprintf(stderr, "sentinel eval: unexpected argument '%s'\n", argv[optind]);
+        return SN_EXIT_USAGE;
+    }
+    if (!in.path || !in.path[0]) {
         fprintf(stderr, "sentinel eval: --input FILE is required\n");
         return SN_EXIT_USAGE;
     }
+    if (!model && sn_cli_check_rereadable(in.path, "eval") < 0)
+        return SN_EXIT_USAGE;
     if (!model && !strcmp(in.path, "-")) {
         fprintf(stderr, "sentinel eval: standard input needs --model\n");
         return SN_EXIT_USAGE;
@@ -252,6 +291,15 @@ int sn_cmd_eval(int argc, char **argv)
     if (rc)
         goto done;
 
+    if (e.n == 0 || cm_positives(e.labels, e.n) == 0) {
+        fprintf(stderr,
+                "sentinel eval: %s: %s; evaluation needs is_anomaly labels with at least one "
+                "anomalous event\n",
+                in.path, e.n == 0 ? "no event carries an is_anomaly label"
+                                  : "no event is labelled anomalous");
+        rc = SN_EXIT_FAIL;
+        goto done;
+    }
     double threshold = sn_engine_get_stats(e.engine)->threshold_bits;
     double risk_threshold = sn_engine_get_config(e.engine)->alert_threshold;
     sn_confusion cm;

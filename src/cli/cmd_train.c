@@ -74,10 +74,16 @@ int sn_cmd_train(int argc, char **argv)
             return SN_EXIT_USAGE;
         }
     }
-    if (!in.path || !model || optind < argc) {
+    if (optind < argc) {
+        fprintf(stderr, "sentinel train: unexpected argument '%s'\n", argv[optind]);
+        return SN_EXIT_USAGE;
+    }
+    if (!in.path || !in.path[0] || !model || !model[0]) {
         fprintf(stderr, "sentinel train: --input FILE and --model OUT are required\n");
         return SN_EXIT_USAGE;
     }
+    if (sn_cli_check_distinct(in.path, model, "model") < 0)
+        return SN_EXIT_USAGE;
     sn_input_counts counts;
     sn_engine *e = sn_cli_train(&in, &cfg, &counts);
     if (!e)

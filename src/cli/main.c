@@ -10,6 +10,7 @@ static const sn_command commands[] = {
     {"eval", "measure detection against labelled events", sn_cmd_eval},
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
+    {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
 };
 
 static void usage(FILE *out)

@@ -3,9 +3,11 @@
 
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,13 +211,57 @@ const char sn_cli_engine_help[] =
     "  --suspicious-countries LIST  ISO codes counted as suspicious locations\n"
     "                         (default KP,IR,RU,CN,NG,SY,CU)\n";
 
+int sn_cli_parse_long(const char *name, const char *value, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || errno || end == value || *end || v < lo || v > hi) {
+        fprintf(stderr, "sentinel: --%s: '%s' is not a whole number in [%ld, %ld]\n", name,
+                value ? value : "", lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 1;
+}
+
+int sn_cli_check_distinct(const char *input, const char *output, const char *what)
+{
+    struct stat a, b;
+    if (!input || !output || strcmp(input, "-") == 0)
+        return 0;
+    if (stat(input, &a) == 0 && stat(output, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino && S_ISREG(a.st_mode)) {
+        fprintf(stderr, "sentinel: %s: the %s is the input file; writing it would destroy the "
+                        "input\n",
+                output, what);
+        return -1;
+    }
+    return 0;
+}
+
+int sn_cli_check_rereadable(const char *input, const char *command)
+{
+    struct stat st;
+    if (strcmp(input, "-") != 0 && stat(input, &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISDIR(st.st_mode)) {
+        fprintf(stderr,
+                "sentinel %s: %s: not a regular file; without --model the input is read twice "
+                "(learn, then score), so it must be a regular file (or train a model first)\n",
+                command, input);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_double(const char *name, const char *value, double lo, double hi, double *out)
 {
     char *end;
     errno = 0;
     double d = strtod(value, &end);
     if (errno || end == value || *end || !(d >= lo && d <= hi)) {
-        fprintf(stderr, "sentinel: --%s: '%s' is not a number in [%g, %g]\n", name, value, lo, hi);
+        fprintf(stderr, "sentinel: --%s: '%s' is not a number in [%.15g, %.15g]\n", name, value,
+                lo, hi);
         return -1;
     }
     *out = d;
@@ -224,29 +270,34 @@ static int parse_double(const char *name, const char *value, double lo, double h
 
 int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *value)
 {
-    double d;
     if (!strcmp(name, "threshold"))
         return parse_double(name, value, 0, 100, &cfg->alert_threshold);
     if (!strcmp(name, "prior-bits"))
         return parse_double(name, value, 0, 64, &cfg->prior_bits);
     if (!strcmp(name, "contamination"))
         return parse_double(name, value, 0, 0.5, &cfg->contamination);
+    long l;
     if (!strcmp(name, "trees")) {
-        if (parse_double(name, value, 1, 10000, &d) < 0)
+        if (sn_cli_parse_long(name, value, 1, 10000, &l) < 0)
             return -1;
-        cfg->trees = (int)d;
+        cfg->trees = (int)l;
         return 1;
     }
     if (!strcmp(name, "psi")) {
-        if (parse_double(name, value, 2, 1 << 20, &d) < 0)
+        if (sn_cli_parse_long(name, value, 2, 65536, &l) < 0)
             return -1;
-        cfg->psi = (int)d;
+        cfg->psi = (int)l;
         return 1;
     }
     if (!strcmp(name, "seed")) {
-        if (parse_double(name, value, 0, 9007199254740992.0, &d) < 0)
+        char *end;
+        errno = 0;
+        unsigned long long seed = strtoull(value, &end, 10);
+        if (errno || end == value || *end || value[0] == '-') {
+            fprintf(stderr, "sentinel: --seed: '%s' is not a whole number >= 0\n", value);
             return -1;
-        cfg->seed = (uint64_t)d;
+        }
+        cfg->seed = (uint64_t)seed;
         return 1;
     }
     if (!strcmp(name, "forest-every-event")) {
@@ -257,6 +308,18 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
         if (strlen(value) >= sizeof(cfg->suspicious_countries)) {
             fprintf(stderr, "sentinel: --%s: list too long\n", name);
             return -1;
+        }
+        /* Comma-separated two-letter codes, nothing else. */
+        for (const char *p = value; *p;) {
+            if (!isalpha((unsigned char)p[0]) || !isalpha((unsigned char)p[1]) ||
+                (p[2] != ',' && p[2] != '\0') || (p[2] == ',' && p[3] == '\0')) {
+                fprintf(stderr,
+                        "sentinel: --%s: '%s' is not a comma-separated list of two-letter "
+                        "country codes\n",
+                        name, value);
+                return -1;
+            }
+            p += p[2] == ',' ? 3 : 2;
         }
         snprintf(cfg->suspicious_countries, sizeof(cfg->suspicious_countries), "%s", value);
         return 1;

@@ -60,6 +60,18 @@ sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
 /* Options shared by train/detect/eval for the engine configuration; returns 1 if the option was
  * one of them (and applied), 0 if not, -1 on a bad value (message printed). */
 int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *value);
+/* Whole number in [lo, hi] from an option value; -1 (message printed naming --name) if the
+ * value is not one. */
+int sn_cli_parse_long(const char *name, const char *value, long lo, long hi, long *out);
+
+/* Refuses (message printed, returns -1) an output path that names the same file as the input,
+ * so that writing it cannot destroy the input. */
+int sn_cli_check_distinct(const char *input, const char *output, const char *what);
+
+/* Refuses (message printed, returns -1) an input that cannot be read twice (pipes, terminals):
+ * learning from the input itself needs a second pass. */
+int sn_cli_check_rereadable(const char *input, const char *command);
+
 /* The --help text of those options. */
 extern const char sn_cli_engine_help[];
 

@@ -32,6 +32,17 @@ static const named_level known_actions[] = {
     {"read", 1},     {"view", 1},   {"list", 1},  {"get", 1},    {"login", 1},    {"execute", 2},
     {"download", 2}, {"export", 2}, {"write", 3}, {"update", 3}, {"create", 3},   {"upload", 3},
     {"delete", 4},   {"remove", 4}, {"admin", 5}, {"grant", 5},  {"escalate", 5},
+    /* the actions of the Windows and Linux authentication logs (README, Input formats):
+     * authenticating is a log-in; taking administrator rights (4672, sudo, su) is admin */
+    {"logon", 1},
+    {"kerberos_tgt", 1},
+    {"kerberos_service_ticket", 1},
+    {"kerberos_preauth", 1},
+    {"ntlm_validate", 1},
+    {"explicit_logon", 2},
+    {"special_privileges", 5},
+    {"sudo", 5},
+    {"su", 5},
 };
 
 static int lower_contains(const char *s, size_t n, const char *word)

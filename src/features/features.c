@@ -70,7 +70,9 @@ void sn_features_build(const sn_feature_config *cfg, const sn_event *ev, const s
         location_country(ev, cc) && country_listed(cfg ? cfg->suspicious_countries : NULL, cc);
     int32_t loc = o->value[SN_ATTR_LOCATION];
     ctx->different_location = loc >= 0 && j->home_location >= 0 && loc != j->home_location;
-    if (j->has_prev && j->prev_has_coords && o->has_coords) {
+    /* Only forward in time: an event older than the one before it (out-of-order input) says
+     * nothing about how fast the user moved. */
+    if (j->has_prev && j->prev_has_coords && o->has_coords && o->ts_us >= j->prev_ts_us) {
         ctx->has_travel = true;
         ctx->travel_km = sn_geo_distance_km(j->prev_lat, j->prev_lon, o->lat, o->lon);
         ctx->travel_minutes = (double)(o->ts_us - j->prev_ts_us) / 60e6;

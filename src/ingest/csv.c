@@ -385,6 +385,7 @@ sn_status sn_csv_open(sn_reader *r, sn_error *err)
         }
     }
     sn_ingest_consume(r, rec.next - rec.start, rec.nl);
+    r->csv_unknown = known == 0;
     if (known == 0 || !used[SN_F_USER_ID] || !used[SN_F_TIMESTAMP]) {
         const char *why = known == 0            ? "the first line names none of the known "
                                                   "columns (user_id, timestamp, ...)"
@@ -463,7 +464,13 @@ static sn_status csv_build(sn_reader *r, const csv_rec *rec, sn_event *ev, sn_er
     }
     st = sn_ingest_finish_event(r, ev, err);
 out:
-    sn_ingest_consume(r, rec->next - rec->start, rec->nl);
+    /* A quoting error in a record that ran over several lines most likely comes from a quote
+     * that was never closed: the lines it swallowed are records of their own, so go on at the
+     * line after the record's first instead of losing them. */
+    if ((rec->problem == CSV_STRAY_QUOTE || rec->problem == CSV_AFTER_QUOTE) && rec->nl > 1)
+        resync(r);
+    else
+        sn_ingest_consume(r, rec->next - rec->start, rec->nl);
     return st;
 }
 

@@ -18,6 +18,9 @@
 #define SN_CSV_MAX_COLUMNS 256
 /* Deepest JSON nesting accepted in one line (RFC 8259 section 9 lets parsers set a limit). */
 #define SN_JSON_MAX_DEPTH 16
+/* Most events one summary line may stand for ("message repeated N times", "N incorrect
+ * password attempts"); past it the line is reported rather than multiplied. */
+#define SN_REPEAT_MAX 1000
 
 /* The normalised fields, in the order of the reference header then the extras of the spec. */
 typedef enum sn_field_id {
@@ -111,12 +114,34 @@ struct sn_reader {
     char scratch[512];
     size_t scratch_len;
     unsigned coords_seen; /* bit 0 latitude, bit 1 longitude */
+    char compose[1024];   /* a value built from several parts: "host/sshd", "DOMAIN\user" */
+
+    /* Options */
+    int year_opt;       /* 0: infer the year of syslog headers */
+    int tz_offset_min;  /* zone of timestamps written without one, minutes east of UTC */
+    int64_t now_us;     /* wall clock at open, for inferring years */
+
+    /* syslog: the year and month of the last dated line (0 before the first), so that the
+     * months of a log that crosses a new year carry the year on */
+    int sl_year, sl_month;
+    /* An event that one line stands for several times ("message repeated 5 times"): kept in
+     * repeat_buf (owned, SN_MAX_RECORD bytes) and returned repeat_left more times. */
+    sn_event repeat_ev;
+    long repeat_left;
+    char *repeat_buf;
+    /* auto: the CSV header named no known column, so the input is no format we know */
+    bool csv_unknown;
 };
 
 /* sn_reader_open_mem, with every read of the buffer limited to read_limit bytes (0: none), so
  * that tests and fuzzers see records cut at every place a pipe could cut them. */
 sn_status sn_ingest_open_mem_chunked(sn_reader **out, const char *data, size_t n, const char *name,
                                      sn_format format, size_t read_limit, sn_error *err);
+/* The same with options, and with the wall clock given (now_us != 0) so that inferred years
+ * can be tested. */
+sn_status sn_ingest_open_mem_ex(sn_reader **out, const char *data, size_t n, const char *name,
+                                sn_format format, const sn_reader_options *opts,
+                                size_t read_limit, int64_t now_us, sn_error *err);
 /* Input buffer: moves the unconsumed bytes to the front and reads more. Returns the number of
  * bytes added (0 at the end of input or on a read error, which sets io_failed). */
 size_t sn_ingest_fill(sn_reader *r);
@@ -127,6 +152,15 @@ void sn_ingest_consume(sn_reader *r, size_t n, long nl);
 bool sn_ingest_skip_line(sn_reader *r);
 /* Fatal read error as an sn_error (returns SN_ERR_IO). */
 sn_status sn_ingest_io_error(sn_reader *r, sn_error *err);
+/* The next line that is not blank, without its line break (LF or CRLF), consumed: *p stays
+ * valid until the reader next fills its buffer, that is until the next call that reads.
+ * Returns SN_OK, SN_EOF, a non-fatal SN_ERR_TOO_LONG for a line over SN_MAX_RECORD (skipped),
+ * or a fatal read error. */
+sn_status sn_ingest_next_line(sn_reader *r, const char **p, size_t *n, long *line,
+                              sn_error *err);
+/* Picks the format of the input from its first line (already at buf[pos]); reads more as
+ * needed, never past the first line. */
+sn_format sn_ingest_detect_format(sn_reader *r);
 
 /* Clears ev for a new record: strings absent, flags unknown, position set. */
 void sn_ingest_event_init(sn_reader *r, sn_event *ev, long line);
@@ -148,6 +182,19 @@ size_t sn_ingest_text_check(const char *s, size_t n);
 bool sn_ingest_parse_ipv4(const char *s, size_t n, uint8_t out[4]);
 /* Locale-independent decimal number ("-12.5", "1e3"); false when s is not one. */
 bool sn_ingest_parse_double(const char *s, size_t n, double *out);
+/* sn_parse_timestamp, reading a timestamp written without a zone as local time at tz_min
+ * minutes east of UTC. */
+sn_status sn_ingest_parse_timestamp_tz(const char *s, size_t n, int tz_min, int64_t *us,
+                                       sn_error *err);
+/* Microseconds since the epoch of a civil date and time (proleptic Gregorian, UTC); false
+ * when the date does not exist (a 29 February outside leap years, a day 31 in April...). */
+bool sn_ingest_civil_us(int y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                        int64_t *us);
+/* The civil year and month (1-12) of an instant. */
+void sn_ingest_civil_of(int64_t us, int *year, unsigned *month);
+/* A fixed zone offset: "UTC", "Z", "GMT", "+02:00", "-0530", "+01", also "UTC+02:00"; up to
+ * 14 hours either way. false when s is none of those. */
+bool sn_ingest_parse_utc_offset(const char *s, int *minutes);
 
 /* Per-format entry points, called by the reader. */
 sn_status sn_csv_open(sn_reader *r, sn_error *err);
@@ -155,5 +202,28 @@ sn_status sn_csv_next(sn_reader *r, sn_event *ev, sn_error *err);
 sn_status sn_jsonl_open(sn_reader *r, sn_error *err);
 sn_status sn_jsonl_next(sn_reader *r, sn_event *ev, sn_error *err);
 void sn_jsonl_release(sn_reader *r);
+/* Checks one line (UTF-8, nesting depth) and parses it as JSON; on success *root is a new
+ * jansson value the caller releases (json_decref). Errors are non-fatal, at line. */
+sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void **root,
+                         sn_error *err);
+/* "an object", "a string"...: the type of a JSON value (a json_t *) for messages. */
+const char *sn_jsonl_type_name(const void *value);
+sn_status sn_syslog_open(sn_reader *r, sn_error *err);
+sn_status sn_syslog_next(sn_reader *r, sn_event *ev, sn_error *err);
+/* Whether a line starts like a syslog record: an RFC 3164 or RFC 3339 stamp, a host, a tag. */
+bool sn_syslog_line_matches(const char *p, size_t n);
+/* The year of a syslog date without one, at now_us: this year, or the previous one when the
+ * date (read at tz_min minutes east of UTC) would be more than a day in the future. */
+int sn_syslog_infer_year(unsigned month, unsigned day, unsigned h, unsigned mi, unsigned s,
+                         int tz_min, int64_t now_us);
+sn_status sn_winevt_open(sn_reader *r, sn_error *err);
+sn_status sn_winevt_next(sn_reader *r, sn_event *ev, sn_error *err);
+/* Whether a parsed JSON object (a json_t *) is a Windows event: EventID, or winlog.event_id,
+ * or winlog with event.code. */
+bool sn_winevt_object_matches(const void *root);
+/* Returns the event held for a repeated record when there is one left (SN_OK), else SN_EOF. */
+sn_status sn_ingest_repeat_next(sn_reader *r, sn_event *ev);
+/* Keeps a copy of ev to be returned count - 1 more times by sn_ingest_repeat_next. */
+sn_status sn_ingest_repeat_hold(sn_reader *r, const sn_event *ev, long count, sn_error *err);
 
 #endif

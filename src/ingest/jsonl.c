@@ -51,8 +51,9 @@ static size_t json_depth(const char *s, size_t n, size_t limit)
     return max;
 }
 
-static const char *type_name(const json_t *v)
+const char *sn_jsonl_type_name(const void *value)
 {
+    const json_t *v = value;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return "an object";
@@ -91,7 +92,7 @@ static sn_status wrong_type(sn_reader *r, const sn_event *ev, int id, const json
                        : is_number_field(id) ? "a number or a string"
                                              : "a string";
     return sn_error_set(err, SN_ERR_PARSE, false, r->name, ev->src_line, sn_ingest_field_name(id),
-                        "expected %s, got %s", want, type_name(v));
+                        "expected %s, got %s", want, sn_jsonl_type_name(v));
 }
 
 /* Sets one field from a JSON value: strings as text; booleans for flags; integers for flags
@@ -141,10 +142,10 @@ static sn_status set_value(sn_reader *r, sn_event *ev, int id, const json_t *v, 
     return sn_ingest_set_text(r, ev, id, text, (size_t)k, err);
 }
 
-static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, sn_event *ev, sn_error *err)
+sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void **out,
+                         sn_error *err)
 {
-    const long line = r->line;
-    sn_ingest_event_init(r, ev, line);
+    *out = NULL;
     size_t badpos = sn_ingest_text_check(p, n);
     if (badpos < n) {
         unsigned char byte = (unsigned char)p[badpos];
@@ -162,10 +163,23 @@ static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, sn_event *ev
     if (!root)
         return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
                             "not valid JSON (RFC 8259): %s at column %d", jerr.text, jerr.column);
+    *out = root;
+    return SN_OK;
+}
+
+static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, long line, sn_event *ev,
+                             sn_error *err)
+{
+    sn_ingest_event_init(r, ev, line);
+    void *parsed;
+    sn_status st = sn_jsonl_parse(r, p, n, line, &parsed, err);
+    if (st != SN_OK)
+        return st;
+    json_t *root = parsed;
     r->json = root;
     if (!json_is_object(root))
         return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
-                            "expected a JSON object, got %s", type_name(root));
+                            "expected a JSON object, got %s", sn_jsonl_type_name(root));
     bool used[SN_F_COUNT] = {false};
     const char *key;
     json_t *value;
@@ -175,63 +189,24 @@ static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, sn_event *ev
         if (id < 0 || used[id])
             continue;
         used[id] = true;
-        sn_status st = set_value(r, ev, id, value, err);
+        st = set_value(r, ev, id, value, err);
         if (st != SN_OK)
             return st;
     }
     return sn_ingest_finish_event(r, ev, err);
 }
 
-static bool is_blank_line(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-            return false;
-    return true;
-}
-
 sn_status sn_jsonl_next(sn_reader *r, sn_event *ev, sn_error *err)
 {
     sn_jsonl_release(r);
-    for (;;) {
-        const char *p = r->buf + r->pos;
-        size_t avail = r->end - r->pos;
-        const char *nl = memchr(p, '\n', avail);
-        if (!nl) {
-            if (avail > SN_MAX_RECORD) {
-                long line = r->line;
-                sn_ingest_skip_line(r);
-                if (r->io_failed)
-                    return sn_ingest_io_error(r, err);
-                return sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, line, NULL,
-                                    "line is longer than %d bytes", SN_MAX_RECORD);
-            }
-            if (!r->eof) {
-                sn_ingest_fill(r);
-                if (r->io_failed)
-                    return sn_ingest_io_error(r, err);
-                continue;
-            }
-            if (avail == 0)
-                return SN_EOF;
-        }
-        size_t len = nl ? (size_t)(nl - p) : avail;
-        size_t whole = nl ? len + 1 : len;
-        if (len > 0 && p[len - 1] == '\r')
-            len--;
-        if (is_blank_line(p, len)) {
-            sn_ingest_consume(r, whole, nl ? 1 : 0);
-            continue;
-        }
-        sn_status st;
-        if (len > SN_MAX_RECORD)
-            st = sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, r->line, NULL,
-                              "line is longer than %d bytes", SN_MAX_RECORD);
-        else
-            st = jsonl_build(r, p, len, ev, err);
-        sn_ingest_consume(r, whole, nl ? 1 : 0);
-        if (st != SN_OK)
-            sn_jsonl_release(r);
+    const char *p;
+    size_t n;
+    long line;
+    sn_status st = sn_ingest_next_line(r, &p, &n, &line, err);
+    if (st != SN_OK)
         return st;
-    }
+    st = jsonl_build(r, p, n, line, ev, err);
+    if (st != SN_OK)
+        sn_jsonl_release(r);
+    return st;
 }

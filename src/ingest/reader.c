@@ -1,5 +1,5 @@
 /* The streaming reader: opens a file, stdin or a memory buffer, keeps one bounded input buffer,
- * detects the format and hands each call to the CSV or JSON-lines parser. */
+ * detects the format and hands each call to the parser of that format. */
 #include "ingest_impl.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int sn_format_from_name(const char *name, sn_format *out)
@@ -19,6 +20,10 @@ int sn_format_from_name(const char *name, sn_format *out)
         *out = SN_FORMAT_CSV;
     else if (!strcmp(name, "jsonl") || !strcmp(name, "ndjson"))
         *out = SN_FORMAT_JSONL;
+    else if (!strcmp(name, "syslog") || !strcmp(name, "auth.log"))
+        *out = SN_FORMAT_SYSLOG;
+    else if (!strcmp(name, "winevt"))
+        *out = SN_FORMAT_WINEVT;
     else
         return -1;
     return 0;
@@ -33,6 +38,10 @@ const char *sn_format_name(sn_format f)
         return "csv";
     case SN_FORMAT_JSONL:
         return "jsonl";
+    case SN_FORMAT_SYSLOG:
+        return "syslog";
+    case SN_FORMAT_WINEVT:
+        return "winevt";
     }
     return "unknown";
 }
@@ -111,6 +120,83 @@ sn_status sn_ingest_io_error(sn_reader *r, sn_error *err)
                         strerror(r->io_errno));
 }
 
+static bool is_blank_line(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return false;
+    return true;
+}
+
+sn_status sn_ingest_next_line(sn_reader *r, const char **line, size_t *len, long *lineno,
+                              sn_error *err)
+{
+    for (;;) {
+        const char *p = r->buf + r->pos;
+        size_t avail = r->end - r->pos;
+        const char *nl = memchr(p, '\n', avail);
+        if (!nl) {
+            if (avail > SN_MAX_RECORD) {
+                long at = r->line;
+                sn_ingest_skip_line(r);
+                if (r->io_failed)
+                    return sn_ingest_io_error(r, err);
+                return sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, at, NULL,
+                                    "line is longer than %d bytes", SN_MAX_RECORD);
+            }
+            if (!r->eof) {
+                sn_ingest_fill(r);
+                if (r->io_failed)
+                    return sn_ingest_io_error(r, err);
+                continue;
+            }
+            if (avail == 0)
+                return SN_EOF;
+        }
+        size_t n = nl ? (size_t)(nl - p) : avail;
+        size_t whole = nl ? n + 1 : n;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        long at = r->line;
+        sn_ingest_consume(r, whole, nl ? 1 : 0);
+        if (is_blank_line(p, n))
+            continue;
+        if (n > SN_MAX_RECORD)
+            return sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, at, NULL,
+                                "line is longer than %d bytes", SN_MAX_RECORD);
+        *line = p;
+        *len = n;
+        *lineno = at;
+        return SN_OK;
+    }
+}
+
+sn_status sn_ingest_repeat_hold(sn_reader *r, const sn_event *ev, long count, sn_error *err)
+{
+    r->repeat_left = 0;
+    if (count <= 1)
+        return SN_OK;
+    if (!r->repeat_buf) {
+        r->repeat_buf = malloc(SN_MAX_RECORD);
+        if (!r->repeat_buf)
+            return sn_error_set(err, SN_ERR_NOMEM, true, r->name, ev->src_line, NULL, NULL);
+    }
+    if (sn_event_copy(&r->repeat_ev, ev, r->repeat_buf, SN_MAX_RECORD) == (size_t)-1)
+        return sn_error_set(err, SN_ERR_LIMIT, false, r->name, ev->src_line, NULL,
+                            "repeated record too large to hold");
+    r->repeat_left = count - 1;
+    return SN_OK;
+}
+
+sn_status sn_ingest_repeat_next(sn_reader *r, sn_event *ev)
+{
+    if (r->repeat_left <= 0)
+        return SN_EOF;
+    r->repeat_left--;
+    *ev = r->repeat_ev;
+    return SN_OK;
+}
+
 static sn_reader *reader_new(const char *name, size_t cap)
 {
     sn_reader *r = calloc(1, sizeof(*r));
@@ -154,15 +240,74 @@ static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
             return sn_error_set(err, SN_ERR_EMPTY, true, r->name, 0, NULL, NULL);
         }
     }
-    if (format == SN_FORMAT_AUTO)
-        format = r->buf[r->pos] == '{' ? SN_FORMAT_JSONL : SN_FORMAT_CSV;
+    bool guessed = format == SN_FORMAT_AUTO;
+    if (guessed) {
+        format = sn_ingest_detect_format(r);
+        if (r->io_failed)
+            return sn_ingest_io_error(r, err);
+    }
     r->format = format;
-    if (format == SN_FORMAT_CSV)
-        return sn_csv_open(r, err);
-    if (format == SN_FORMAT_JSONL)
+    sn_status st;
+    switch (format) {
+    case SN_FORMAT_CSV:
+        st = sn_csv_open(r, err);
+        break;
+    case SN_FORMAT_JSONL:
         return sn_jsonl_open(r, err);
-    return sn_error_set(err, SN_ERR_FORMAT, true, r->name, 0, NULL, "unknown input format %d",
-                        (int)format);
+    case SN_FORMAT_SYSLOG:
+        return sn_syslog_open(r, err);
+    case SN_FORMAT_WINEVT:
+        return sn_winevt_open(r, err);
+    default:
+        return sn_error_set(err, SN_ERR_FORMAT, true, r->name, 0, NULL, "unknown input format %d",
+                            (int)format);
+    }
+    if (st == SN_ERR_FORMAT && guessed && r->csv_unknown && err) {
+        /* Nothing in the first line says which format it is: say which ones were tried. */
+        char why[200];
+        snprintf(why, sizeof(why), "%.199s", err->msg);
+        snprintf(err->msg, sizeof(err->msg),
+                 "unrecognised input format: not a CSV header (%s), a JSON object or a syslog "
+                 "line; the formats are csv, jsonl, syslog and winevt (--format NAME)",
+                 why);
+    }
+    return st;
+}
+
+sn_status sn_reader_options_check(const sn_reader_options *opts, sn_error *err)
+{
+    int tz;
+    if (!opts)
+        return SN_OK;
+    if (opts->year != 0 && (opts->year < 1970 || opts->year > 9999))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "year",
+                            "%d is not a year from 1970 to 9999 (0 infers it)", opts->year);
+    if (opts->timezone && !sn_ingest_parse_utc_offset(opts->timezone, &tz))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "timezone",
+                            "'%.64s' is not a fixed offset from UTC such as +02:00, -0530 or UTC",
+                            opts->timezone);
+    return SN_OK;
+}
+
+/* Applies opts (checked) to r; now_us 0 means the wall clock. */
+static sn_status apply_options(sn_reader *r, const sn_reader_options *opts, int64_t now_us,
+                               sn_error *err)
+{
+    sn_status st = sn_reader_options_check(opts, err);
+    if (st != SN_OK)
+        return st;
+    if (opts) {
+        r->year_opt = opts->year;
+        if (opts->timezone)
+            sn_ingest_parse_utc_offset(opts->timezone, &r->tz_offset_min);
+    }
+    if (now_us == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+    r->now_us = now_us;
+    return SN_OK;
 }
 
 static sn_status finish_open(sn_reader **out, sn_reader *r, sn_format format, sn_error *err)
@@ -178,9 +323,17 @@ static sn_status finish_open(sn_reader **out, sn_reader *r, sn_format format, sn
 
 sn_status sn_reader_open(sn_reader **out, const char *path, sn_format format, sn_error *err)
 {
+    return sn_reader_open_opts(out, path, format, NULL, err);
+}
+
+sn_status sn_reader_open_opts(sn_reader **out, const char *path, sn_format format,
+                              const sn_reader_options *opts, sn_error *err)
+{
     *out = NULL;
     if (!path)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL, "no input path");
+    if (sn_reader_options_check(opts, err) != SN_OK)
+        return SN_ERR_USAGE;
     bool is_stdin = !strcmp(path, "-");
     sn_reader *r = reader_new(is_stdin ? "<stdin>" : path, SN_BUF_CAP);
     if (!r)
@@ -202,17 +355,35 @@ sn_status sn_reader_open(sn_reader **out, const char *path, sn_format format, sn
             return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "is a directory");
         }
     }
+    sn_status st = apply_options(r, opts, 0, err);
+    if (st != SN_OK) {
+        sn_reader_close(r);
+        return st;
+    }
     return finish_open(out, r, format, err);
 }
 
 sn_status sn_reader_open_mem(sn_reader **out, const char *data, size_t n, const char *name,
                              sn_format format, sn_error *err)
 {
-    return sn_ingest_open_mem_chunked(out, data, n, name, format, 0, err);
+    return sn_ingest_open_mem_ex(out, data, n, name, format, NULL, 0, 0, err);
+}
+
+sn_status sn_reader_open_mem_opts(sn_reader **out, const char *data, size_t n, const char *name,
+                                  sn_format format, const sn_reader_options *opts, sn_error *err)
+{
+    return sn_ingest_open_mem_ex(out, data, n, name, format, opts, 0, 0, err);
 }
 
 sn_status sn_ingest_open_mem_chunked(sn_reader **out, const char *data, size_t n, const char *name,
                                      sn_format format, size_t read_limit, sn_error *err)
+{
+    return sn_ingest_open_mem_ex(out, data, n, name, format, NULL, read_limit, 0, err);
+}
+
+sn_status sn_ingest_open_mem_ex(sn_reader **out, const char *data, size_t n, const char *name,
+                                sn_format format, const sn_reader_options *opts,
+                                size_t read_limit, int64_t now_us, sn_error *err)
 {
     *out = NULL;
     /* the whole input fits: no buffer larger than it */
@@ -225,6 +396,11 @@ sn_status sn_ingest_open_mem_chunked(sn_reader **out, const char *data, size_t n
     r->mem_len = data ? n : 0;
     if (r->mem_len == 0)
         r->eof = true;
+    sn_status st = apply_options(r, opts, now_us, err);
+    if (st != SN_OK) {
+        sn_reader_close(r);
+        return st;
+    }
     return finish_open(out, r, format, err);
 }
 
@@ -235,8 +411,21 @@ sn_status sn_reader_next(sn_reader *r, sn_event *ev, sn_error *err)
         err = &local;
     if (r->done)
         return SN_EOF;
-    sn_status st =
-        r->format == SN_FORMAT_JSONL ? sn_jsonl_next(r, ev, err) : sn_csv_next(r, ev, err);
+    sn_status st;
+    switch (r->format) {
+    case SN_FORMAT_JSONL:
+        st = sn_jsonl_next(r, ev, err);
+        break;
+    case SN_FORMAT_SYSLOG:
+        st = sn_syslog_next(r, ev, err);
+        break;
+    case SN_FORMAT_WINEVT:
+        st = sn_winevt_next(r, ev, err);
+        break;
+    default:
+        st = sn_csv_next(r, ev, err);
+        break;
+    }
     if (st == SN_OK) {
         r->stats.records++;
     } else if (st == SN_EOF || err->fatal) {
@@ -266,6 +455,7 @@ void sn_reader_close(sn_reader *r)
     sn_jsonl_release(r);
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
+    free(r->repeat_buf);
     free(r->buf);
     free(r->name);
     free(r);

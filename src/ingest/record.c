@@ -212,7 +212,7 @@ sn_status sn_ingest_set_text(sn_reader *r, sn_event *ev, int field, const char *
     case SN_F_TIMESTAMP:
         if (empty)
             break;
-        if (sn_parse_timestamp(s, n, &ev->ts_us, err) != SN_OK)
+        if (sn_ingest_parse_timestamp_tz(s, n, r->tz_offset_min, &ev->ts_us, err) != SN_OK)
             return at_field(r, ev, field, err);
         ev->raw_timestamp = v;
         break;

@@ -112,8 +112,8 @@ static sn_status parse_epoch(const char *s, size_t n, int64_t *us, sn_error *err
 
 /* RFC 3339 section 5.6 date-time, widened the ISO 8601 way: 'T' or a space between date and
  * time, seconds and fraction optional (fraction up to 9 digits, '.' or ','), zone optional
- * ("Z", "+hh:mm", "+hhmm", "+hh", or none meaning UTC). */
-sn_status sn_parse_timestamp(const char *s, size_t n, int64_t *us, sn_error *err)
+ * ("Z", "+hh:mm", "+hhmm", "+hh", or none: then tz_min minutes east of UTC). */
+static sn_status parse_timestamp(const char *s, size_t n, int tz_min, int64_t *us, sn_error *err)
 {
     char why[96];
     unsigned y, mo, d, h, mi, sec = 0;
@@ -204,7 +204,7 @@ seconds:
     if (i < n && s[i] == ' ')
         i++;
     if (i == n) {
-        /* no zone: UTC */
+        offset_min = tz_min; /* no zone: the reader's (UTC unless told otherwise) */
     } else if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
         i++;
     } else if (n - i == 3 && !strncmp(s + i, "UTC", 3)) {
@@ -234,6 +234,88 @@ seconds:
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
     *us = secs * 1000000 + frac;
     return SN_OK;
+}
+
+sn_status sn_parse_timestamp(const char *s, size_t n, int64_t *us, sn_error *err)
+{
+    return parse_timestamp(s, n, 0, us, err);
+}
+
+sn_status sn_ingest_parse_timestamp_tz(const char *s, size_t n, int tz_min, int64_t *us,
+                                       sn_error *err)
+{
+    return parse_timestamp(s, n, tz_min, us, err);
+}
+
+bool sn_ingest_civil_us(int y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                        int64_t *us)
+{
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
+        return false;
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    *us = secs * 1000000;
+    return true;
+}
+
+void sn_ingest_civil_of(int64_t us, int *year, unsigned *month)
+{
+    int64_t secs = us / 1000000;
+    if (us % 1000000 < 0)
+        secs--;
+    int64_t days = secs / 86400;
+    if (secs % 86400 < 0)
+        days--;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    *year = (int)y;
+    *month = m;
+}
+
+static bool ascii_ieq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = a[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - ('a' - 'A'));
+        if (c != b[i])
+            return false;
+    }
+    return true;
+}
+
+bool sn_ingest_parse_utc_offset(const char *s, int *minutes)
+{
+    if (!s)
+        return false;
+    size_t n = strlen(s), i = 0;
+    if (n >= 3 && (ascii_ieq(s, "UTC", 3) || ascii_ieq(s, "GMT", 3)))
+        i = 3;
+    else if (n == 1 && (s[0] == 'Z' || s[0] == 'z'))
+        i = 1;
+    if (i == n) {
+        *minutes = 0;
+        return n > 0;
+    }
+    if (s[i] != '+' && s[i] != '-')
+        return false;
+    bool neg = s[i++] == '-';
+    unsigned h = 0, m = 0;
+    size_t hd = 0;
+    while (i < n && is_digit(s[i]) && hd < 2) {
+        h = h * 10 + (unsigned)(s[i++] - '0');
+        hd++;
+    }
+    if (hd == 0)
+        return false;
+    if (i < n && s[i] == ':')
+        i++;
+    if (i < n && !digits_at(s, n, &i, 2, &m))
+        return false;
+    if (i != n || m > 59 || h * 60 + m > 14 * 60)
+        return false;
+    *minutes = (int)(h * 60 + m) * (neg ? -1 : 1);
+    return true;
 }
 
 static void put_digits(char *out, unsigned v, int k)

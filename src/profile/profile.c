@@ -377,6 +377,7 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
     j->prev_lat = u->last_lat;
     j->prev_lon = u->last_lon;
     j->prev_location = u->last_location;
+    j->prev_location_bits = u->last_location_bits;
     j->first_ts_us = u->events ? u->first_ts : o->ts_us;
     bool failed = o->success == 0;
     j->user_fail_burst = decay(u->fail_burst, u->fail_ts, o->ts_us, FAIL_HORIZON_US) + failed;
@@ -465,8 +466,10 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
     u->last_has_coords = o->has_coords;
     u->last_lat = o->lat;
     u->last_lon = o->lon;
-    if (o->value[SN_ATTR_LOCATION] >= 0)
+    if (o->value[SN_ATTR_LOCATION] >= 0) {
         u->last_location = o->value[SN_ATTR_LOCATION];
+        u->last_location_bits = (float)j->bits[SN_ATTR_LOCATION];
+    }
     if (o->success == 0) {
         u->fail_burst = j->user_fail_burst;
         u->fail_ts = o->ts_us;

@@ -46,6 +46,7 @@ typedef struct sn_user {
     double last_lat, last_lon;
     bool last_has_coords;
     int32_t last_location;
+    float last_location_bits; /* surprisal of the last event's location when it happened */
     double fail_burst;
     int64_t fail_ts;
     double rate_now;

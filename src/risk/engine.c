@@ -174,7 +174,10 @@ static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, 
     memset(b, 0, sizeof(*b));
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         b->attr[a] = j->excess[a];
-    if (ctx->has_travel)
+    /* Impossible travel implicates one of two events. It counts against this one only when
+     * this place is at least as surprising for the user as the previous one was: the genuine
+     * user coming back home after a hijacked sign-in elsewhere is not the intruder. */
+    if (ctx->has_travel && j->bits[SN_ATTR_LOCATION] >= j->prev_location_bits)
         b->travel = sn_evidence_travel(ctx->travel_km, ctx->travel_kmh);
     b->user_failures = sn_evidence_user_failures(j->user_fail_burst);
     b->spray = sn_evidence_spray(j->source_fail_users);

@@ -90,7 +90,19 @@ static sn_reason *add(sn_verdict *v, double bits, const char *signal)
 
 static double history_days(const sn_obs *o, const sn_judgement *j)
 {
-    return (double)(o->ts_us - j->first_ts_us) / 86400e6;
+    double days = (double)(o->ts_us - j->first_ts_us) / 86400e6;
+    return days > 0 ? days : 0.0; /* out-of-order input: the history is not yet longer */
+}
+
+static const char *plural(uint32_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* Whether hour h lies in the circular window from..to. */
+static bool hour_within(int h, int from, int to)
+{
+    return from <= to ? (h >= from && h <= to) : (h >= from || h <= to);
 }
 
 static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o,
@@ -115,8 +127,8 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      name);
         else if (first)
             snprintf(r->text, SN_REASON_LEN,
-                     "first access from network %s by this user; %u earlier events came from %s",
-                     name, n, usual);
+                     "first access from network %s by this user; %u earlier event%s came from %s",
+                     name, n, plural(n), usual);
         else
             snprintf(r->text, SN_REASON_LEN, "network %s is rare for this user (%u of %u events)",
                      name, c, n);
@@ -127,8 +139,8 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      "first event of this user is from %s, rare in the organisation", name);
         else if (first && j->user_distinct[a] <= 3)
             snprintf(r->text, SN_REASON_LEN,
-                     "sign-in from %s; this user was only ever seen in %s (%u events)", name, usual,
-                     n);
+                     "sign-in from %s; this user was only ever seen in %s (%u event%s)", name,
+                     usual, n, plural(n));
         else if (first)
             snprintf(r->text, SN_REASON_LEN, "first event from %s for this user (usually %s)", name,
                      usual);
@@ -139,14 +151,15 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
     case SN_ATTR_RESOURCE:
         if (first && n && j->peer_share[a] == 0.0)
             snprintf(r->text, SN_REASON_LEN,
-                     "first access to %s by this user in %.0f days of history (%u events); no "
+                     "first access to %s by this user in %.0f days of history (%u event%s); no "
                      "%s peer has used it",
-                     name, history_days(o, j), n, peer ? peer : "");
+                     name, history_days(o, j), n, plural(n), peer ? peer : "");
         else if (first && n)
             snprintf(r->text, SN_REASON_LEN,
-                     "first access to %s by this user in %.0f days of history (%u events); "
+                     "first access to %s by this user in %.0f days of history (%u event%s); "
                      "%.1f%% of %s peers' events touch it",
-                     name, history_days(o, j), n, 100.0 * j->peer_share[a], peer ? peer : "the");
+                     name, history_days(o, j), n, plural(n), 100.0 * j->peer_share[a],
+                     peer ? peer : "the");
         else if (first)
             snprintf(r->text, SN_REASON_LEN,
                      "access to %s, which is rare for %s peers (%.1f%% of their events)", name,
@@ -173,23 +186,38 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
         int minute = (int)((ev->ts_us / 60000000) % 60);
         if (minute < 0)
             minute += 60;
-        if (from >= 0)
+        if (from >= 0 && !hour_within(ctx->hour, from, to))
             snprintf(r->text, SN_REASON_LEN,
-                     "activity at %02d:%02d, outside this user's usual hours (%02d:00-%02d:59)",
+                     "activity at %02d:%02d, outside the hours of 90%% of this user's events "
+                     "(%02d:00-%02d:59)",
                      ctx->hour, minute, from, to);
+        else if (from >= 0)
+            snprintf(r->text, SN_REASON_LEN,
+                     "activity at %02d:%02d, an hour this user is rarely active at (%u of %u "
+                     "events)",
+                     ctx->hour, minute, c, n);
         else
             snprintf(r->text, SN_REASON_LEN, "activity at %02d:%02d, unusual for %s peers",
                      ctx->hour, minute, peer ? peer : "the user's");
         break;
     }
     case SN_ATTR_WEEKEND:
-        snprintf(r->text, SN_REASON_LEN,
-                 "weekend activity (%s); %u of this user's %u earlier events were on weekends",
-                 weekday_names[ctx->weekday], c, n);
+        if (n)
+            snprintf(r->text, SN_REASON_LEN,
+                     "weekend activity (%s); %u of this user's %u earlier event%s were on "
+                     "weekends",
+                     weekday_names[ctx->weekday], c, n, plural(n));
+        else
+            snprintf(r->text, SN_REASON_LEN, "weekend activity (%s), rare for %s peers",
+                     weekday_names[ctx->weekday], peer ? peer : "the user's");
         break;
     case SN_ATTR_OUTCOME:
-        snprintf(r->text, SN_REASON_LEN,
-                 "failed attempt; %u of this user's %u earlier events failed", c, n);
+        if (n)
+            snprintf(r->text, SN_REASON_LEN,
+                     "failed attempt; %u of this user's %u earlier event%s failed", c, n,
+                     plural(n));
+        else
+            snprintf(r->text, SN_REASON_LEN, "failed attempt as this user's first event");
         break;
     default:
         break;

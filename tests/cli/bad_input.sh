@@ -87,6 +87,38 @@ ln -s pipe link
 "$bin" train --input gen.csv --model link >/dev/null 2>err.txt
 check "model path that is a symbolic link: refused, link left alone" "[ $? -eq 1 ] && [ -L link ]"
 
+# A quote never closed swallows the next line into the broken record: that line is read again
+# as a record of its own, so verdicts plus reported records account for every line.
+printf 'user_id,timestamp,location,action\nU1,2026-09-04T09:00:00Z,"Toronto, CA",read\nU1,2026-09-04T09:01:00Z,"Toronto, CA,read\nU1,2026-09-04T09:02:00Z,"Toronto, CA",read\nU1,2026-09-04T09:03:00Z,"Toronto, CA",read\n' >lose.csv
+"$bin" detect --input lose.csv --output lose.jsonl 2>err.txt
+check "broken quote loses no following record" "[ \$(wc -l <lose.jsonl) -eq 3 ] && [ \$(grep -c '^lose.csv:' err.txt) -eq 1 ]"
+
+cp gen.csv same.csv
+"$bin" detect --input same.csv --output same.csv >/dev/null 2>err.txt
+check "output over the input refused, input intact" "[ $? -eq 2 ] && cmp -s gen.csv same.csv && grep -q 'is the input file' err.txt"
+"$bin" train --input same.csv --model same.csv >/dev/null 2>err.txt
+check "model over the input refused, input intact" "[ $? -eq 2 ] && cmp -s gen.csv same.csv"
+mkfifo fifo.csv
+timeout 20 "$bin" detect --input fifo.csv >/dev/null 2>err.txt
+check "a pipe without a model is refused at once" "[ $? -eq 2 ] && grep -q 'not a regular file' err.txt"
+"$bin" detect --input gen.csv --seed 1.5 >/dev/null 2>err.txt
+check "a fractional seed is refused" "[ $? -eq 2 ] && grep -q -- '--seed' err.txt"
+"$bin" eval --input gen.csv --top abc >/dev/null 2>err.txt
+check "a non-numeric --top is refused" "[ $? -eq 2 ] && grep -q -- '--top' err.txt"
+"$bin" detect --input gen.csv stray.csv >/dev/null 2>err.txt
+check "a stray argument is named" "[ $? -eq 2 ] && grep -q \"unexpected argument 'stray.csv'\" err.txt"
+printf 'user_id,timestamp,resource\nU1,2026-09-04T09:00:00Z,wiki\nU1,2026-09-04T10:00:00Z,wiki\n' >unlabelled.csv
+"$bin" eval --input unlabelled.csv >/dev/null 2>err.txt
+check "eval without labels is an error" "[ $? -eq 1 ] && grep -q 'labels' err.txt"
+# Log text reaching the terminal cannot carry escape sequences.
+{
+    printf 'user_id,timestamp,resource,action,source_ip,is_anomaly\n'
+    for i in $(seq 1 30); do printf 'U1,2026-09-%02dT10:00:00Z,wiki,read,10.0.0.1,false\n' $((i % 28 + 1)); done
+    printf 'U1,2026-09-29T03:00:00Z,wiki\033]0;pwned\007,admin,203.0.113.9,true\n'
+} >esc.csv
+"$bin" eval --input esc.csv --top 3 >top.txt 2>/dev/null
+check "eval --top escapes control bytes" "! grep -q \$'\\033' top.txt && grep -q 'x1b' top.txt"
+
 "$bin" eval --input gen.csv --json >eval.json 2>/dev/null
 check "eval --json reports the figures" "grep -q '\"f1\":' eval.json && grep -q '\"recall_by_type\":' eval.json"
 exit $fail

@@ -351,7 +351,13 @@ static void fatal_inputs(void **state)
     assert_string_equal(run(""), "fatal t.csv: input is empty\n");
     assert_string_equal(run("\xEF\xBB\xBF"), "fatal t.csv: input is empty\n");
     assert_string_equal(run("\n\r\n  \n"), "fatal t.csv: input is empty\n");
+    /* auto: nothing in the line says which format it is, so the message lists them */
     assert_string_equal(run("E1,U1,2026-09-04T09:03:24Z\n"),
+                        "fatal t.csv:1: unrecognised input format: not a CSV header (no usable "
+                        "CSV header: the first line names none of the known columns (user_id, "
+                        "timestamp, ...)), a JSON object or a syslog line; the formats are csv, "
+                        "jsonl, syslog and winevt (--format NAME)\n");
+    assert_string_equal(transcript("E1,U1,2026-09-04T09:03:24Z\n", 26, SN_FORMAT_CSV),
                         "fatal t.csv:1: no usable CSV header: the first line names none of the "
                         "known columns (user_id, timestamp, ...)\n");
     assert_string_equal(run("event_id,user_id,action\nE1,U1,read\n"),

@@ -1,0 +1,314 @@
+/* HTTP/1.1 front end on libmicrohttpd: a listening socket we bind ourselves (so that port 0 and
+ * bind errors are ours to report), a pool of worker threads polling with epoll, keep-alive,
+ * per-connection timeouts against slow clients, the body size limit, and a shutdown that lets
+ * in-flight requests finish. Requests go to the service (routes.c); nothing here knows the API. */
+#include "server_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sn_server {
+    struct MHD_Daemon *daemon;
+    sn_service *svc;
+    sn_server_config cfg;
+    int listen_fd;
+    bool listen_fd_ours; /* MHD gave it back (quiesce): we close it */
+    int port;
+    char url[300];
+    atomic_int in_flight;
+    atomic_bool draining;
+};
+
+/* One request in progress (MHD keeps it between the calls that deliver its body). */
+typedef struct req_ctx {
+    bool answered;  /* a response is queued */
+    bool too_large; /* the body went past the limit while arriving */
+    sn_buf body;
+} req_ctx;
+
+#define MAX_ARGS 32
+
+typedef struct args_ctx {
+    sn_http_arg args[MAX_ARGS];
+    size_t n;
+} args_ctx;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    args_ctx *a = cls;
+    if (a->n < MAX_ARGS)
+        a->args[a->n++] = (sn_http_arg){key, value};
+    return MHD_YES;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, sn_http_response *r, bool close)
+{
+    struct MHD_Response *mr =
+        MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
+    if (!mr) {
+        free(r->body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (r->allow)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (close)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static long long content_length(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!cl)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(cl, &end, 10);
+    return (errno || end == cl || v < 0) ? -1 : v;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    sn_server *srv = cls;
+    req_ctx *rc = *con_cls;
+    sn_http_request req = {.method = method, .path = url};
+    req.content_type =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    sn_http_response resp;
+    if (!rc) {
+        /* First call: headers only. Answer now whatever the body cannot change. */
+        rc = calloc(1, sizeof(*rc));
+        if (!rc)
+            return MHD_NO;
+        sn_buf_init(&rc->body);
+        *con_cls = rc;
+        atomic_fetch_add(&srv->in_flight, 1);
+        if (atomic_load(&srv->draining)) {
+            rc->answered = true;
+            sn_service_error(&resp, 503, "shutting_down", "the server is shutting down", NULL);
+            return send_response(c, &resp, true);
+        }
+        /* Only a request with a body is answered before it arrives (413 without reading 10 MiB);
+         * one without waits for its last call, which keeps the connection open. */
+        long long length = content_length(c);
+        bool body = length > 0 || MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (body && !sn_service_precheck(srv->svc, &req, length, &resp)) {
+            rc->answered = true;
+            return send_response(c, &resp, false);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (rc->answered || rc->too_large)
+            return MHD_YES;
+        if (rc->body.len + n > srv->cfg.body_limit) {
+            /* A body without a declared length (chunked) that outgrows the limit: answer now
+             * and close rather than read the rest. */
+            rc->too_large = true;
+            sn_buf_free(&rc->body);
+            char msg[128];
+            snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit",
+                     srv->cfg.body_limit);
+            sn_service_error(&resp, 413, "body_too_large", msg, NULL);
+            rc->answered = true;
+            return send_response(c, &resp, true);
+        }
+        sn_buf_append(&rc->body, upload_data, n);
+        return MHD_YES;
+    }
+    if (rc->answered)
+        return MHD_YES;
+    rc->answered = true;
+    args_ctx args = {.n = 0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+    req.args = args.args;
+    req.n_args = args.n;
+    if (rc->body.failed) {
+        sn_service_error(&resp, 500, "internal_error", "out of memory", NULL);
+        return send_response(c, &resp, true);
+    }
+    req.body = rc->body.data;
+    req.body_len = rc->body.len;
+    sn_service_handle(srv->svc, &req, &resp);
+    return send_response(c, &resp, false);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    sn_server *srv = cls;
+    req_ctx *rc = *con_cls;
+    if (!rc)
+        return;
+    sn_buf_free(&rc->body);
+    free(rc);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    fprintf(stderr, "sentinel serve: http: %s\n", line);
+}
+
+static sn_status open_listener(sn_server *srv, sn_error *err)
+{
+    char host[256], port_text[8];
+    int port;
+    if (!sn_server_split_listen(srv->cfg.listen, host, sizeof(host), &port))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "listen", "'%.60s' is not HOST:PORT",
+                            srv->cfg.listen);
+    snprintf(port_text, sizeof(port_text), "%d", port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(host, port_text, &hints, &res);
+    if (gai != 0)
+        return sn_error_set(err, SN_ERR_IO, true, NULL, 0, "listen", "cannot resolve '%s': %s",
+                            host, gai_strerror(gai));
+    int fd = -1, last_errno = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ai->ai_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 4096) != 0) {
+            last_errno = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return sn_error_set(err, SN_ERR_IO, true, NULL, 0, "listen", "cannot listen on %s: %s",
+                            srv->cfg.listen, strerror(last_errno));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+        port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                              : ((struct sockaddr_in *)&ss)->sin_port);
+    srv->listen_fd = fd;
+    srv->port = port;
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(srv->url, sizeof(srv->url), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
+             port);
+    return SN_OK;
+}
+
+static unsigned worker_threads(const sn_server_config *cfg)
+{
+    long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : (unsigned)n;
+}
+
+sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_config *cfg,
+                          sn_error *err)
+{
+    *out = NULL;
+    sn_server *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    srv->svc = svc;
+    srv->cfg = *cfg;
+    srv->listen_fd = -1;
+    atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->draining, false);
+    sn_status st = open_listener(srv, err);
+    if (st != SN_OK) {
+        free(srv);
+        return st;
+    }
+    unsigned threads = worker_threads(cfg);
+    /* epoll where the system has it; one internal polling thread per worker; ITC so that
+     * quiescing works with the pool. */
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, srv,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_END);
+    if (!srv->daemon) {
+        close(srv->listen_fd);
+        free(srv);
+        return sn_error_set(err, SN_ERR_IO, true, NULL, 0, NULL,
+                            "cannot start the HTTP server (libmicrohttpd refused the options)");
+    }
+    *out = srv;
+    return SN_OK;
+}
+
+int sn_server_port(const sn_server *s)
+{
+    return s->port;
+}
+
+const char *sn_server_url(const sn_server *s)
+{
+    return s->url;
+}
+
+void sn_server_stop(sn_server *s)
+{
+    if (!s)
+        return;
+    atomic_store(&s->draining, true);
+    if (MHD_quiesce_daemon(s->daemon) != MHD_INVALID_SOCKET)
+        s->listen_fd_ours = true;
+    struct timespec start, now, nap = {0, 10 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (atomic_load(&s->in_flight) <= 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= s->cfg.shutdown_timeout)
+            break;
+        nanosleep(&nap, NULL);
+    }
+    MHD_stop_daemon(s->daemon);
+    if (s->listen_fd_ours)
+        close(s->listen_fd);
+    free(s);
+}

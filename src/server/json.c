@@ -1,0 +1,362 @@
+/* JSON in and out of the API: request events through the ingest layer (the same validation as
+ * files), verdicts and errors written as the API answers them. */
+#include "server_internal.h"
+
+#include <ctype.h>
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int64_t sn_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void sn_now_iso(char out[32])
+{
+    sn_format_timestamp(sn_now_us(), out);
+}
+
+/* ---- Request events ------------------------------------------------------------------------ */
+
+struct sn_arena_block {
+    sn_arena_block *next;
+    size_t cap, used;
+    char data[];
+};
+
+static sn_arena_block *block_new(sn_req_events *e, size_t cap)
+{
+    sn_arena_block *b = malloc(sizeof(*b) + cap);
+    if (!b)
+        return NULL;
+    b->next = e->blocks;
+    b->cap = cap;
+    b->used = 0;
+    e->blocks = b;
+    return b;
+}
+
+/* Keeps a copy of src (borrowed from the reader) in the events' arena. */
+static sn_status keep_event(sn_req_events *e, sn_event *dst, const sn_event *src)
+{
+    sn_arena_block *b = e->blocks;
+    size_t used = b ? sn_event_copy(dst, src, b->data + b->used, b->cap - b->used) : (size_t)-1;
+    if (used == (size_t)-1) {
+        /* A record never needs more than SN_MAX_RECORD bytes. */
+        b = block_new(e, SN_MAX_RECORD);
+        if (!b)
+            return SN_ERR_NOMEM;
+        used = sn_event_copy(dst, src, b->data, b->cap);
+        if (used == (size_t)-1)
+            return SN_ERR_NOMEM;
+    }
+    b->used += used;
+    dst->src_file = NULL;
+    return SN_OK;
+}
+
+static bool blank_value(const json_t *v)
+{
+    if (json_is_null(v))
+        return true;
+    if (!json_is_string(v))
+        return false;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* Removes the keys among names (compared as the ingest layer does, ignoring case) that hold no
+ * value, and says whether one with a value is left. */
+static bool has_value(json_t *obj, const char *const *names)
+{
+    const char *drop[8];
+    size_t n_drop = 0;
+    bool present = false;
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        for (const char *const *nm = names; *nm; nm++) {
+            if (strcasecmp(key, *nm) != 0)
+                continue;
+            if (!blank_value(v))
+                present = true;
+            else if (n_drop < sizeof(drop) / sizeof(drop[0]))
+                drop[n_drop++] = key;
+        }
+    }
+    if (!present)
+        for (size_t i = 0; i < n_drop; i++)
+            json_object_del(obj, drop[i]);
+    return present;
+}
+
+static void new_event_id(char out[40])
+{
+    static atomic_uint_fast64_t fallback;
+    unsigned char r[16];
+    if (RAND_bytes(r, sizeof(r)) != 1) {
+        uint64_t k = atomic_fetch_add(&fallback, 1) + (uint64_t)sn_now_us();
+        memcpy(r, &k, 8);
+        memset(r + 8, 0x5a, 8);
+    }
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static int dump_to_buf(const char *p, size_t n, void *data)
+{
+    sn_buf_append((sn_buf *)data, p, n);
+    return ((sn_buf *)data)->failed ? -1 : 0;
+}
+
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    default:
+        return "an object";
+    }
+}
+
+static sn_status event_error(sn_req_event *it, const sn_error *err)
+{
+    it->err = malloc(sizeof(*it->err));
+    if (!it->err)
+        return SN_ERR_NOMEM;
+    *it->err = *err;
+    return SN_OK;
+}
+
+sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, size_t n)
+{
+    static const char *const ts_names[] = {"timestamp", "time", "@timestamp", NULL};
+    static const char *const id_names[] = {"event_id", NULL};
+    memset(out, 0, sizeof(*out));
+    if (n == 0)
+        return SN_OK;
+    out->items = calloc(n, sizeof(*out->items));
+    bool *seen = calloc(n, sizeof(*seen));
+    if (!out->items || !seen) {
+        free(seen);
+        return SN_ERR_NOMEM;
+    }
+    out->n = n;
+    /* One JSON line per event: the line number says which event a record or an error is. */
+    char now[32];
+    sn_now_iso(now);
+    sn_buf lines;
+    sn_buf_init(&lines);
+    sn_status st = SN_OK;
+    sn_error err;
+    for (size_t i = 0; i < n && st == SN_OK; i++) {
+        json_t *v = values[i];
+        if (!json_is_object(v)) {
+            /* Refused here; an empty line keeps the numbering. */
+            sn_error_set(&err, SN_ERR_PARSE, false, NULL, 0, NULL,
+                         "an event must be a JSON object, got %s", json_type_name(v));
+            st = event_error(&out->items[i], &err);
+            seen[i] = true;
+            sn_buf_puts(&lines, "{}\n");
+            continue;
+        }
+        if (!has_value(v, ts_names))
+            json_object_set_new(v, "timestamp", json_string(now));
+        if (!has_value(v, id_names)) {
+            char id[40];
+            new_event_id(id);
+            json_object_set_new(v, "event_id", json_string(id));
+        }
+        json_dump_callback(v, dump_to_buf, &lines, JSON_COMPACT);
+        sn_buf_putc(&lines, '\n');
+    }
+    if (lines.failed)
+        st = SN_ERR_NOMEM;
+    sn_reader *r = NULL;
+    sn_error_clear(&err);
+    if (st == SN_OK) {
+        st = sn_reader_open_mem(&r, lines.data, lines.len, "request", SN_FORMAT_JSONL, &err);
+        if (st == SN_OK)
+            block_new(out, lines.len + 1024); /* usually enough for every event's strings */
+        else if (st != SN_ERR_NOMEM)
+            st = SN_OK; /* reported for each event below */
+    }
+    while (st == SN_OK && r) {
+        sn_event ev;
+        sn_status s = sn_reader_next(r, &ev, &err);
+        if (s == SN_EOF)
+            break;
+        long line = s == SN_OK ? ev.src_line : err.line;
+        if (line < 1 || (size_t)line > n || seen[line - 1]) {
+            if (s == SN_OK || !err.fatal)
+                continue;
+            break;
+        }
+        size_t i = (size_t)line - 1;
+        seen[i] = true;
+        if (s == SN_OK) {
+            st = keep_event(out, &out->items[i].ev, &ev);
+            out->items[i].ev.src_line = line;
+            out->good++;
+        } else {
+            st = event_error(&out->items[i], &err);
+            if (err.fatal)
+                break;
+        }
+    }
+    sn_reader_close(r);
+    sn_buf_free(&lines);
+    /* Anything the reader could not reach (it stopped on a fatal error) is refused too. */
+    for (size_t i = 0; st == SN_OK && i < n; i++)
+        if (!seen[i]) {
+            sn_error_set(&err, SN_ERR_PARSE, false, NULL, 0, NULL, "the event could not be read");
+            st = event_error(&out->items[i], &err);
+        }
+    free(seen);
+    return st;
+}
+
+void sn_req_events_free(sn_req_events *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->items[i].err);
+    free(e->items);
+    while (e->blocks) {
+        sn_arena_block *next = e->blocks->next;
+        free(e->blocks);
+        e->blocks = next;
+    }
+    memset(e, 0, sizeof(*e));
+}
+
+/* ---- Writers ------------------------------------------------------------------------------ */
+
+static void str_or_null(sn_buf *out, const sn_str *s)
+{
+    if (s->n)
+        sn_buf_json_str(out, s->p, s->n);
+    else
+        sn_buf_puts(out, "null");
+}
+
+void sn_json_verdict(sn_buf *out, const sn_event *ev, const sn_verdict *v, const char *analysed_at)
+{
+    char ts[32], ip[48];
+    sn_format_timestamp(ev->ts_us, ts);
+    sn_buf_puts(out, "{\"event_id\":");
+    str_or_null(out, &ev->event_id);
+    sn_buf_puts(out, ",\"user_id\":");
+    sn_buf_json_str(out, ev->user_id.p, ev->user_id.n);
+    sn_buf_puts(out, ",\"timestamp\":\"");
+    sn_buf_puts(out, ts);
+    sn_buf_puts(out, "\",\"source_ip\":");
+    if (ev->ip.family) {
+        sn_format_ip(&ev->ip, ip);
+        sn_buf_json_str(out, ip, strlen(ip));
+    } else {
+        sn_buf_puts(out, "null");
+    }
+    sn_buf_puts(out, ",\"resource\":");
+    str_or_null(out, &ev->resource);
+    sn_buf_puts(out, ",\"action\":");
+    str_or_null(out, &ev->action);
+    sn_buf_puts(out, v->is_anomaly ? ",\"is_anomaly\":true" : ",\"is_anomaly\":false");
+    sn_buf_puts(out, ",\"risk_score\":");
+    sn_buf_fixed(out, v->risk_score, 2);
+    sn_buf_puts(out, ",\"anomaly_score\":");
+    sn_buf_fixed(out, v->anomaly_score, 3);
+    sn_buf_puts(out, ",\"risk_level\":\"");
+    sn_buf_puts(out, sn_level_name(v->level));
+    sn_buf_puts(out, "\",\"reasons\":[");
+    for (int i = 0; i < v->n_reasons; i++) {
+        if (i)
+            sn_buf_putc(out, ',');
+        sn_buf_json_str(out, v->reasons[i].text, strlen(v->reasons[i].text));
+    }
+    sn_buf_puts(out, "],\"recommendation\":\"");
+    sn_buf_puts(out, v->recommendation);
+    sn_buf_puts(out, "\",\"analysed_at\":\"");
+    sn_buf_puts(out, analysed_at);
+    sn_buf_puts(out, "\"}");
+}
+
+void sn_json_error_object(sn_buf *out, const char *code, const char *message, const char *field)
+{
+    sn_buf_puts(out, "{\"code\":");
+    sn_buf_json_str(out, code, strlen(code));
+    sn_buf_puts(out, ",\"message\":");
+    size_t n = strlen(message);
+    sn_buf_json_str(out, message, sn_utf8_valid_prefix(message, n));
+    if (field && *field) {
+        sn_buf_puts(out, ",\"field\":");
+        n = strlen(field);
+        sn_buf_json_str(out, field, sn_utf8_valid_prefix(field, n));
+    }
+    sn_buf_putc(out, '}');
+}
+
+const char *sn_json_event_error_code(const sn_error *err)
+{
+    if (err->code == SN_ERR_MISSING)
+        return "missing_field";
+    return err->field[0] ? "invalid_field" : "invalid_event";
+}
+
+void sn_json_respond(sn_http_response *resp, int status, sn_buf *out)
+{
+    static const char oom[] =
+        "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
+    if (out->failed || !out->data) {
+        sn_buf_free(out);
+        resp->status = 500;
+        resp->body = strdup(oom);
+        resp->body_len = resp->body ? sizeof(oom) - 1 : 0;
+        return;
+    }
+    resp->status = status;
+    resp->body = out->data;
+    resp->body_len = out->len;
+    sn_buf_init(out);
+}
+
+void sn_service_error(sn_http_response *resp, int status, const char *code, const char *message,
+                      const char *field)
+{
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "{\"error\":");
+    sn_json_error_object(&b, code, message, field);
+    sn_buf_putc(&b, '}');
+    resp->allow = NULL;
+    sn_json_respond(resp, status, &b);
+}

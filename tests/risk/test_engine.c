@@ -1,0 +1,126 @@
+/* The engine on small hand-made histories: impossible travel is charged to the stranger of the
+ * two places, out-of-order events get no travel evidence, verdicts are coherent. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "ingest/ingest.h"
+#include "risk/risk.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX 256
+
+/* Learns from the CSV text, fits, then judges it afresh; verdicts in out (n returned). */
+static size_t run(const char *csv, sn_verdict *out)
+{
+    sn_engine *e = sn_engine_new(NULL);
+    assert_non_null(e);
+    sn_error err;
+    sn_reader *r;
+    sn_event ev;
+    assert_int_equal(sn_reader_open_mem(&r, csv, strlen(csv), "t.csv", SN_FORMAT_CSV, &err),
+                     SN_OK);
+    while (sn_reader_next(r, &ev, &err) == SN_OK)
+        assert_int_equal(sn_engine_learn(e, &ev, &err), SN_OK);
+    sn_reader_close(r);
+    assert_int_equal(sn_engine_fit(e, &err), SN_OK);
+    sn_engine_reset_history(e);
+    assert_int_equal(sn_reader_open_mem(&r, csv, strlen(csv), "t.csv", SN_FORMAT_CSV, &err),
+                     SN_OK);
+    size_t n = 0;
+    while (n < MAX && sn_reader_next(r, &ev, &err) == SN_OK)
+        assert_int_equal(sn_engine_analyse(e, &ev, &out[n++], &err), SN_OK);
+    sn_reader_close(r);
+    sn_engine_free(e);
+    return n;
+}
+
+static bool has_reason(const sn_verdict *v, const char *signal)
+{
+    for (int i = 0; i < v->n_reasons; i++)
+        if (!strcmp(v->reasons[i].signal, signal))
+            return true;
+    return false;
+}
+
+static void history(sn_buf *b, int days)
+{
+    sn_buf_puts(b, "user_id,timestamp,source_ip,location,resource,action,success\n");
+    for (int d = 0; d < days; d++)
+        sn_buf_printf(b, "alice,2026-09-%02dT%02d:15:00Z,10.0.%d.7,\"Toronto, CA\",wiki,read,true\n",
+                      d % 28 + 1, 9 + d % 8, d % 4);
+}
+
+/* A hijacked sign-in from Moscow, then the real user at home 30 minutes later: the Moscow event
+ * is the alert; the return home is not. */
+static void return_leg_is_not_blamed(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    history(&b, 28);
+    sn_buf_puts(&b, "alice,2026-09-29T09:00:00Z,5.6.7.8,\"Moscow, RU\",wiki,read,true\n");
+    sn_buf_puts(&b, "alice,2026-09-29T09:30:00Z,10.0.0.7,\"Toronto, CA\",wiki,read,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 30);
+    assert_true(v[28].is_anomaly);
+    assert_true(has_reason(&v[28], "location"));
+    assert_false(v[29].is_anomaly);
+    assert_false(has_reason(&v[29], "travel"));
+    sn_buf_free(&b);
+}
+
+/* Toronto, then Sydney 40 minutes later: the Sydney event carries the impossible travel. */
+static void impossible_travel_is_explained(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    history(&b, 28);
+    sn_buf_puts(&b, "alice,2026-09-29T09:00:00Z,10.0.1.7,\"Toronto, CA\",wiki,read,true\n");
+    sn_buf_puts(&b, "alice,2026-09-29T09:40:00Z,10.0.1.7,\"Sydney, AU\",wiki,read,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 30);
+    assert_true(v[29].is_anomaly);
+    assert_true(has_reason(&v[29], "travel"));
+    bool found = false;
+    for (int i = 0; i < v[29].n_reasons; i++)
+        found = found || strstr(v[29].reasons[i].text, "km from the previous event 40 minutes");
+    assert_true(found);
+    sn_buf_free(&b);
+}
+
+/* An event older than the one before it gets no travel speed (no negative minutes). */
+static void out_of_order_gets_no_travel(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    history(&b, 28);
+    sn_buf_puts(&b, "alice,2026-09-29T09:00:00Z,10.0.1.7,\"Toronto, CA\",wiki,read,true\n");
+    sn_buf_puts(&b, "alice,2026-09-29T08:00:00Z,10.0.1.7,\"Sydney, AU\",wiki,read,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 30);
+    assert_false(has_reason(&v[29], "travel"));
+    for (int i = 0; i < v[29].n_reasons; i++)
+        assert_null(strstr(v[29].reasons[i].text, " -"));
+    sn_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(return_leg_is_not_blamed),
+        cmocka_unit_test(impossible_travel_is_explained),
+        cmocka_unit_test(out_of_order_gets_no_travel),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
