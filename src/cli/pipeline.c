@@ -38,6 +38,8 @@ int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx, sn_i
         max_shown = 0;
     const char *base = strrchr(opts->path, '/');
     base = base ? base + 1 : opts->path;
+    if (!strcmp(opts->path, "-"))
+        base = "stdin"; /* ids made from positions read stdin:LINE */
     int64_t prev_ts = INT64_MIN;
     int rc = 0;
     for (;;) {

@@ -260,7 +260,7 @@ sn_status sn_engine_fit(sn_engine *e, sn_error *err)
 {
     if (e->sample_len < 2)
         return sn_error_set(err, SN_ERR_EMPTY, true, NULL, 0, NULL,
-                            "not enough events to train on (%zu)", e->sample_len);
+                            "at least 2 events are needed to learn from (got %zu)", e->sample_len);
     sn_iforest_params ip;
     sn_iforest_params_default(&ip);
     ip.n_trees = e->cfg.trees;

@@ -308,10 +308,17 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     } else {
         sn_buf_puts(out, "null");
     }
+    /* Absent fields are null, as an absent address is. */
     sn_buf_puts(out, ",\"resource\":");
-    sn_buf_json_str(out, ev->resource.p, ev->resource.n);
+    if (ev->resource.n)
+        sn_buf_json_str(out, ev->resource.p, ev->resource.n);
+    else
+        sn_buf_puts(out, "null");
     sn_buf_puts(out, ",\"action\":");
-    sn_buf_json_str(out, ev->action.p, ev->action.n);
+    if (ev->action.n)
+        sn_buf_json_str(out, ev->action.p, ev->action.n);
+    else
+        sn_buf_puts(out, "null");
     sn_buf_puts(out, v->is_anomaly ? ",\"is_anomaly\":true,\"anomaly_score\":"
                                    : ",\"is_anomaly\":false,\"anomaly_score\":");
     sn_buf_fixed(out, v->anomaly_score, 3);
