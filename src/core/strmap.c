@@ -13,7 +13,8 @@ typedef struct chunk {
 } chunk;
 
 struct sn_strmap {
-    uint32_t *slots; /* id + 1, 0 = empty */
+    uint64_t *slots; /* high 32 bits of the hash << 32 | (id + 1), 0 = empty: the hash in the
+                        slot rejects almost every mismatch without touching the string */
     uint32_t cap;    /* power of two */
     const char **strs;
     uint32_t *lens;
@@ -45,7 +46,7 @@ sn_strmap *sn_strmap_new(void)
     if (!m)
         return NULL;
     m->cap = 64;
-    m->slots = calloc(m->cap, sizeof(uint32_t));
+    m->slots = calloc(m->cap, sizeof(uint64_t));
     if (!m->slots) {
         free(m);
         return NULL;
@@ -92,17 +93,22 @@ static char *arena_copy(sn_strmap *m, const char *s, size_t n)
     return dst;
 }
 
+static inline uint64_t slot_of(uint64_t h, int32_t id)
+{
+    return (h & 0xffffffff00000000ULL) | ((uint64_t)(uint32_t)id + 1);
+}
+
 static int grow(sn_strmap *m)
 {
     uint32_t ncap = m->cap * 2;
-    uint32_t *ns = calloc(ncap, sizeof(uint32_t));
+    uint64_t *ns = calloc(ncap, sizeof(uint64_t));
     if (!ns)
         return -1;
     for (int32_t id = 0; id < m->count; id++) {
         uint32_t i = (uint32_t)m->hashes[id] & (ncap - 1);
         while (ns[i])
             i = (i + 1) & (ncap - 1);
-        ns[i] = (uint32_t)id + 1;
+        ns[i] = slot_of(m->hashes[id], id);
     }
     free(m->slots);
     m->slots = ns;
@@ -113,10 +119,14 @@ static int grow(sn_strmap *m)
 static int32_t lookup(const sn_strmap *m, const char *s, size_t n, uint64_t h, uint32_t *slot)
 {
     uint32_t i = (uint32_t)h & (m->cap - 1);
+    uint64_t tag = h & 0xffffffff00000000ULL;
     while (m->slots[i]) {
-        int32_t id = (int32_t)m->slots[i] - 1;
-        if (m->hashes[id] == h && m->lens[id] == n && memcmp(m->strs[id], s, n) == 0)
-            return id;
+        uint64_t v = m->slots[i];
+        if ((v & 0xffffffff00000000ULL) == tag) {
+            int32_t id = (int32_t)(uint32_t)v - 1;
+            if (m->lens[id] == n && memcmp(m->strs[id], s, n) == 0)
+                return id;
+        }
         i = (i + 1) & (m->cap - 1);
     }
     *slot = i;
@@ -166,7 +176,7 @@ int32_t sn_strmap_intern(sn_strmap *m, const char *s, size_t n)
     m->strs[id] = copy;
     m->lens[id] = (uint32_t)n;
     m->hashes[id] = h;
-    m->slots[slot] = (uint32_t)id + 1;
+    m->slots[slot] = slot_of(h, id);
     return id;
 }
 
