@@ -331,6 +331,13 @@ static uint32_t *user_count_slot(sn_profiles *p, sn_user *u, int32_t user, int a
     return sn_u64map_slot(&p->user_count[a], sn_pair_key(user, v));
 }
 
+void sn_profiles_prefetch(const sn_profiles *p, const sn_obs *o)
+{
+    const char *u = (const char *)&p->user[o->user];
+    for (size_t off = 0; off < sizeof(sn_user); off += 64)
+        __builtin_prefetch(u + off);
+}
+
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
 {
     memset(j, 0, sizeof(*j));

@@ -95,6 +95,8 @@ void sn_profiles_reset(sn_profiles *p);
 sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *out);
 /* Judges obs against the history before it (no change to the baselines). */
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *obs, sn_judgement *out);
+/* Asks the processor to start loading what judging obs will read (a hint; no effect on results). */
+void sn_profiles_prefetch(const sn_profiles *p, const sn_obs *obs);
 /* Adds obs to the baselines; j must be the judgement of the same obs. */
 sn_status sn_profiles_update(sn_profiles *p, const sn_obs *obs, const sn_judgement *j);
 

@@ -335,20 +335,29 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
     double explain_from = explain_bits(e) - forest_bits_max(e);
     for (size_t base = 0; base < n; base += SN_ANALYSE_BLOCK) {
         size_t m = n - base < SN_ANALYSE_BLOCK ? n - base : SN_ANALYSE_BLOCK;
+        /* Names to ids first (in order, as one after the other would), so that the baselines
+         * of the events a little ahead can be fetched from memory while this one is judged. */
+        sn_obs obs[SN_ANALYSE_BLOCK];
+        for (size_t i = 0; i < m; i++) {
+            const sn_event *ev = &events[base + i];
+            sn_obs *o = &obs[i];
+            if (sn_profiles_observe(e->profiles, ev, o) != SN_OK)
+                return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
+                                    "out of memory for baselines");
+            resolve_place(e, ev, o);
+            o->sensitivity = cached_scale(e, 0, o->value[SN_ATTR_RESOURCE], &ev->resource);
+            o->action_risk = cached_scale(e, 1, o->value[SN_ATTR_ACTION], &ev->action);
+        }
         /* Judge and update one event after the other: each sees the history before it. */
         for (size_t i = 0; i < m; i++) {
             const sn_event *ev = &events[base + i];
             sn_verdict *v = &verdicts[base + i];
-            sn_obs o;
+            sn_obs o = obs[i];
             sn_judgement j;
             sn_event_context ctx;
             sn_evidence b;
-            if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
-                return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
-                                    "out of memory for baselines");
-            resolve_place(e, ev, &o);
-            o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
-            o.action_risk = cached_scale(e, 1, o.value[SN_ATTR_ACTION], &ev->action);
+            if (i + 3 < m)
+                sn_profiles_prefetch(e->profiles, &obs[i + 3]);
             sn_profiles_judge(e->profiles, &o, &j);
             sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
             memcpy(block + i * SN_FEATURE_COUNT, v->features, sizeof(v->features));
