@@ -18,7 +18,7 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help")) {
-        fprintf(stderr, "usage: ingest_bench FILE [PASSES] [auto|csv|jsonl]\n");
+        fprintf(stderr, "usage: ingest_bench FILE [PASSES] [FORMAT: %s]\n", SN_FORMAT_NAMES);
         return argc < 2 ? 2 : 0;
     }
     const char *path = argv[1];
@@ -36,7 +36,8 @@ int main(int argc, char **argv)
         return 1;
     }
     double best = 1e30;
-    long records = 0, skipped = 0;
+    long records = 0, skipped = 0, ignored = 0, lines = 0;
+    sn_format used = fmt;
     unsigned long long checksum = 0;
     for (int p = 0; p < passes; p++) {
         sn_reader *r;
@@ -64,15 +65,20 @@ int main(int argc, char **argv)
         double t = now_s() - t0;
         records = sn_reader_get_stats(r)->records;
         skipped = sn_reader_get_stats(r)->skipped;
+        ignored = sn_reader_get_stats(r)->ignored;
+        lines = sn_reader_get_stats(r)->lines;
+        used = sn_reader_format(r);
         sn_reader_close(r);
         if (t < best)
             best = t;
     }
     double mb = (double)st.st_size / 1e6;
-    printf("file        %s (%s, %.1f MB)\n", path, sn_format_name(fmt), mb);
-    printf("records     %ld (%ld skipped)\n", records, skipped);
+    printf("file        %s (%s, %.1f MB)\n", path, sn_format_name(used), mb);
+    printf("records     %ld (%ld skipped, %ld ignored, %ld lines)\n", records, skipped, ignored,
+           lines);
     printf("best of %d  %.3f ms\n", passes, best * 1e3);
     printf("records/s   %.0f\n", (double)records / best);
+    printf("lines/s     %.0f\n", (double)lines / best);
     printf("MB/s        %.1f\n", mb / best);
     printf("ns/record   %.1f\n", best * 1e9 / (double)(records ? records : 1));
     printf("checksum    %llx\n", checksum);

@@ -18,7 +18,8 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -i, --input FILE       history to learn from\n"
-    "  -f, --format NAME      auto (default), csv or jsonl\n"
+    "  -f, --format NAME      auto (default), csv, jsonl, syslog (auth.log: sshd, su,\n"
+    "                         sudo) or winevt (Windows Security events, JSON lines)\n"
     "  -m, --model OUT        model file to write\n"
     "      --max-errors N     bad records printed before only counting them (default 1000)\n"
     "%s";

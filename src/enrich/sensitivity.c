@@ -32,8 +32,11 @@ static const named_level known_actions[] = {
     {"read", 1},     {"view", 1},   {"list", 1},  {"get", 1},    {"login", 1},    {"execute", 2},
     {"download", 2}, {"export", 2}, {"write", 3}, {"update", 3}, {"create", 3},   {"upload", 3},
     {"delete", 4},   {"remove", 4}, {"admin", 5}, {"grant", 5},  {"escalate", 5},
-    /* the actions of the Windows and Linux authentication logs (README, Input formats):
-     * authenticating is a log-in; taking administrator rights (4672, sudo, su) is admin */
+};
+
+/* The actions of the authentication logs (README, Input formats): authenticating is a log-in;
+ * taking administrator rights (Windows 4672, sudo, su) is admin. */
+static const named_level auth_actions[] = {
     {"logon", 1},
     {"kerberos_tgt", 1},
     {"kerberos_service_ticket", 1},
@@ -83,5 +86,7 @@ int sn_resource_sensitivity(const char *s, size_t n)
 int sn_action_risk(const char *s, size_t n)
 {
     int level = lookup(known_actions, sizeof(known_actions) / sizeof(known_actions[0]), s, n);
+    if (!level)
+        level = lookup(auth_actions, sizeof(auth_actions) / sizeof(auth_actions[0]), s, n);
     return level ? level : 2;
 }

@@ -14,7 +14,7 @@
 
 typedef enum sn_format {
     SN_FORMAT_AUTO = 0,
-    SN_FORMAT_CSV,   /* the reference CSV, header-driven */
+    SN_FORMAT_CSV,    /* the reference CSV, header-driven */
     SN_FORMAT_JSONL,  /* JSON lines of the same fields */
     SN_FORMAT_SYSLOG, /* Linux auth.log: sshd, su and sudo messages in syslog text */
     SN_FORMAT_WINEVT, /* Windows Security logon events as JSON lines, flat or winlogbeat */
@@ -66,8 +66,7 @@ sn_status sn_reader_open_mem(sn_reader **out, const char *data, size_t n, const 
 sn_status sn_reader_open_opts(sn_reader **out, const char *path, sn_format format,
                               const sn_reader_options *opts, sn_error *err);
 sn_status sn_reader_open_mem_opts(sn_reader **out, const char *data, size_t n, const char *name,
-                                  sn_format format, const sn_reader_options *opts,
-                                  sn_error *err);
+                                  sn_format format, const sn_reader_options *opts, sn_error *err);
 
 /* Next event. Returns SN_OK with *ev filled (its strings are borrowed until the next call),
  * SN_EOF at the end, or an error: err->fatal == false means one record was bad and was skipped

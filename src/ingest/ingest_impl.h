@@ -117,9 +117,9 @@ struct sn_reader {
     char compose[1024];   /* a value built from several parts: "host/sshd", "DOMAIN\user" */
 
     /* Options */
-    int year_opt;       /* 0: infer the year of syslog headers */
-    int tz_offset_min;  /* zone of timestamps written without one, minutes east of UTC */
-    int64_t now_us;     /* wall clock at open, for inferring years */
+    int year_opt;      /* 0: infer the year of syslog headers */
+    int tz_offset_min; /* zone of timestamps written without one, minutes east of UTC */
+    int64_t now_us;    /* wall clock at open, for inferring years */
 
     /* syslog: the year and month of the last dated line (0 before the first), so that the
      * months of a log that crosses a new year carry the year on */
@@ -140,8 +140,8 @@ sn_status sn_ingest_open_mem_chunked(sn_reader **out, const char *data, size_t n
 /* The same with options, and with the wall clock given (now_us != 0) so that inferred years
  * can be tested. */
 sn_status sn_ingest_open_mem_ex(sn_reader **out, const char *data, size_t n, const char *name,
-                                sn_format format, const sn_reader_options *opts,
-                                size_t read_limit, int64_t now_us, sn_error *err);
+                                sn_format format, const sn_reader_options *opts, size_t read_limit,
+                                int64_t now_us, sn_error *err);
 /* Input buffer: moves the unconsumed bytes to the front and reads more. Returns the number of
  * bytes added (0 at the end of input or on a read error, which sets io_failed). */
 size_t sn_ingest_fill(sn_reader *r);
@@ -152,11 +152,11 @@ void sn_ingest_consume(sn_reader *r, size_t n, long nl);
 bool sn_ingest_skip_line(sn_reader *r);
 /* Fatal read error as an sn_error (returns SN_ERR_IO). */
 sn_status sn_ingest_io_error(sn_reader *r, sn_error *err);
-/* The next line that is not blank, without its line break (LF or CRLF), consumed: *p stays
- * valid until the reader next fills its buffer, that is until the next call that reads.
- * Returns SN_OK, SN_EOF, a non-fatal SN_ERR_TOO_LONG for a line over SN_MAX_RECORD (skipped),
- * or a fatal read error. */
-sn_status sn_ingest_next_line(sn_reader *r, const char **p, size_t *n, long *line,
+/* The next line that is not blank, without its line break (LF or CRLF), consumed: *line (len
+ * bytes, starting at line number *lineno) stays valid until the reader next fills its buffer,
+ * that is until the next call that reads. Returns SN_OK, SN_EOF, a non-fatal SN_ERR_TOO_LONG
+ * for a line over SN_MAX_RECORD (skipped), or a fatal read error. */
+sn_status sn_ingest_next_line(sn_reader *r, const char **line, size_t *len, long *lineno,
                               sn_error *err);
 /* Picks the format of the input from its first line (already at buf[pos]); reads more as
  * needed, never past the first line. */

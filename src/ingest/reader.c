@@ -227,7 +227,7 @@ static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
     if (r->end - r->pos >= 3 && !memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3))
         r->pos += 3;
     for (;;) {
-        /* Blank lines and spaces before the first content say nothing in either format. */
+        /* Blank lines and spaces before the first content say nothing in any format. */
         size_t i = r->pos, nl = 0;
         while (i < r->end && sn_ingest_is_blank(r->buf[i]))
             nl += r->buf[i++] == '\n';
@@ -382,8 +382,8 @@ sn_status sn_ingest_open_mem_chunked(sn_reader **out, const char *data, size_t n
 }
 
 sn_status sn_ingest_open_mem_ex(sn_reader **out, const char *data, size_t n, const char *name,
-                                sn_format format, const sn_reader_options *opts,
-                                size_t read_limit, int64_t now_us, sn_error *err)
+                                sn_format format, const sn_reader_options *opts, size_t read_limit,
+                                int64_t now_us, sn_error *err)
 {
     *out = NULL;
     /* the whole input fits: no buffer larger than it */

@@ -204,8 +204,7 @@ static sn_status line_time(sn_reader *r, const sl_header *h, int year, long line
                            sn_error *err)
 {
     if (h->iso) {
-        if (sn_ingest_parse_timestamp_tz(h->stamp, h->stamp_n, r->tz_offset_min, us, err) ==
-            SN_OK)
+        if (sn_ingest_parse_timestamp_tz(h->stamp, h->stamp_n, r->tz_offset_min, us, err) == SN_OK)
             return SN_OK;
         char why[sizeof(err->msg)];
         snprintf(why, sizeof(why), "%s", err->msg);
@@ -265,10 +264,12 @@ static sn_status build_event(sn_reader *r, const sl_header *h, const sl_auth *a,
     } else {
         /* "host/sshd": the service on that machine */
         size_t k = h->host_n < 255 ? h->host_n : 255;
-        if (k)
+        while (k < h->host_n && k > 0 && ((unsigned char)h->host[k] & 0xC0) == 0x80)
+            k--; /* cut a name longer than DNS allows at a character boundary */
+        if (k) {
             memcpy(r->compose, h->host, k);
-        if (k)
             r->compose[k++] = '/';
+        }
         memcpy(r->compose + k, "sshd", 4);
         ev->resource = (sn_str){r->compose, k + 4};
     }
@@ -309,8 +310,8 @@ sn_status sn_syslog_next(sn_reader *r, sn_event *ev, sn_error *err)
         sl_header h;
         const char *why = parse_header(p, n, &h);
         if (why) {
-            char q[96];
-            sn_ingest_quote(q, sizeof(q), p, n < 40 ? n : 40);
+            char q[320];
+            sn_ingest_quote(q, sizeof(q), p, n);
             return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
                                 "not a syslog line (RFC 3164 'Mmm dd hh:mm:ss host tag: "
                                 "message'): %s: %s",

@@ -6,9 +6,9 @@
 #include "ingest_impl.h"
 
 typedef struct sl_header {
-    bool iso;                    /* RFC 3339 stamp (with its year) rather than RFC 3164 */
-    unsigned mo, d, h, mi, s;    /* RFC 3164 stamp */
-    int32_t frac_us;             /* fraction of the second of an RFC 3164 stamp */
+    bool iso;                 /* RFC 3339 stamp (with its year) rather than RFC 3164 */
+    unsigned mo, d, h, mi, s; /* RFC 3164 stamp */
+    int32_t frac_us;          /* fraction of the second of an RFC 3164 stamp */
     const char *stamp, *host, *prog, *msg;
     size_t stamp_n, host_n, prog_n, msg_n; /* host_n and prog_n may be 0 */
 } sl_header;

@@ -20,8 +20,8 @@ typedef enum wv_resource {
 static const struct wv_kind {
     int id;
     const char *action;
-    bool always_fails;  /* the event id itself is the failure (4625, 4771) */
-    bool subject;       /* the account is the Subject, not the Target (4672) */
+    bool always_fails; /* the event id itself is the failure (4625, 4771) */
+    bool subject;      /* the account is the Subject, not the Target (4672) */
     wv_resource resource;
 } kinds[] = {
     {4624, "logon", false, false, WV_COMPUTER},
@@ -128,8 +128,8 @@ static sn_status event_id(sn_reader *r, long line, json_t *v, long *id, sn_error
         *id = (long)json_integer_value(v);
         return SN_OK;
     }
-    if (json_is_string(v) &&
-        parse_number(json_string_value(v), json_string_length(v), &u) && u <= 65535) {
+    if (json_is_string(v) && parse_number(json_string_value(v), json_string_length(v), &u) &&
+        u <= 65535) {
         *id = (long)u;
         return SN_OK;
     }
@@ -138,8 +138,7 @@ static sn_status event_id(sn_reader *r, long line, json_t *v, long *id, sn_error
 }
 
 /* NTSTATUS or Kerberos result code: 0 is success (Status, or ErrorCode in some renderings). */
-static sn_status status_code(sn_reader *r, long line, const wv_src *s, bool *failed,
-                             sn_error *err)
+static sn_status status_code(sn_reader *r, long line, const wv_src *s, bool *failed, sn_error *err)
 {
     static const char *const keys[] = {"Status", "ErrorCode"};
     for (size_t k = 0; k < 2; k++) {
@@ -184,8 +183,7 @@ static sn_status account(sn_reader *r, long line, const wv_src *s, bool subject,
     if (st != SN_OK)
         return st;
     if (!name)
-        return bad(r, line, name_key, SN_ERR_MISSING, "required field is missing or empty",
-                   err);
+        return bad(r, line, name_key, SN_ERR_MISSING, "required field is missing or empty", err);
     const char *at = memchr(name, '@', nn);
     if (at) {
         if (!dom) {
@@ -235,8 +233,7 @@ static bool dotnet_date(const char *s, size_t n, int64_t *us)
     return true;
 }
 
-static sn_status timestamp(sn_reader *r, long line, const wv_src *s, sn_event *ev,
-                           sn_error *err)
+static sn_status timestamp(sn_reader *r, long line, const wv_src *s, sn_event *ev, sn_error *err)
 {
     /* The shipper's UTC stamp first; EventTime is NXLog's local time without a zone. */
     static const char *const keys[] = {"@timestamp", "TimeCreated", "TimeGenerated", "EventTime"};
@@ -365,8 +362,8 @@ static sn_status winevt_build(sn_reader *r, const char *p, size_t n, long line, 
         if ((st = text(r, line, s.data, "ServiceName", &svc, &sn, err)) != SN_OK)
             return st;
         if (!svc)
-            return bad(r, line, "ServiceName", SN_ERR_MISSING,
-                       "required field is missing or empty", err);
+            return bad(r, line, "ServiceName", SN_ERR_MISSING, "required field is missing or empty",
+                       err);
         ev->resource = (sn_str){svc, sn};
     } else if ((st = computer(r, line, &s, &ev->resource, err)) != SN_OK) {
         return st;

@@ -69,11 +69,11 @@ typedef struct sn_user_risk {
     double factor[SN_UF_COUNT]; /* each 0-100 */
     /* The facts behind the factors, over the window. */
     uint32_t events, anomalies, sensitive, risky_actions, failures, outcomes_known, violations;
-    double mean_anomaly_score;           /* bits */
-    uint32_t peers;                      /* users of the same group with events in their window */
-    double peer_mean_anomaly_score;      /* mean of the peers' means; 0 without peers */
-    char department[128];                /* "" when unknown */
-    int64_t window_start_us, latest_us;  /* the window: [latest - window_days, latest] */
+    double mean_anomaly_score;          /* bits */
+    uint32_t peers;                     /* users of the same group with events in their window */
+    double peer_mean_anomaly_score;     /* mean of the peers' means; 0 without peers */
+    char department[128];               /* "" when unknown */
+    int64_t window_start_us, latest_us; /* the window: [latest - window_days, latest] */
     int n_recommendations;
     const char *recommendations[SN_USER_MAX_RECOMMENDATIONS]; /* static strings */
 } sn_user_risk;

@@ -88,7 +88,7 @@ static void quote(char *out, size_t cap, const char *s)
 {
     size_t o = 0, i = 0;
     out[o++] = '\'';
-    for (; s[i] && i < 60 && o + 6 < cap; i++) {
+    for (; i < 60 && s[i] && o + 6 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f || c >= 0x80 || c == '\'')
             o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
@@ -157,9 +157,17 @@ static bool parse_size(const char *s, double *out)
     static const struct {
         const char *suffix;
         double mult;
-    } units[] = {{"", 1},         {"b", 1},         {"k", 1024},       {"kb", 1024},
-                 {"kib", 1024},   {"m", 1048576},   {"mb", 1048576},   {"mib", 1048576},
-                 {"g", 1073741824.0}, {"gb", 1073741824.0}, {"gib", 1073741824.0}};
+    } units[] = {{"", 1},
+                 {"b", 1},
+                 {"k", 1024},
+                 {"kb", 1024},
+                 {"kib", 1024},
+                 {"m", 1048576},
+                 {"mb", 1048576},
+                 {"mib", 1048576},
+                 {"g", 1073741824.0},
+                 {"gb", 1073741824.0},
+                 {"gib", 1073741824.0}};
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
         if (!strcasecmp(end, units[i].suffix)) {
             *out = floor(v * units[i].mult);
@@ -187,8 +195,7 @@ static bool apply(sn_server_config *c, const opt_def *o, const char *value, char
             char host[256];
             int port;
             if (!sn_server_split_listen(value, host, sizeof(host), &port)) {
-                snprintf(why, n, "%s is not HOST:PORT (port 0-65535; [ADDRESS]:PORT for IPv6)",
-                         q);
+                snprintf(why, n, "%s is not HOST:PORT (port 0-65535; [ADDRESS]:PORT for IPv6)", q);
                 return false;
             }
         }
@@ -201,7 +208,10 @@ static bool apply(sn_server_config *c, const opt_def *o, const char *value, char
             snprintf(why, n, "%s is not an integer in [%.0f, %.0f]", q, o->min, o->max);
             return false;
         }
-        *(int *)field = (int)d;
+        {
+            int iv = (int)d;
+            memcpy(field, &iv, sizeof(iv));
+        }
         return true;
     case OPT_SIZE:
         if (!parse_size(value, &d) || d < o->min || d > o->max) {
@@ -209,11 +219,15 @@ static bool apply(sn_server_config *c, const opt_def *o, const char *value, char
                      o->min, o->max);
             return false;
         }
-        *(size_t *)field = (size_t)d;
+        {
+            size_t sv = (size_t)d;
+            memcpy(field, &sv, sizeof(sv));
+        }
         return true;
     case OPT_DOUBLE:
         if (!*value && (o->flags & OPT_EMPTY_UNSET)) {
-            *(double *)field = NAN;
+            double nan = NAN;
+            memcpy(field, &nan, sizeof(nan));
             return true;
         }
         errno = 0;
@@ -222,7 +236,7 @@ static bool apply(sn_server_config *c, const opt_def *o, const char *value, char
             snprintf(why, n, "%s is not a number in [%g, %g]", q, o->min, o->max);
             return false;
         }
-        *(double *)field = d;
+        memcpy(field, &d, sizeof(d));
         return true;
     }
     return false;
@@ -250,8 +264,7 @@ static void env_name(const opt_def *o, char *out, size_t n)
 static sn_status yaml_fail(sn_error *err, const char *path, const yaml_mark_t *m, const char *field,
                            const char *msg)
 {
-    return sn_error_set(err, SN_ERR_USAGE, true, path, m ? (long)m->line + 1 : 0, field, "%s",
-                        msg);
+    return sn_error_set(err, SN_ERR_USAGE, true, path, m ? (long)m->line + 1 : 0, field, "%s", msg);
 }
 
 static bool yaml_is_null(const yaml_event_t *ev)
@@ -323,8 +336,7 @@ static sn_status load_yaml(sn_server_config *c, const char *path, sn_error *err)
                 if (!key || strchr(v, '-')) {
                     char q[128];
                     quote(q, sizeof(q), v);
-                    snprintf(why, sizeof(why), "unknown option %s (names are written with '_')",
-                             q);
+                    snprintf(why, sizeof(why), "unknown option %s (names are written with '_')", q);
                     st = yaml_fail(err, path, &ev.start_mark, NULL, why);
                 } else if (key->flags & OPT_NOT_IN_FILE) {
                     st = yaml_fail(err, path, &ev.start_mark, key->name,

@@ -33,6 +33,7 @@ struct sn_server {
 typedef struct req_ctx {
     bool answered;  /* a response is queued */
     bool too_large; /* the body went past the limit while arriving */
+    size_t received;
     sn_buf body;
 } req_ctx;
 
@@ -86,9 +87,8 @@ static long long content_length(struct MHD_Connection *c)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     sn_server *srv = cls;
@@ -124,19 +124,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rc->answered || rc->too_large)
+        if (rc->answered)
             return MHD_YES;
-        if (rc->body.len + n > srv->cfg.body_limit) {
-            /* A body without a declared length (chunked) that outgrows the limit: answer now
-             * and close rather than read the rest. */
+        rc->received += n;
+        if (rc->received > srv->cfg.body_limit) {
+            /* A body without a declared length (chunked) that outgrows the limit. An answer
+             * can only be queued once the body has arrived, so the rest is read and dropped,
+             * up to a bound past which the connection is simply closed. */
             rc->too_large = true;
             sn_buf_free(&rc->body);
-            char msg[128];
-            snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit",
-                     srv->cfg.body_limit);
-            sn_service_error(&resp, 413, "body_too_large", msg, NULL);
-            rc->answered = true;
-            return send_response(c, &resp, true);
+            return rc->received / 16 > srv->cfg.body_limit ? MHD_NO : MHD_YES;
         }
         sn_buf_append(&rc->body, upload_data, n);
         return MHD_YES;
@@ -144,6 +141,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (rc->answered)
         return MHD_YES;
     rc->answered = true;
+    if (rc->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit",
+                 srv->cfg.body_limit);
+        sn_service_error(&resp, 413, "body_too_large", msg, NULL);
+        return send_response(c, &resp, true);
+    }
     args_ctx args = {.n = 0};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
     req.args = args.args;
@@ -173,9 +177,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
+/* libmicrohttpd's own messages (a client that broke the protocol, a refused connection). At
+ * most one a second, so that a misbehaving client cannot flood the log. */
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static atomic_llong last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long prev = atomic_load(&last);
+    if ((long long)now.tv_sec <= prev || !atomic_compare_exchange_strong(&last, &prev, now.tv_sec))
+        return;
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
     size_t n = strlen(line);
@@ -261,15 +273,15 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
     unsigned threads = worker_threads(cfg);
     /* epoll where the system has it; one internal polling thread per worker; ITC so that
      * quiescing works with the pool. */
-    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, srv,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_END);
+    unsigned flags =
+        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    srv->daemon =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log,
+                         srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
+                         MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
+                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         close(srv->listen_fd);
         free(srv);
@@ -295,8 +307,12 @@ void sn_server_stop(sn_server *s)
     if (!s)
         return;
     atomic_store(&s->draining, true);
-    if (MHD_quiesce_daemon(s->daemon) != MHD_INVALID_SOCKET)
+    if (MHD_quiesce_daemon(s->daemon) != MHD_INVALID_SOCKET) {
         s->listen_fd_ours = true;
+        /* Refuse new connections now rather than leave them waiting in the backlog; the
+         * descriptor itself stays open until the workers are gone. */
+        shutdown(s->listen_fd, SHUT_RDWR);
+    }
     struct timespec start, now, nap = {0, 10 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {

@@ -149,6 +149,34 @@ static const char *json_type_name(const json_t *v)
     }
 }
 
+/* Why an event is over the record limit: its largest string field when that one alone is
+ * over the field limit, else its size. */
+static void too_large(json_t *obj, sn_error *err)
+{
+    const char *key, *largest = NULL;
+    size_t max = 0;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        if (json_is_string(v) && json_string_length(v) > max) {
+            max = json_string_length(v);
+            largest = key;
+        }
+    }
+    if (largest && max > SN_MAX_FIELD) {
+        char field[64];
+        size_t n = strlen(largest);
+        n = sn_utf8_valid_prefix(largest, n < sizeof(field) - 1 ? n : sizeof(field) - 1);
+        memcpy(field, largest, n);
+        field[n] = '\0';
+        sn_error_set(err, SN_ERR_TOO_LONG, false, NULL, 0, field,
+                     "field is %zu bytes, longer than the %d-byte limit", max, SN_MAX_FIELD);
+    } else {
+        sn_error_set(err, SN_ERR_TOO_LONG, false, NULL, 0, NULL,
+                     "the event is longer than the %d-byte limit", SN_MAX_RECORD);
+    }
+}
+
 static sn_status event_error(sn_req_event *it, const sn_error *err)
 {
     it->err = malloc(sizeof(*it->err));
@@ -197,7 +225,16 @@ sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, siz
             new_event_id(id);
             json_object_set_new(v, "event_id", json_string(id));
         }
+        size_t start = lines.len;
         json_dump_callback(v, dump_to_buf, &lines, JSON_COMPACT);
+        if (lines.len - start > SN_MAX_RECORD) {
+            /* The reader would only say the line is too long: name the field when one is. */
+            too_large(v, &err);
+            st = event_error(&out->items[i], &err);
+            seen[i] = true;
+            lines.len = start;
+            sn_buf_puts(&lines, "{}");
+        }
         sn_buf_putc(&lines, '\n');
     }
     if (lines.failed)

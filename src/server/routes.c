@@ -95,8 +95,7 @@ bool sn_service_precheck(sn_service *s, const sn_http_request *req, long long co
     }
     if (content_length >= 0 && (unsigned long long)content_length > s->cfg.body_limit) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit",
-                 s->cfg.body_limit);
+        snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit", s->cfg.body_limit);
         sn_service_error(resp, 413, "body_too_large", msg, NULL);
         return false;
     }
@@ -119,7 +118,8 @@ static void h_health(sn_service *s, const sn_http_request *req, sn_http_response
     sn_now_iso(now);
     sn_buf b;
     sn_buf_init(&b);
-    sn_buf_puts(&b, "{\"status\":\"healthy\",\"version\":\"" SENTINEL_VERSION "\",\"models_loaded\":");
+    sn_buf_puts(&b,
+                "{\"status\":\"healthy\",\"version\":\"" SENTINEL_VERSION "\",\"models_loaded\":");
     sn_buf_puts(&b, s->models_loaded ? "true" : "false");
     sn_buf_puts(&b, ",\"timestamp\":\"");
     sn_buf_puts(&b, now);
@@ -133,8 +133,8 @@ static void h_health(sn_service *s, const sn_http_request *req, sn_http_response
 static json_t *parse_body(const sn_http_request *req, sn_http_response *resp)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES,
-                              &jerr);
+    json_t *root =
+        json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         char msg[160];
         if (req->body_len == 0)
@@ -264,8 +264,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_r
             sn_buf_json_str(&b, json_string_value(id), json_string_length(id));
         }
         sn_buf_puts(&b, ",\"error\":");
-        sn_json_error_object(&b, sn_json_event_error_code(it->err), it->err->msg,
-                             it->err->field);
+        sn_json_error_object(&b, sn_json_event_error_code(it->err), it->err->msg, it->err->field);
         sn_buf_putc(&b, '}');
     }
     sn_buf_puts(&b, "]}");
@@ -422,6 +421,5 @@ static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_
 {
     (void)s;
     (void)req;
-    sn_service_error(resp, 501, "not_implemented", "access prediction is not available yet",
-                     NULL);
+    sn_service_error(resp, 501, "not_implemented", "access prediction is not available yet", NULL);
 }

@@ -10,6 +10,8 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
                          sn_error *err)
 {
     *out = NULL;
+    /* jansson seeds its hash function on first use; do it before any worker thread exists. */
+    json_object_seed(0);
     sn_service *s = calloc(1, sizeof(*s));
     if (!s) {
         sn_engine_free(engine);
