@@ -25,6 +25,9 @@ static const char usage_text[] =
     "  -i, --input FILE       events to judge ('-' for standard input, needs --model)\n"
     "  -f, --format NAME      auto (default), csv, jsonl, syslog (auth.log: sshd, su,\n"
     "                         sudo) or winevt (Windows Security events, JSON lines)\n"
+    "      --year N           year of syslog lines, whose headers have none (default: this\n"
+    "                         year, or the last if the date would lie in the future)\n"
+    "      --timezone TZ      zone of timestamps written without one: UTC (default), +02:00\n"
     "  -m, --model FILE       model written by `sentinel train`\n"
     "  -o, --output FILE      where to write verdicts (default standard output)\n"
     "      --anomalies-only   write only the verdicts that are anomalies\n"
@@ -105,6 +108,8 @@ int sn_cmd_detect(int argc, char **argv)
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
         {"forest-every-event", no_argument, 0, 1},
+        {"year", required_argument, 0, 2},
+        {"timezone", required_argument, 0, 2},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "detecting"};
     const char *model = NULL, *output = NULL;
@@ -120,7 +125,7 @@ int sn_cmd_detect(int argc, char **argv)
             break;
         case 'f':
             if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel detect: unknown format '%s' (auto, csv, jsonl)\n",
+                fprintf(stderr, "sentinel detect: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
                         optarg);
                 return SN_EXIT_USAGE;
             }
@@ -143,6 +148,10 @@ int sn_cmd_detect(int argc, char **argv)
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
+        case 2:
+            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            break;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
                 return SN_EXIT_USAGE;
@@ -221,11 +230,12 @@ int sn_cmd_detect(int argc, char **argv)
     double secs = now_seconds() - t0;
     if (!quiet && !rc) {
         fprintf(stderr,
-                "detect: %ld events, %ld anomalies (%.2f%%), %ld bad records skipped, %.2f s "
-                "(%.0f events/s%s)\n",
+                "detect: %ld events, %ld anomalies (%.2f%%), %ld bad records skipped, %ld records "
+                "that are not access events ignored, %.2f s (%.0f events/s%s)\n",
                 counts.records, d.anomalies,
-                counts.records ? 100.0 * d.anomalies / counts.records : 0.0, counts.skipped, secs,
-                secs > 0 ? counts.records / secs : 0.0, model ? "" : ", learning pass included");
+                counts.records ? 100.0 * d.anomalies / counts.records : 0.0, counts.skipped,
+                counts.ignored, secs, secs > 0 ? counts.records / secs : 0.0,
+                model ? "" : ", learning pass included");
         if (counts.out_of_order)
             fprintf(stderr,
                     "detect: warning: %ld events are earlier than an event before them; they were "

@@ -24,6 +24,9 @@ static const char usage_text[] =
     "  -i, --input FILE       labelled events (reference CSV or JSON lines)\n"
     "  -f, --format NAME      auto (default), csv, jsonl, syslog (auth.log: sshd, su,\n"
     "                         sudo) or winevt (Windows Security events, JSON lines)\n"
+    "      --year N           year of syslog lines, whose headers have none (default: this\n"
+    "                         year, or the last if the date would lie in the future)\n"
+    "      --timezone TZ      zone of timestamps written without one: UTC (default), +02:00\n"
     "  -m, --model FILE       model written by `sentinel train`\n"
     "      --json             print the figures as one JSON object\n"
     "      --top N            first print the N highest-risk alerts with their reasons (default "
@@ -201,6 +204,8 @@ int sn_cmd_eval(int argc, char **argv)
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
         {"forest-every-event", no_argument, 0, 1},
+        {"year", required_argument, 0, 2},
+        {"timezone", required_argument, 0, 2},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "evaluating"};
     const char *model = NULL;
@@ -217,7 +222,8 @@ int sn_cmd_eval(int argc, char **argv)
             break;
         case 'f':
             if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel eval: unknown format '%s' (auto, csv, jsonl)\n", optarg);
+                fprintf(stderr, "sentinel eval: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
+                        optarg);
                 return SN_EXIT_USAGE;
             }
             break;
@@ -240,6 +246,10 @@ int sn_cmd_eval(int argc, char **argv)
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
+        case 2:
+            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            break;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
                 return SN_EXIT_USAGE;

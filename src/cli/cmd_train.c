@@ -20,6 +20,9 @@ static const char usage_text[] =
     "  -i, --input FILE       history to learn from\n"
     "  -f, --format NAME      auto (default), csv, jsonl, syslog (auth.log: sshd, su,\n"
     "                         sudo) or winevt (Windows Security events, JSON lines)\n"
+    "      --year N           year of syslog lines, whose headers have none (default: this\n"
+    "                         year, or the last if the date would lie in the future)\n"
+    "      --timezone TZ      zone of timestamps written without one: UTC (default), +02:00\n"
     "  -m, --model OUT        model file to write\n"
     "      --max-errors N     bad records printed before only counting them (default 1000)\n"
     "%s";
@@ -39,6 +42,8 @@ int sn_cmd_train(int argc, char **argv)
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
         {"forest-every-event", no_argument, 0, 1},
+        {"year", required_argument, 0, 2},
+        {"timezone", required_argument, 0, 2},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "learning"};
     const char *model = NULL;
@@ -53,7 +58,8 @@ int sn_cmd_train(int argc, char **argv)
             break;
         case 'f':
             if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel train: unknown format '%s' (auto, csv, jsonl)\n", optarg);
+                fprintf(stderr, "sentinel train: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
+                        optarg);
                 return SN_EXIT_USAGE;
             }
             break;
@@ -66,6 +72,10 @@ int sn_cmd_train(int argc, char **argv)
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
+        case 2:
+            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            break;
         case 1:
             if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
                 return SN_EXIT_USAGE;
@@ -102,9 +112,11 @@ int sn_cmd_train(int argc, char **argv)
     for (int i = 0; i < 32; i++)
         snprintf(hash + 2 * i, 3, "%02x", st->data_hash[i]);
     fprintf(stderr,
-            "train: %ld events learned (%ld bad records skipped), %d users, model written to %s\n"
+            "train: %ld events learned (%ld bad records skipped, %ld not access events ignored), "
+            "%d users, model written to %s\n"
             "train: training-data SHA-256 %s\n",
-            counts.records, counts.skipped, sn_profiles_user_count(sn_engine_profiles(e)), model,
+            counts.records, counts.skipped, counts.ignored,
+            sn_profiles_user_count(sn_engine_profiles(e)), model,
             hash);
     sn_engine_free(e);
     return counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;

@@ -24,7 +24,7 @@ int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx, sn_i
     sn_error err;
     sn_error_clear(&err);
     memset(counts, 0, sizeof(*counts));
-    if (sn_reader_open(&r, opts->path, opts->format, &err) != SN_OK) {
+    if (sn_reader_open_opts(&r, opts->path, opts->format, &opts->reader, &err) != SN_OK) {
         char msg[1024];
         sn_error_format(&err, msg, sizeof(msg));
         fprintf(stderr, "sentinel: %s\n", msg);
@@ -90,6 +90,7 @@ int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx, sn_i
     }
     if (progress)
         fprintf(stderr, "\r\033[K");
+    counts->ignored = sn_reader_get_stats(r)->ignored;
     sn_reader_close(r);
     return rc;
 }
@@ -197,6 +198,28 @@ sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
         return NULL;
     }
     return lc.engine;
+}
+
+int sn_cli_input_option(sn_input_opts *in, const char *name, const char *value)
+{
+    sn_reader_options o = in->reader;
+    if (!strcmp(name, "year")) {
+        long y;
+        if (sn_cli_parse_long(name, value, 1970, 9999, &y) < 0)
+            return -1;
+        o.year = (int)y;
+    } else if (!strcmp(name, "timezone")) {
+        o.timezone = value;
+    } else {
+        return 0;
+    }
+    sn_error err;
+    if (sn_reader_options_check(&o, &err) != SN_OK) {
+        fprintf(stderr, "sentinel: --%s: %s\n", name, err.msg);
+        return -1;
+    }
+    in->reader = o;
+    return 1;
 }
 
 const char sn_cli_engine_help[] =

@@ -13,6 +13,7 @@ typedef struct sn_input_counts {
     long records;      /* good events */
     long skipped;      /* bad records reported and skipped */
     long out_of_order; /* events earlier than the previous one in the input */
+    long ignored;      /* well-formed records that are not access events (counted, skipped) */
 } sn_input_counts;
 
 /* Called for every good event; event_id is the record's id or one made from its position.
@@ -25,7 +26,12 @@ typedef struct sn_input_opts {
     long max_errors_shown; /* bad records printed before only counting: 0 means 1000, <0 none */
     bool progress;         /* progress bar on stderr when it is a terminal */
     const char *phase;     /* label for the progress bar */
+    sn_reader_options reader; /* --year, --timezone */
 } sn_input_opts;
+
+/* Input options shared by the commands that read events (--year, --timezone); returns 1 if
+ * applied, 0 if not one of them, -1 on a bad value (message printed). */
+int sn_cli_input_option(sn_input_opts *in, const char *name, const char *value);
 
 /* Streams path through fn. Returns 0, or SN_EXIT_FAIL after printing a fatal error. */
 int sn_cli_each_event(const sn_input_opts *opts, sn_event_fn fn, void *ctx,

@@ -212,7 +212,14 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      weekday_names[ctx->weekday], peer ? peer : "the user's");
         break;
     case SN_ATTR_OUTCOME:
-        if (n)
+        if (val == 0 && n) /* a success that is the surprise, after the user's failures */
+            snprintf(r->text, SN_REASON_LEN,
+                     "successful attempt, rare for this user (%u of %u earlier event%s succeeded)",
+                     c, n, plural(n));
+        else if (val == 0)
+            snprintf(r->text, SN_REASON_LEN,
+                     "successful attempt where almost every attempt in the log failed");
+        else if (n)
             snprintf(r->text, SN_REASON_LEN,
                      "failed attempt; %u of this user's %u earlier event%s failed", c, n,
                      plural(n));
