@@ -34,3 +34,16 @@ for input in "${inputs[@]}"; do
     echo "verdicts: out/$name.verdicts.jsonl"
     echo
 done
+
+# Real logs written by real systems, when they are there: an internet-facing sshd under attack
+# (loghub) and a Windows password spray with Kerberoasting (OTRF). No labels: the top alerts.
+for input in "$data_dir/loghub/OpenSSH_2k.log" \
+    "$data_dir/otrf/purplesharp_ad_playbook_I_auth_events.jsonl"; do
+    [[ -r $input ]] || continue
+    name=$(basename "$input")
+    echo "== $input"
+    build/sentinel detect --input "$input" --output "out/$name.verdicts.jsonl" --top 5
+    echo "verdicts: out/$name.verdicts.jsonl"
+    echo
+done
+

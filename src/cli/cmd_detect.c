@@ -1,6 +1,7 @@
 /* sentinel detect: one explained verdict per input event, as JSON lines. */
 #include "cli.h"
 #include "pipeline.h"
+#include "top_alerts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +32,8 @@ static const char usage_text[] =
     "  -m, --model FILE       model written by `sentinel train`\n"
     "  -o, --output FILE      where to write verdicts (default standard output)\n"
     "      --anomalies-only   write only the verdicts that are anomalies\n"
+    "      --top N            at the end, print the N alerts with the most evidence and their\n"
+    "                         reasons on standard error (default 0)\n"
     "      --max-errors N     bad records printed before only counting them (default 1000)\n"
     "  -q, --quiet            no summary on standard error\n"
     "%s"
@@ -45,6 +48,7 @@ typedef struct detect_ctx {
     bool anomalies_only;
     long anomalies;
     sn_event_batch *batch;
+    sn_top_alerts *top;
     int write_failed;
 } detect_ctx;
 
@@ -63,6 +67,7 @@ static int detect_batch(detect_ctx *d)
     for (size_t i = 0; !rc && i < b->n; i++) {
         const sn_verdict *v = &b->verdict[i];
         d->anomalies += v->is_anomaly;
+        sn_top_alerts_offer(d->top, &b->ev[i], v, b->id[i]);
         if (d->anomalies_only && !v->is_anomaly)
             continue;
         sn_verdict_json(&d->buf, &b->ev[i], v, b->id[i]);
@@ -99,6 +104,7 @@ int sn_cmd_detect(int argc, char **argv)
                                              {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, 'h'},
                                              {"anomalies-only", no_argument, 0, 'A'},
+                                             {"top", required_argument, 0, 'T'},
                                              {"max-errors", required_argument, 0, 'E'},
                                              {"threshold", required_argument, 0, 1},
                                              {"prior-bits", required_argument, 0, 1},
@@ -107,13 +113,14 @@ int sn_cmd_detect(int argc, char **argv)
                                              {"psi", required_argument, 0, 1},
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
-        {"forest-every-event", no_argument, 0, 1},
-        {"year", required_argument, 0, 2},
-        {"timezone", required_argument, 0, 2},
+                                             {"forest-every-event", no_argument, 0, 1},
+                                             {"year", required_argument, 0, 2},
+                                             {"timezone", required_argument, 0, 2},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "detecting"};
     const char *model = NULL, *output = NULL;
     bool quiet = false, anomalies_only = false, cfg_given = false;
+    int top = 0;
     sn_engine_config cfg;
     sn_engine_config_default(&cfg);
     int c, idx;
@@ -142,6 +149,13 @@ int sn_cmd_detect(int argc, char **argv)
         case 'A':
             anomalies_only = true;
             break;
+        case 'T': {
+            long v;
+            if (sn_cli_parse_long("top", optarg, 0, 10000, &v) < 0)
+                return SN_EXIT_USAGE;
+            top = (int)v;
+            break;
+        }
         case 'E':
             in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1;
             break;
@@ -163,8 +177,9 @@ int sn_cmd_detect(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "sentinel detect: unexpected argument '%s' (the input is given with "
-                        "--input FILE)\n",
+        fprintf(stderr,
+                "sentinel detect: unexpected argument '%s' (the input is given with "
+                "--input FILE)\n",
                 argv[optind]);
         return SN_EXIT_USAGE;
     }
@@ -213,6 +228,7 @@ int sn_cmd_detect(int argc, char **argv)
     if (!model)
         pass.max_errors_shown = -1;
     d.batch = sn_event_batch_new();
+    d.top = top ? sn_top_alerts_new(top) : NULL;
     int rc = d.batch ? sn_cli_each_event(&pass, detect_one, &d, &counts) : SN_EXIT_FAIL;
     if (!d.batch)
         fprintf(stderr, "sentinel detect: out of memory\n");
@@ -242,6 +258,9 @@ int sn_cmd_detect(int argc, char **argv)
                     "judged in input order\n",
                     counts.out_of_order);
     }
+    if (!rc)
+        sn_top_alerts_print(d.top, stderr);
+    sn_top_alerts_free(d.top);
     sn_buf_free(&d.buf);
     sn_event_batch_free(d.batch);
     sn_engine_free(d.engine);

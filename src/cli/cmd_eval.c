@@ -1,6 +1,7 @@
 /* sentinel eval: detection quality on labelled input, with the top alerts and their reasons. */
 #include "cli.h"
 #include "pipeline.h"
+#include "top_alerts.h"
 
 #include "core/strmap.h"
 #include "risk/metrics.h"
@@ -38,11 +39,6 @@ static const char usage_text[] =
 
 #define MAX_TYPES 64
 
-typedef struct top_alert {
-    double risk, bits; /* ties in risk (many alerts round to 100) are broken by the evidence */
-    char *line; /* formatted alert, owned */
-} top_alert;
-
 typedef struct eval_ctx {
     sn_engine *engine;
     double *scores;
@@ -51,69 +47,9 @@ typedef struct eval_ctx {
     int8_t *flagged;
     size_t n, cap;
     sn_strmap *type_names;
-    top_alert *top;
-    int top_n, top_len;
+    sn_top_alerts *top;
     sn_error err;
 } eval_ctx;
-
-/* Log text shown on a terminal: control bytes (escape sequences) as \xNN. */
-static void append_safe(sn_buf *b, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            sn_buf_printf(b, "\\x%02x", c);
-        else
-            sn_buf_putc(b, (char)c);
-    }
-}
-
-static void keep_top(eval_ctx *e, const sn_event *ev, const sn_verdict *v, const char *id)
-{
-    if (e->top_n <= 0 || !v->is_anomaly)
-        return;
-    int slot = e->top_len;
-    if (e->top_len == e->top_n) {
-        int weakest = 0;
-        for (int i = 1; i < e->top_len; i++)
-            if (e->top[i].bits < e->top[weakest].bits)
-                weakest = i;
-        if (e->top[weakest].bits >= v->anomaly_score)
-            return;
-        free(e->top[weakest].line);
-        slot = weakest;
-    } else {
-        e->top_len++;
-    }
-    sn_buf b;
-    sn_buf_init(&b);
-    char ts[32];
-    sn_format_timestamp(ev->ts_us, ts);
-    sn_buf_printf(&b, "%6.1f %-8s %-6s %s ", v->risk_score, sn_level_name(v->level),
-                  v->recommendation, ts);
-    append_safe(&b, ev->user_id.p, ev->user_id.n);
-    sn_buf_putc(&b, ' ');
-    append_safe(&b, ev->action.p, ev->action.n);
-    sn_buf_putc(&b, ' ');
-    append_safe(&b, ev->resource.p, ev->resource.n);
-    sn_buf_puts(&b, " (");
-    append_safe(&b, id, strlen(id));
-    sn_buf_putc(&b, ')');
-    if (ev->anomaly_type.n) {
-        sn_buf_puts(&b, " [label: ");
-        append_safe(&b, ev->anomaly_type.p, ev->anomaly_type.n);
-        sn_buf_putc(&b, ']');
-    } else if (ev->is_anomaly == 0) {
-        sn_buf_puts(&b, " [label: normal]");
-    }
-    for (int i = 0; i < v->n_reasons; i++) {
-        sn_buf_puts(&b, "\n         - ");
-        append_safe(&b, v->reasons[i].text, strlen(v->reasons[i].text));
-    }
-    e->top[slot].bits = v->anomaly_score;
-    e->top[slot].risk = v->risk_score;
-    e->top[slot].line = b.data; /* NULL if allocation failed: skipped when printing */
-}
 
 static int eval_one(void *ctx, const sn_event *ev, const char *event_id)
 {
@@ -125,7 +61,7 @@ static int eval_one(void *ctx, const sn_event *ev, const char *event_id)
         fprintf(stderr, "sentinel: %s\n", msg);
         return SN_EXIT_FAIL;
     }
-    keep_top(e, ev, &v, event_id);
+    sn_top_alerts_offer(e->top, ev, &v, event_id);
     if (ev->is_anomaly < 0)
         return 0;
     if (e->n == e->cap) {
@@ -173,12 +109,6 @@ static size_t cm_positives(const int8_t *labels, size_t n)
     return p;
 }
 
-static int cmp_top(const void *a, const void *b)
-{
-    double x = ((const top_alert *)a)->bits, y = ((const top_alert *)b)->bits;
-    return (x < y) - (x > y);
-}
-
 static void print_num(FILE *out, const char *name, double v, bool comma)
 {
     if (isnan(v))
@@ -203,9 +133,9 @@ int sn_cmd_eval(int argc, char **argv)
                                              {"psi", required_argument, 0, 1},
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
-        {"forest-every-event", no_argument, 0, 1},
-        {"year", required_argument, 0, 2},
-        {"timezone", required_argument, 0, 2},
+                                             {"forest-every-event", no_argument, 0, 1},
+                                             {"year", required_argument, 0, 2},
+                                             {"timezone", required_argument, 0, 2},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "evaluating"};
     const char *model = NULL;
@@ -273,9 +203,9 @@ int sn_cmd_eval(int argc, char **argv)
         fprintf(stderr, "sentinel eval: standard input needs --model\n");
         return SN_EXIT_USAGE;
     }
-    eval_ctx e = {.top_n = top};
+    eval_ctx e = {0};
     e.type_names = sn_strmap_new();
-    e.top = top ? calloc((size_t)top, sizeof(top_alert)) : NULL;
+    e.top = top ? sn_top_alerts_new(top) : NULL;
     if (!e.type_names || (top && !e.top)) {
         fprintf(stderr, "sentinel eval: out of memory\n");
         return SN_EXIT_FAIL;
@@ -306,8 +236,9 @@ int sn_cmd_eval(int argc, char **argv)
         fprintf(stderr,
                 "sentinel eval: %s: %s; evaluation needs is_anomaly labels with at least one "
                 "anomalous event\n",
-                in.path, e.n == 0 ? "no event carries an is_anomaly label"
-                                  : "no event is labelled anomalous");
+                in.path,
+                e.n == 0 ? "no event carries an is_anomaly label"
+                         : "no event is labelled anomalous");
         rc = SN_EXIT_FAIL;
         goto done;
     }
@@ -325,16 +256,7 @@ int sn_cmd_eval(int argc, char **argv)
         type_total[e.types[i]]++;
         type_hit[e.types[i]] += e.flagged[i];
     }
-    if (top && e.top_len) {
-        qsort(e.top, (size_t)e.top_len, sizeof(top_alert), cmp_top);
-        FILE *out = json ? stderr : stdout;
-        fprintf(out, "Top %d alerts (risk, level, recommendation, time, user, action, resource):\n",
-                e.top_len);
-        for (int i = 0; i < e.top_len; i++)
-            if (e.top[i].line)
-                fprintf(out, "%s\n", e.top[i].line);
-        fprintf(out, "\n");
-    }
+    sn_top_alerts_print(e.top, json ? stderr : stdout);
     if (json) {
         printf("{\"events\":%ld,\"labelled\":%zu,\"skipped\":%ld,", counts.records, e.n,
                counts.skipped);
@@ -367,9 +289,7 @@ int sn_cmd_eval(int argc, char **argv)
         }
     }
 done:
-    for (int i = 0; i < e.top_len; i++)
-        free(e.top[i].line);
-    free(e.top);
+    sn_top_alerts_free(e.top);
     free(e.scores);
     free(e.labels);
     free(e.flagged);

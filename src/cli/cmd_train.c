@@ -41,9 +41,9 @@ int sn_cmd_train(int argc, char **argv)
                                              {"psi", required_argument, 0, 1},
                                              {"seed", required_argument, 0, 1},
                                              {"suspicious-countries", required_argument, 0, 1},
-        {"forest-every-event", no_argument, 0, 1},
-        {"year", required_argument, 0, 2},
-        {"timezone", required_argument, 0, 2},
+                                             {"forest-every-event", no_argument, 0, 1},
+                                             {"year", required_argument, 0, 2},
+                                             {"timezone", required_argument, 0, 2},
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "learning"};
     const char *model = NULL;
@@ -116,8 +116,7 @@ int sn_cmd_train(int argc, char **argv)
             "%d users, model written to %s\n"
             "train: training-data SHA-256 %s\n",
             counts.records, counts.skipped, counts.ignored,
-            sn_profiles_user_count(sn_engine_profiles(e)), model,
-            hash);
+            sn_profiles_user_count(sn_engine_profiles(e)), model, hash);
     sn_engine_free(e);
     return counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
 }

@@ -257,8 +257,9 @@ int sn_cli_check_distinct(const char *input, const char *output, const char *wha
         return 0;
     if (stat(input, &a) == 0 && stat(output, &b) == 0 && a.st_dev == b.st_dev &&
         a.st_ino == b.st_ino && S_ISREG(a.st_mode)) {
-        fprintf(stderr, "sentinel: %s: the %s is the input file; writing it would destroy the "
-                        "input\n",
+        fprintf(stderr,
+                "sentinel: %s: the %s is the input file; writing it would destroy the "
+                "input\n",
                 output, what);
         return -1;
     }
@@ -285,8 +286,8 @@ static int parse_double(const char *name, const char *value, double lo, double h
     errno = 0;
     double d = strtod(value, &end);
     if (errno || end == value || *end || !(d >= lo && d <= hi)) {
-        fprintf(stderr, "sentinel: --%s: '%s' is not a number in [%.15g, %.15g]\n", name, value,
-                lo, hi);
+        fprintf(stderr, "sentinel: --%s: '%s' is not a number in [%.15g, %.15g]\n", name, value, lo,
+                hi);
         return -1;
     }
     *out = d;

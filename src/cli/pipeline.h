@@ -23,9 +23,9 @@ typedef int (*sn_event_fn)(void *ctx, const sn_event *ev, const char *event_id);
 typedef struct sn_input_opts {
     const char *path;
     sn_format format;
-    long max_errors_shown; /* bad records printed before only counting: 0 means 1000, <0 none */
-    bool progress;         /* progress bar on stderr when it is a terminal */
-    const char *phase;     /* label for the progress bar */
+    long max_errors_shown;    /* bad records printed before only counting: 0 means 1000, <0 none */
+    bool progress;            /* progress bar on stderr when it is a terminal */
+    const char *phase;        /* label for the progress bar */
     sn_reader_options reader; /* --year, --timezone */
 } sn_input_opts;
 

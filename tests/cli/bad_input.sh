@@ -118,6 +118,8 @@ check "eval without labels is an error" "[ $? -eq 1 ] && grep -q 'labels' err.tx
 } >esc.csv
 "$bin" eval --input esc.csv --top 3 >top.txt 2>/dev/null
 check "eval --top escapes control bytes" "! grep -q \$'\\033' top.txt && grep -q 'x1b' top.txt"
+"$bin" detect --input esc.csv --top 2 --output /dev/null 2>top.txt
+check "detect --top prints the strongest alerts, escaped" "grep -q '^Top 1 alerts' top.txt && grep -q 'x1b' top.txt && ! grep -q \$'\\033' top.txt"
 
 "$bin" eval --input gen.csv --json >eval.json 2>/dev/null
 check "eval --json reports the figures" "grep -q '\"f1\":' eval.json && grep -q '\"recall_by_type\":' eval.json"
