@@ -84,12 +84,13 @@ double sn_evidence_user_failures(double burst)
     return fmin(14.0, 3.0 * log2(burst / 2.5));
 }
 
-/* Failures for many different accounts from one source (password spraying). */
+/* Failures for many different accounts from one source (password spraying): 5 bits at 3
+ * accounts, an alert on its own (10 bits) from about 6. */
 double sn_evidence_spray(double accounts)
 {
     if (accounts < 3.0)
         return 0.0;
-    return fmin(14.0, 4.0 * log2(accounts / 1.5));
+    return fmin(14.0, 5.0 * log2(accounts / 1.5));
 }
 
 /* Volume well above the user's usual hourly rate. */

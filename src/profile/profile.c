@@ -241,6 +241,10 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
         }
         o->value[SN_ATTR_NETWORK] = (int32_t)id1 - 1;
         o->source_key = source_key(&ev->ip);
+    } else if (ev->resource.n) {
+        /* Tagged so that a resource never collides with an address. */
+        o->source_key = sn_hash_bytes(ev->resource.p, ev->resource.n, 0x7265736f75726365ULL) | 1;
+        o->source_is_resource = true;
     }
     const sn_str *loc = ev->location.n ? &ev->location : (ev->country.n ? &ev->country : NULL);
     if (loc) {
@@ -404,6 +408,10 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
             j->source_fail_users = 1;
         }
         j->source_fail_burst += failed;
+        /* Without an address the source is the target host: other accounts' successes there
+         * are not part of a spray against it. */
+        if (o->source_is_resource && !failed)
+            j->source_fail_users = 0;
     }
     j->user_rate_now = decay(u->rate_now, u->rate_ts, o->ts_us, RATE_HORIZON_US) + 1.0;
     j->user_rate_usual = u->active_hours ? (double)u->events / u->active_hours : 0.0;

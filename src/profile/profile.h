@@ -42,7 +42,10 @@ typedef struct sn_obs {
     int64_t ts_us;
     double lat, lon;
     bool has_coords;
-    uint64_t source_key; /* 0 when no address */
+    uint64_t source_key; /* where attempts come from: the address, else the resource they aim
+                            at (so failures for many accounts on one host without addresses
+                            still add up); 0 when neither is known */
+    bool source_is_resource;
     int8_t success;
     int8_t sensitivity, action_risk; /* resource and action scales when known, else 0 */
 } sn_obs;

@@ -258,12 +258,20 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
                  "%.0f failed attempts for this user in the last minutes (brute force?)",
                  j->user_fail_burst);
     if (b->spray > 0 && (r = add(v, b->spray, "spray"))) {
-        char ip[48];
-        sn_format_ip(&ev->ip, ip);
-        snprintf(r->text, SN_REASON_LEN,
-                 "failures for %.0f different accounts from %s in the last minutes (password "
-                 "spraying?)",
-                 j->source_fail_users, ip);
+        if (o->source_is_resource) {
+            snprintf(r->text, SN_REASON_LEN,
+                     "failures for %.0f different accounts against %.*s in the last minutes "
+                     "(password spraying?)",
+                     j->source_fail_users, (int)(ev->resource.n > 80 ? 80 : ev->resource.n),
+                     ev->resource.p);
+        } else {
+            char ip[48];
+            sn_format_ip(&ev->ip, ip);
+            snprintf(r->text, SN_REASON_LEN,
+                     "failures for %.0f different accounts from %s in the last minutes "
+                     "(password spraying?)",
+                     j->source_fail_users, ip);
+        }
     }
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,

@@ -43,7 +43,8 @@ static void evidence_curves(void **state)
     assert_true(sn_evidence_travel(5000, 800) == 0.0); /* an airliner can do it */
     assert_true(fabs(sn_evidence_user_failures(5) - 3.0) < 1e-12);
     assert_true(sn_evidence_user_failures(4) == 0.0);
-    assert_true(fabs(sn_evidence_spray(3) - 4.0) < 1e-12);
+    assert_true(fabs(sn_evidence_spray(3) - 5.0) < 1e-12);
+    assert_true(sn_evidence_spray(7) > 10.0);
     assert_true(sn_evidence_volume(10, 1) == 0.0);
 }
 

@@ -115,12 +115,40 @@ static void out_of_order_gets_no_travel(void **state)
     sn_buf_free(&b);
 }
 
+/* Seven accounts failing on one host within a second, with no address in the records (as in
+ * Windows 4625 events from a workstation): a password spray against that host. Another
+ * account's later success there carries no spray evidence. */
+static void spray_without_addresses_is_charged_to_the_host(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "user_id,timestamp,resource,action,success\n");
+    for (int d = 0; d < 20; d++)
+        sn_buf_printf(&b, "svc%d,2026-09-%02dT09:00:00Z,HOST1,logon,true\n", d % 4, d + 1);
+    for (int a = 0; a < 7; a++)
+        sn_buf_printf(&b, "victim%d,2026-09-22T09:00:00.%03dZ,HOST1,logon,false\n", a, a * 2);
+    sn_buf_puts(&b, "svc1,2026-09-22T09:00:05Z,HOST1,logon,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 28);
+    assert_true(v[26].is_anomaly);
+    assert_true(has_reason(&v[26], "spray"));
+    bool named = false;
+    for (int i = 0; i < v[26].n_reasons; i++)
+        named = named || strstr(v[26].reasons[i].text, "7 different accounts against HOST1");
+    assert_true(named);
+    assert_false(has_reason(&v[27], "spray"));
+    sn_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(return_leg_is_not_blamed),
         cmocka_unit_test(impossible_travel_is_explained),
         cmocka_unit_test(out_of_order_gets_no_travel),
+        cmocka_unit_test(spray_without_addresses_is_charged_to_the_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
