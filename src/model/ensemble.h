@@ -38,5 +38,7 @@ double sn_evidence_travel(double km, double kmh);
 double sn_evidence_user_failures(double burst);
 double sn_evidence_spray(double accounts);
 double sn_evidence_volume(double now, double usual);
+double sn_evidence_enumeration(double novel_resources);
+double sn_evidence_success_after_failures(double failures_before);
 
 #endif

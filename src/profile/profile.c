@@ -391,7 +391,10 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
     j->prev_location_bits = u->last_location_bits;
     j->first_ts_us = u->events ? u->first_ts : o->ts_us;
     bool failed = o->success == 0;
-    j->user_fail_burst = decay(u->fail_burst, u->fail_ts, o->ts_us, FAIL_HORIZON_US) + failed;
+    j->user_fail_before = decay(u->fail_burst, u->fail_ts, o->ts_us, FAIL_HORIZON_US);
+    j->user_fail_burst = j->user_fail_before + failed;
+    bool novel = o->value[SN_ATTR_RESOURCE] >= 0 && j->user_count[SN_ATTR_RESOURCE] == 0;
+    j->user_novel_burst = decay(u->novel_burst, u->novel_ts, o->ts_us, FAIL_HORIZON_US) + novel;
     if (o->source_key) {
         uint32_t si = sn_u64map_get(&p->source_ids, o->source_key);
         if (si) {
@@ -490,6 +493,10 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
         u->fail_ts = o->ts_us;
     }
     u->rate_now = j->user_rate_now;
+    if (o->value[SN_ATTR_RESOURCE] >= 0 && j->user_count[SN_ATTR_RESOURCE] == 0) {
+        u->novel_burst = j->user_novel_burst;
+        u->novel_ts = o->ts_us;
+    }
     u->rate_ts = o->ts_us;
     int64_t hour_index = o->ts_us / HOUR_US;
     if (hour_index != u->last_hour_index) {

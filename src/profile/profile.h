@@ -74,6 +74,8 @@ typedef struct sn_judgement {
     int64_t first_ts_us; /* the user's first event */
     /* Bursts, decayed counts over a 10-minute horizon. */
     double user_fail_burst;   /* recent failures of this user (including this one) */
+    double user_fail_before;  /* recent failures of this user before this event */
+    double user_novel_burst;  /* resources new to this user recently (including this one) */
     double source_fail_burst; /* recent failures from this source address */
     double source_fail_users; /* recent failures from this source for distinct accounts */
     double user_rate_now;     /* the user's events in the last hour (decayed) */

@@ -51,6 +51,8 @@ typedef struct sn_user {
     int64_t fail_ts;
     double rate_now;
     int64_t rate_ts;
+    double novel_burst; /* resources new to the user, decayed over the burst horizon */
+    int64_t novel_ts;
     uint32_t active_hours;
     int64_t last_hour_index;
     int32_t inline_id[SN_INLINE_ATTRS][SN_INLINE];

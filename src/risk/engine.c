@@ -182,11 +182,14 @@ static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, 
     b->user_failures = sn_evidence_user_failures(j->user_fail_burst);
     b->spray = sn_evidence_spray(j->source_fail_users);
     b->volume = sn_evidence_volume(j->user_rate_now, j->user_rate_usual);
+    b->enumeration = sn_evidence_enumeration(j->user_novel_burst);
+    if (j->user_fail_burst == j->user_fail_before) /* this event did not fail */
+        b->guessed = sn_evidence_success_after_failures(j->user_fail_before);
 }
 
 static double behavioural_bits(const sn_evidence *b)
 {
-    double s = b->travel + b->user_failures + b->spray + b->volume;
+    double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed;
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         s += b->attr[a];
     return s;

@@ -39,7 +39,7 @@ struct sn_engine {
 /* Explanations of a verdict (reasons.c). */
 typedef struct sn_evidence {
     double attr[SN_ATTR_COUNT];
-    double travel, user_failures, spray, volume, iforest;
+    double travel, user_failures, spray, volume, enumeration, guessed, iforest;
 } sn_evidence;
 
 /* Reasons from the behavioural evidence, written while the baselines still hold the history

@@ -273,6 +273,15 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
                      j->source_fail_users, ip);
         }
     }
+    if (b->enumeration > 0 && (r = add(v, b->enumeration, "enumeration")))
+        snprintf(r->text, SN_REASON_LEN,
+                 "%.0f resources new to this user in the last minutes (enumeration, such as "
+                 "Kerberoasting?)",
+                 j->user_novel_burst);
+    if (b->guessed > 0 && (r = add(v, b->guessed, "guessed")))
+        snprintf(r->text, SN_REASON_LEN,
+                 "success right after %.0f failed attempts for this user (a guess that worked?)",
+                 j->user_fail_before);
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,
                  "%.0f events in the last hour against this user's usual %.1f per active hour",

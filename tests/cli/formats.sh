@@ -73,6 +73,10 @@ if [ -r "$otrf" ]; then
         otrf.jsonl | sort -k1,1gr -k2,2gr >ranked.txt
     echo "top 10 verdicts on the PurpleSharp playbook (risk, evidence bits, user, source, action, line):"
     head -10 ranked.txt | sed 's/^/    /'
+    check "PurpleSharp: the password spray is an alert naming the 7 accounts and the host" \
+        "grep '\"is_anomaly\":true' otrf.jsonl | grep -q 'failures for 7 different accounts against WORKSTATION5'"
+    check "PurpleSharp: the Kerberoasting account's ticket burst is an alert" \
+        "grep '\"action\":\"kerberos_service_ticket\"' otrf.jsonl | grep '\"is_anomaly\":true' | grep -q 'resources new to this user'"
 else
     echo "skip - $otrf is missing (set SENTINEL_DATA_DIR): Windows event checks not run"
 fi

@@ -46,6 +46,10 @@ static void evidence_curves(void **state)
     assert_true(fabs(sn_evidence_spray(3) - 5.0) < 1e-12);
     assert_true(sn_evidence_spray(7) > 10.0);
     assert_true(sn_evidence_volume(10, 1) == 0.0);
+    assert_true(sn_evidence_enumeration(4) == 0.0);
+    assert_true(fabs(sn_evidence_enumeration(5) - 4.0) < 1e-12);
+    assert_true(sn_evidence_success_after_failures(2) == 0.0);
+    assert_true(fabs(sn_evidence_success_after_failures(3) - 6.0) < 1e-12);
 }
 
 int main(void)

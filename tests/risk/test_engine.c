@@ -142,6 +142,46 @@ static void spray_without_addresses_is_charged_to_the_host(void **state)
     sn_buf_free(&b);
 }
 
+/* One account asking within seconds for tickets to 15 services it never used: enumeration
+ * (Kerberoasting), an alert with the count in its reason. */
+static void enumeration_of_services_is_flagged(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "user_id,timestamp,source_ip,resource,action,success\n");
+    for (int d = 0; d < 20; d++)
+        sn_buf_printf(&b, "bob,2026-09-%02dT09:00:00Z,10.1.0.5,fileserver,ticket,true\n", d + 1);
+    for (int k = 0; k < 15; k++)
+        sn_buf_printf(&b, "bob,2026-09-22T09:00:%02dZ,10.1.0.5,svc%02d,ticket,true\n", k, k);
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 35);
+    assert_true(v[34].is_anomaly);
+    assert_true(has_reason(&v[34], "enumeration"));
+    assert_false(v[19].is_anomaly);
+    sn_buf_free(&b);
+}
+
+/* A success right after a run of failures of the same account carries its own reason. */
+static void success_after_failures_is_explained(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "user_id,timestamp,source_ip,resource,action,success\n");
+    for (int d = 0; d < 20; d++)
+        sn_buf_printf(&b, "carol,2026-09-%02dT09:00:00Z,10.2.0.5,vpn,login,true\n", d + 1);
+    for (int k = 0; k < 6; k++)
+        sn_buf_printf(&b, "carol,2026-09-22T09:00:%02dZ,10.2.0.5,vpn,login,false\n", k);
+    sn_buf_puts(&b, "carol,2026-09-22T09:00:30Z,10.2.0.5,vpn,login,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 27);
+    assert_true(has_reason(&v[26], "guessed"));
+    sn_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +189,8 @@ int main(void)
         cmocka_unit_test(impossible_travel_is_explained),
         cmocka_unit_test(out_of_order_gets_no_travel),
         cmocka_unit_test(spray_without_addresses_is_charged_to_the_host),
+        cmocka_unit_test(enumeration_of_services_is_flagged),
+        cmocka_unit_test(success_after_failures_is_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
