@@ -21,6 +21,8 @@ int sn_cmd_iforest(int argc, char **argv);
 int sn_cmd_train(int argc, char **argv);
 int sn_cmd_detect(int argc, char **argv);
 int sn_cmd_eval(int argc, char **argv);
+int sn_cmd_users(int argc, char **argv);
+int sn_cmd_user_risk(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 
 #endif

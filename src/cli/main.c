@@ -8,6 +8,8 @@ static const sn_command commands[] = {
     {"detect", "give every event an explained verdict (JSON lines)", sn_cmd_detect},
     {"train", "learn baselines and detectors, write a model file", sn_cmd_train},
     {"eval", "measure detection against labelled events", sn_cmd_eval},
+    {"users", "rank users by overall risk (five factors)", sn_cmd_users},
+    {"user-risk", "explain one user's overall risk", sn_cmd_user_risk},
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},

@@ -123,6 +123,11 @@ int32_t sn_user_history_users(const sn_user_history *h)
     return sn_strmap_count(h->user_ids);
 }
 
+const char *sn_user_history_user_id(const sn_user_history *h, int32_t i)
+{
+    return sn_strmap_str(h->user_ids, i);
+}
+
 /* Grows a zero-filled array of records so that index id exists. */
 static int grow(void **arr, size_t *cap, size_t elem, int32_t id)
 {

@@ -1,10 +1,12 @@
 /* Public face of the server layer: `sentinel serve`, the REST API for real-time decisions.
  *
- * Three parts, used in this order by the command line:
+ * Four parts, used in this order by the command line:
  *   - the configuration (one declarative table of options read from a YAML file, the environment
  *     and the command line alike);
+ *   - the log: structured JSON lines on standard error;
  *   - the service: the detection engine and what the server remembers (recent anomalous
- *     verdicts, per-user history for the user risk score), answering requests in process;
+ *     verdicts, per-user history for the user risk score), answering requests in process, with
+ *     its metrics and its OpenAPI document;
  *   - the HTTP front end (libmicrohttpd) that carries requests to the service over a socket. */
 #ifndef SN_SERVER_H
 #define SN_SERVER_H
@@ -14,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* ---- Configuration ---------------------------------------------------------------------- */
@@ -32,6 +35,7 @@ typedef struct sn_server_config {
     int user_history;        /* events kept per user for the user risk score */
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
+    int log_level;           /* sn_log_level: the least severe level written */
 } sn_server_config;
 
 void sn_server_config_default(sn_server_config *c);
@@ -50,13 +54,47 @@ void sn_server_config_help(FILE *out);
 /* HOST and PORT of a listen address; false when it is not HOST:PORT with PORT in 0..65535. */
 bool sn_server_split_listen(const char *listen, char *host, size_t host_cap, int *port);
 
+/* ---- Log: one JSON object per line -------------------------------------------------------- */
+
+typedef enum sn_log_level { SN_LOG_DEBUG, SN_LOG_INFO, SN_LOG_WARN, SN_LOG_ERROR, SN_LOG_OFF } sn_log_level;
+
+typedef struct sn_log sn_log;
+
+/* Writes lines at level min and above to fd (not closed) from a thread of its own, so that a
+ * slow or blocked reader never holds up a request: lines that find the buffer full are counted
+ * (sn_log_dropped) and dropped. NULL when out of memory. */
+sn_log *sn_log_new(int fd, sn_log_level min);
+/* Writes out what is buffered (waiting at most two seconds for the reader), then frees. */
+void sn_log_free(sn_log *l);
+bool sn_log_enabled(const sn_log *l, sn_log_level level);
+uint64_t sn_log_dropped(const sn_log *l);
+const char *sn_log_level_name(sn_log_level level);
+
+/* One line being built: {"time": now, "level", "msg", then the fields added}. Fields that do not
+ * fit are left out; strings are cut to valid UTF-8 and escaped. */
+typedef struct sn_log_line {
+    sn_log_level level;
+    size_t len;
+    char text[2048];
+} sn_log_line;
+
+void sn_log_begin(sn_log_line *line, sn_log_level level, const char *msg);
+void sn_log_str(sn_log_line *line, const char *key, const char *value, size_t n);
+void sn_log_int(sn_log_line *line, const char *key, long long value);
+/* Ends the line and hands it to l (NULL or a level below its minimum: dropped silently). */
+void sn_log_end(sn_log *l, sn_log_line *line);
+/* A line with a message and, when detail is not NULL, an "error" field. */
+void sn_log_msg(sn_log *l, sn_log_level level, const char *msg, const char *detail);
+
 /* ---- Service: answering requests in process -------------------------------------------- */
 
 typedef struct sn_service sn_service;
 
-/* Takes ownership of engine (freed with the service, also on failure). */
+/* Takes ownership of engine (freed with the service, also on failure); log (may be NULL) is
+ * borrowed until sn_service_free. A service whose engine is not fitted answers /health and the
+ * analysis endpoints with 503. */
 sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_config *cfg,
-                         sn_error *err);
+                         sn_log *log, sn_error *err);
 void sn_service_free(sn_service *s);
 
 typedef struct sn_http_arg {
@@ -76,9 +114,11 @@ typedef struct sn_http_request {
 
 typedef struct sn_http_response {
     int status;
-    char *body; /* JSON, malloc'd: the caller frees it */
+    char *body; /* malloc'd: the caller frees it */
     size_t body_len;
-    const char *allow; /* static; the Allow header of a 405 */
+    const char *content_type; /* static; NULL: application/json */
+    const char *allow;        /* static; the Allow header of a 405 */
+    int retry_after;          /* seconds for a Retry-After header; 0: none */
 } sn_http_response;
 
 /* What can be decided before the body arrives: unknown path, wrong method, wrong content type,
@@ -94,13 +134,38 @@ void sn_service_handle(sn_service *s, const sn_http_request *req, sn_http_respon
 void sn_service_error(sn_http_response *resp, int status, const char *code, const char *message,
                       const char *field);
 
+/* Whether the request to path is worth taking off the HTTP thread that received it (a batch):
+ * the front end answers it from a worker so that the thread's other connections go on. */
+bool sn_service_is_heavy(const char *path);
+
+/* Counts one answered request for GET /metrics: its route (from path), status and duration. */
+void sn_service_observe(sn_service *s, const char *path, int status, int64_t duration_us);
+
+/* Gauges the front end keeps up to date for GET /metrics. */
+void sn_service_gauge_connections(sn_service *s, int delta);
+void sn_service_gauge_in_flight(sn_service *s, int delta);
+void sn_service_gauge_queued(sn_service *s, int delta);
+
+/* The routing table, for checking the OpenAPI document against it: fills up to cap entries and
+ * returns how many routes there are. GET routes answer HEAD too. */
+typedef struct sn_route_info {
+    const char *method; /* "GET" or "POST" */
+    const char *path;   /* as the OpenAPI document writes it: /api/v1/user/{user_id}/risk-score */
+} sn_route_info;
+size_t sn_service_routes(sn_route_info *out, size_t cap);
+
+/* The OpenAPI 3.1 document served at GET /openapi.json (static, NUL-terminated). */
+const char *sn_openapi_document(size_t *len);
+
 /* ---- HTTP front end ----------------------------------------------------------------------- */
 
 typedef struct sn_server sn_server;
 
-/* Binds cfg->listen and serves svc (borrowed until sn_server_stop) on a pool of worker threads.
- * Once it returns SN_OK, connections are accepted. Failures (address in use, bad host) return
- * SN_ERR_IO with err filled. */
+/* Binds cfg->listen and serves svc (borrowed until sn_server_stop) on a pool of worker threads,
+ * with batches answered by a second pool so that one never holds up the connections of the
+ * thread that received it. Each answered request is logged to the service's log. Once it returns
+ * SN_OK, connections are accepted. Failures (address in use, bad host) return SN_ERR_IO with err
+ * filled. */
 sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_config *cfg,
                           sn_error *err);
 /* The port actually bound (the one picked when cfg->listen asked for port 0). */

@@ -1,0 +1,270 @@
+/* sentinel users / sentinel user-risk: who is riskiest, and why, from their judged events. */
+#include "cli.h"
+#include "pipeline.h"
+
+#include "core/buf.h"
+#include "risk/user_risk.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char users_usage[] =
+    "usage: sentinel users --input FILE [--model MODEL] [--top N] [--json] [options]\n"
+    "       sentinel user-risk --input FILE --user ID [--model MODEL] [--json] [options]\n"
+    "\n"
+    "Judges every event of FILE as `sentinel detect` does, then scores each user's overall risk\n"
+    "(0-100) from five factors over the 30 days up to the user's latest event: anomalies\n"
+    "(weight 0.30), deviation from the peer group (0.20), sensitive access (0.20), failed\n"
+    "attempts (0.15) and policy violations (0.15: outside business hours, suspicious\n"
+    "countries). Levels: CRITICAL >= 90, HIGH >= 75, MEDIUM >= 50, LOW >= 25.\n"
+    "`users` ranks the users (default top 20); `user-risk` explains one, with the facts\n"
+    "behind each factor and recommendations. --json prints the reference system's fields:\n"
+    "user_id, risk_score, risk_level, factor_scores, recommendations.\n"
+    "\n"
+    "options:\n"
+    "  -i, --input FILE       events (formats as for detect)\n"
+    "  -m, --model FILE       model written by `sentinel train` (else learned from FILE)\n"
+    "  -u, --user ID          the user to explain (user-risk)\n"
+    "      --top N            users to list (users; default 20)\n"
+    "      --json             JSON output\n"
+    "%s";
+
+typedef struct users_ctx {
+    sn_engine *engine;
+    sn_event_batch *batch;
+    sn_user_history *history;
+} users_ctx;
+
+static int users_batch(users_ctx *c)
+{
+    sn_event_batch *b = c->batch;
+    int rc = sn_event_batch_analyse(b, c->engine);
+    for (size_t i = 0; !rc && i < b->n; i++)
+        if (sn_user_history_add(c->history, &b->ev[i], &b->verdict[i]) != SN_OK) {
+            fprintf(stderr, "sentinel: out of memory\n");
+            rc = SN_EXIT_FAIL;
+        }
+    b->n = 0;
+    b->used = 0;
+    return rc;
+}
+
+static int users_one(void *ctx, const sn_event *ev, const char *event_id)
+{
+    users_ctx *c = ctx;
+    return sn_event_batch_add(c->batch, ev, event_id) ? users_batch(c) : 0;
+}
+
+static void risk_json(sn_buf *b, const char *user, const sn_user_risk *r)
+{
+    sn_buf_puts(b, "{\"user_id\":");
+    sn_buf_json_str(b, user, strlen(user));
+    sn_buf_puts(b, ",\"risk_score\":");
+    sn_buf_fixed(b, r->risk_score, 2);
+    sn_buf_printf(b, ",\"risk_level\":\"%s\",\"factor_scores\":{", sn_level_name(r->level));
+    for (int f = 0; f < SN_UF_COUNT; f++) {
+        sn_buf_printf(b, "%s\"%s\":", f ? "," : "", sn_user_factor_name((sn_user_factor)f));
+        sn_buf_fixed(b, r->factor[f], 2);
+    }
+    sn_buf_puts(b, "},\"recommendations\":[");
+    for (int i = 0; i < r->n_recommendations; i++) {
+        if (i)
+            sn_buf_putc(b, ',');
+        sn_buf_json_str(b, r->recommendations[i], strlen(r->recommendations[i]));
+    }
+    sn_buf_printf(b,
+                  "],\"events\":%u,\"anomalies\":%u,\"failures\":%u,\"sensitive\":%u,"
+                  "\"violations\":%u}",
+                  r->events, r->anomalies, r->failures, r->sensitive, r->violations);
+}
+
+typedef struct ranked {
+    int32_t id;
+    double risk;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    double x = ((const ranked *)a)->risk, y = ((const ranked *)b)->risk;
+    if (x != y)
+        return (x < y) - (x > y);
+    return ((const ranked *)a)->id - ((const ranked *)b)->id;
+}
+
+static int run(int argc, char **argv, bool one)
+{
+    static const struct option longopts[] = {
+        {"input", required_argument, 0, 'i'},  {"format", required_argument, 0, 'f'},
+        {"model", required_argument, 0, 'm'},  {"user", required_argument, 0, 'u'},
+        {"top", required_argument, 0, 'T'},    {"json", no_argument, 0, 'J'},
+        {"help", no_argument, 0, 'h'},         {"threshold", required_argument, 0, 1},
+        {"prior-bits", required_argument, 0, 1}, {"seed", required_argument, 0, 1},
+        {"year", required_argument, 0, 2},     {"timezone", required_argument, 0, 2},
+        {0, 0, 0, 0}};
+    sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "scoring users"};
+    const char *model = NULL, *user = NULL;
+    long top = 20;
+    bool json = false;
+    sn_engine_config cfg;
+    sn_engine_config_default(&cfg);
+    int c, idx;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:f:m:u:h", longopts, &idx)) != -1) {
+        switch (c) {
+        case 'i': in.path = optarg; break;
+        case 'f':
+            if (sn_format_from_name(optarg, &in.format) != 0) {
+                fprintf(stderr, "sentinel %s: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
+                        argv[0], optarg);
+                return SN_EXIT_USAGE;
+            }
+            break;
+        case 'm': model = optarg; break;
+        case 'u': user = optarg; break;
+        case 'T':
+            if (sn_cli_parse_long("top", optarg, 1, 1000000, &top) < 0)
+                return SN_EXIT_USAGE;
+            break;
+        case 'J': json = true; break;
+        case 'h': printf(users_usage, sn_cli_engine_help); return SN_EXIT_OK;
+        case 1:
+            if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            break;
+        case 2:
+            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+                return SN_EXIT_USAGE;
+            break;
+        default: fprintf(stderr, users_usage, sn_cli_engine_help); return SN_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "sentinel %s: unexpected argument '%s'\n", argv[0], argv[optind]);
+        return SN_EXIT_USAGE;
+    }
+    if (!in.path || !in.path[0] || (one && (!user || !user[0]))) {
+        fprintf(stderr, "sentinel %s: --input FILE%s is required\n", argv[0],
+                one ? " and --user ID are" : "");
+        return SN_EXIT_USAGE;
+    }
+    if (!model && sn_cli_check_rereadable(in.path, argv[0]) < 0)
+        return SN_EXIT_USAGE;
+    users_ctx ctx = {0};
+    sn_input_counts counts = {0}, learned = {0};
+    if (model) {
+        sn_error err;
+        if (sn_engine_load(&ctx.engine, model, &err) != SN_OK) {
+            char msg[1024];
+            sn_error_format(&err, msg, sizeof(msg));
+            fprintf(stderr, "sentinel %s: %s\n", argv[0], msg);
+            return SN_EXIT_FAIL;
+        }
+    } else {
+        ctx.engine = sn_cli_train(&in, &cfg, &learned);
+        if (!ctx.engine)
+            return SN_EXIT_FAIL;
+        sn_engine_reset_history(ctx.engine);
+        in.max_errors_shown = -1; /* already reported by the learning pass */
+    }
+    ctx.batch = sn_event_batch_new();
+    ctx.history = sn_user_history_new(NULL);
+    int rc = SN_EXIT_FAIL;
+    if (!ctx.batch || !ctx.history) {
+        fprintf(stderr, "sentinel %s: out of memory\n", argv[0]);
+        goto done;
+    }
+    rc = sn_cli_each_event(&in, users_one, &ctx, &counts);
+    if (!rc)
+        rc = users_batch(&ctx);
+    if (rc)
+        goto done;
+    sn_buf out;
+    sn_buf_init(&out);
+    if (one) {
+        sn_user_risk r;
+        if (!sn_user_risk_compute(ctx.history, user, strlen(user), &r)) {
+            fprintf(stderr, "sentinel user-risk: no event of user '%s' in %s\n", user, in.path);
+            rc = SN_EXIT_FAIL;
+            sn_buf_free(&out);
+            goto done;
+        }
+        if (json) {
+            risk_json(&out, user, &r);
+            sn_buf_putc(&out, '\n');
+        } else {
+            sn_buf_printf(&out, "user %s%s%s: risk %.1f (%s)\n", user,
+                          r.department[0] ? ", " : "", r.department, r.risk_score,
+                          sn_level_name(r.level));
+            sn_buf_printf(&out, "  %u events in the window, %u anomalous, %u failed, %u on "
+                                "sensitive resources, %u policy violations\n",
+                          r.events, r.anomalies, r.failures, r.sensitive, r.violations);
+            for (int f = 0; f < SN_UF_COUNT; f++)
+                sn_buf_printf(&out, "  %-18s %5.1f  (weight %.2f)\n",
+                              sn_user_factor_name((sn_user_factor)f), r.factor[f],
+                              sn_user_factor_weight((sn_user_factor)f));
+            for (int i = 0; i < r.n_recommendations; i++)
+                sn_buf_printf(&out, "  recommendation: %s\n", r.recommendations[i]);
+        }
+    } else {
+        int32_t n = sn_user_history_users(ctx.history);
+        ranked *list = malloc((size_t)(n > 0 ? n : 1) * sizeof(*list));
+        if (!list) {
+            fprintf(stderr, "sentinel users: out of memory\n");
+            rc = SN_EXIT_FAIL;
+            sn_buf_free(&out);
+            goto done;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            sn_user_risk r;
+            const char *id = sn_user_history_user_id(ctx.history, i);
+            list[i].id = i;
+            list[i].risk = sn_user_risk_compute(ctx.history, id, strlen(id), &r) ? r.risk_score
+                                                                                : 0.0;
+        }
+        qsort(list, (size_t)n, sizeof(*list), cmp_ranked);
+        if (json)
+            sn_buf_puts(&out, "{\"total_users\":");
+        if (json)
+            sn_buf_printf(&out, "%d,\"users\":[", n);
+        else
+            sn_buf_printf(&out, "%-6s %-24s %6s %-8s %s\n", "rank", "user", "risk", "level",
+                          "factors (anomaly, peer, sensitive, failed, policy)");
+        for (int32_t k = 0; k < n && k < top; k++) {
+            sn_user_risk r;
+            const char *id = sn_user_history_user_id(ctx.history, list[k].id);
+            sn_user_risk_compute(ctx.history, id, strlen(id), &r);
+            if (json) {
+                if (k)
+                    sn_buf_putc(&out, ',');
+                risk_json(&out, id, &r);
+            } else {
+                sn_buf_printf(&out, "%-6d %-24.24s %6.1f %-8s %5.1f %5.1f %5.1f %5.1f %5.1f\n",
+                              k + 1, id, r.risk_score, sn_level_name(r.level), r.factor[0],
+                              r.factor[1], r.factor[2], r.factor[3], r.factor[4]);
+            }
+        }
+        if (json)
+            sn_buf_puts(&out, "]}\n");
+        free(list);
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    sn_buf_free(&out);
+    rc = counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
+done:
+    sn_user_history_free(ctx.history);
+    sn_event_batch_free(ctx.batch);
+    sn_engine_free(ctx.engine);
+    return rc;
+}
+
+int sn_cmd_users(int argc, char **argv)
+{
+    return run(argc, argv, false);
+}
+
+int sn_cmd_user_risk(int argc, char **argv)
+{
+    return run(argc, argv, true);
+}
