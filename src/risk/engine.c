@@ -201,21 +201,44 @@ static double forest_bits(const sn_engine *e, double score)
     return bits > 0 ? e->cfg.iforest_weight * bits : 0.0;
 }
 
+/* The training-data hash takes the events' canonical bytes through a buffer: one digest update
+ * per 64 KiB instead of nine per event (the digest is the same either way). */
+static void hash_flush(sn_engine *e)
+{
+    if (e->hash_len) {
+        EVP_DigestUpdate(e->hash, e->hash_buf, e->hash_len);
+        e->hash_len = 0;
+    }
+}
+
+static void hash_put(sn_engine *e, const void *p, size_t n)
+{
+    if (n > sizeof(e->hash_buf) - e->hash_len) {
+        hash_flush(e);
+        if (n > sizeof(e->hash_buf)) {
+            EVP_DigestUpdate(e->hash, p, n);
+            return;
+        }
+    }
+    memcpy(e->hash_buf + e->hash_len, p, n);
+    e->hash_len += n;
+}
+
 static void hash_event(sn_engine *e, const sn_event *ev)
 {
     /* Canonical normalised fields, each length-prefixed, so that equal histories hash equal
      * whatever their file format. */
-    const sn_str *fields[] = {&ev->user_id,  &ev->department, &ev->job_title,
-                              &ev->resource, &ev->action,     &ev->location};
+    const sn_str *fields[] = {&ev->user_id, &ev->department, &ev->job_title, &ev->resource,
+                              &ev->action, &ev->location};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         uint32_t n = (uint32_t)fields[i]->n;
-        EVP_DigestUpdate(e->hash, &n, sizeof(n));
+        hash_put(e, &n, sizeof(n));
         if (n)
-            EVP_DigestUpdate(e->hash, fields[i]->p, n);
+            hash_put(e, fields[i]->p, n);
     }
-    EVP_DigestUpdate(e->hash, &ev->ts_us, sizeof(ev->ts_us));
-    EVP_DigestUpdate(e->hash, &ev->ip, sizeof(ev->ip));
-    EVP_DigestUpdate(e->hash, &ev->success, sizeof(ev->success));
+    hash_put(e, &ev->ts_us, sizeof(ev->ts_us));
+    hash_put(e, &ev->ip, sizeof(ev->ip));
+    hash_put(e, &ev->success, sizeof(ev->success));
 }
 
 sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
@@ -299,6 +322,7 @@ sn_status sn_engine_fit(sn_engine *e, sn_error *err)
     free(scores);
     free(total);
     unsigned int len = 0;
+    hash_flush(e);
     EVP_MD_CTX *copy = EVP_MD_CTX_new();
     if (copy && EVP_MD_CTX_copy_ex(copy, e->hash) == 1)
         EVP_DigestFinal_ex(copy, e->stats.data_hash, &len);

@@ -28,6 +28,8 @@ struct sn_engine {
     uint64_t sample_seen;
     sn_rng rng;
     EVP_MD_CTX *hash;
+    unsigned char hash_buf[65536];
+    size_t hash_len;
     sn_engine_stats stats;
     sn_place_cache *places;
     int32_t places_cap;
