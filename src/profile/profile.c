@@ -179,21 +179,29 @@ int sn__profiles_grow_org(sn_profiles *p, sn_attr a, int32_t id)
 }
 
 /* Network of an address: IPv4 /16, IPv6 /48 (IPv4-mapped IPv6 as IPv4). Key is never 0. */
-static uint64_t network_key(const sn_ip *ip, char *name, size_t n)
+/* Network of an address: IPv4 /16, IPv6 /48 (IPv4-mapped IPv6 as IPv4). Key is never 0. */
+static uint64_t network_key(const sn_ip *ip)
 {
     const uint8_t *b = ip->addr;
     if (ip->family == 6) {
         static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (memcmp(b, mapped, 12) != 0) {
-            snprintf(name, n, "%x:%x:%x::/48", (b[0] << 8) | b[1], (b[2] << 8) | b[3],
-                     (b[4] << 8) | b[5]);
+        if (memcmp(b, mapped, 12) != 0)
             return (6ULL << 56) | ((uint64_t)b[0] << 40) | ((uint64_t)b[1] << 32) |
                    ((uint64_t)b[2] << 24) | ((uint64_t)b[3] << 16) | ((uint64_t)b[4] << 8) | b[5];
-        }
         b += 12;
     }
-    snprintf(name, n, "%u.%u.0.0/16", b[0], b[1]);
     return (4ULL << 56) | ((uint64_t)b[0] << 8) | b[1];
+}
+
+/* The name of a network key, for reasons: "10.1.0.0/16", "2001:db8:1::/48". Only written for a
+ * network seen for the first time. */
+static void network_name(uint64_t key, char *name, size_t n)
+{
+    if (key >> 56 == 6)
+        snprintf(name, n, "%x:%x:%x::/48", (unsigned)(key >> 32) & 0xffff,
+                 (unsigned)(key >> 16) & 0xffff, (unsigned)key & 0xffff);
+    else
+        snprintf(name, n, "%u.%u.0.0/16", (unsigned)(key >> 8) & 0xff, (unsigned)key & 0xff);
 }
 
 static uint64_t source_key(const sn_ip *ip)
@@ -229,10 +237,11 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         o->value[a] = -1;
     if (ev->ip.family) {
-        char name[64];
-        uint64_t key = network_key(&ev->ip, name, sizeof(name));
+        uint64_t key = network_key(&ev->ip);
         uint32_t id1 = sn_u64map_get(&p->network_ids, key);
         if (!id1) {
+            char name[64];
+            network_name(key, name, sizeof(name));
             int32_t id = sn_strmap_intern(p->values[SN_ATTR_NETWORK], name, strlen(name));
             uint32_t *slot = id < 0 ? NULL : sn_u64map_slot(&p->network_ids, key);
             if (!slot)

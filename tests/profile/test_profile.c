@@ -212,6 +212,23 @@ static void many_values_per_user_counted_exactly(void **state)
     sn_profiles_free(p);
 }
 
+/* Networks are named by their prefix: IPv4 /16, IPv6 /48, IPv4-mapped IPv6 as IPv4. */
+static void network_names(void **state)
+{
+    (void)state;
+    sn_profiles *p = sn_profiles_new(NULL);
+    static const char *const ips[] = {"2001:db8:1:2::9", "::ffff:192.0.2.7", "10.20.30.40"};
+    static const char *const names[] = {"2001:db8:1::/48", "192.0.0.0/16", "10.20.0.0/16"};
+    for (int i = 0; i < 3; i++) {
+        sn_event ev = event("dave", ips[i], 1788000000LL * 1000000, 1);
+        sn_obs o;
+        assert_int_equal(sn_profiles_observe(p, &ev, &o), SN_OK);
+        assert_string_equal(sn_profiles_value_name(p, SN_ATTR_NETWORK, o.value[SN_ATTR_NETWORK]),
+                            names[i]);
+    }
+    sn_profiles_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +238,7 @@ int main(void)
         cmocka_unit_test(serialisation_round_trip),
         cmocka_unit_test(baselines_without_departments_round_trip),
         cmocka_unit_test(many_values_per_user_counted_exactly),
+        cmocka_unit_test(network_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
