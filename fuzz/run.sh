@@ -10,7 +10,8 @@ build=${SENTINEL_FUZZ_BUILD:-$src/build-fuzz}
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_csv fuzz_jsonl fuzz_fields fuzz_syslog fuzz_winevt fuzz_model)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_csv fuzz_jsonl fuzz_fields fuzz_syslog fuzz_winevt \
+    fuzz_cloudtrail fuzz_okta fuzz_entra fuzz_ecs fuzz_ocsf fuzz_model)
 
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DSENTINEL_FUZZ=ON >/dev/null

@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libssl-dev nodejs npm
           python3-sklearn python3-numpy clang libclang-rt-14-dev libmicrohttpd-dev libyaml-dev
-          wrk)
+          libmaxminddb-dev wrk)
 
 # A package counts as present when dpkg has it installed. Node.js and npm also count as present
 # when their commands exist: Node.js builds from other sources (NodeSource's "nodejs", which
@@ -43,8 +43,9 @@ else
     echo "install-deps: Debian packages present"
 fi
 
-# npm packages read at build time (the city gazetteer). `npm ls` fails when anything in
-# package.json is missing or at another version, which is when to install.
+# npm packages: the city gazetteer and the IP-to-ASN table (read at build time) and the IP
+# geolocation database (read at run time, about 64 MB to download). `npm ls` fails when
+# anything in package.json is missing or at another version, which is when to install.
 cd "$root/third_party"
 if npm ls --all >/dev/null 2>&1; then
     echo "install-deps: npm packages present"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: sentinel serve --model FILE [--listen HOST:PORT] [--config FILE] [options]\n"
@@ -26,6 +27,11 @@ static const char usage_text[] =
     "  GET  /api/v1/user/USER_ID/risk-score   the user's risk from five factors\n"
     "  GET  /api/v1/anomalies?limit=N         most recent anomalous verdicts (1-1000, 100)\n"
     "  GET  /api/v1/model/metrics             the model: training, threshold, parameters\n"
+    "  GET  /metrics                          Prometheus metrics\n"
+    "  GET  /openapi.json                     the OpenAPI 3.1 document of this API\n"
+    "\n"
+    "It listens only once the model is loaded. Standard error carries the log: one JSON object\n"
+    "per line (time, level, msg; for each request method, path, status, duration_us).\n"
     "\n"
     "options (each also from the environment, SENTINEL_NAME, and from the YAML file given by\n"
     "--config, `name: value`; the command line wins over the environment, which wins over the\n"
@@ -75,35 +81,52 @@ int sn_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     raise_open_files(cfg.max_connections);
 
+    /* From here on, standard error carries JSON lines only. */
+    sn_log *log = sn_log_new(STDERR_FILENO, (sn_log_level)cfg.log_level);
+    if (!log) {
+        fprintf(stderr, "sentinel serve: out of memory\n");
+        return SN_EXIT_FAIL;
+    }
+    int status = SN_EXIT_FAIL;
+    sn_service *svc = NULL;
+    sn_server *srv = NULL;
     sn_engine *engine;
     if (sn_engine_load(&engine, cfg.model, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
-        fprintf(stderr, "sentinel serve: %s\n", msg);
-        return SN_EXIT_FAIL;
+        sn_log_msg(log, SN_LOG_ERROR, "cannot load the model", msg);
+        goto done;
     }
     const sn_engine_stats *stats = sn_engine_get_stats(engine);
-    unsigned long long learned = stats->learned;
-    sn_service *svc;
-    if (sn_service_new(&svc, engine, &cfg, &err) != SN_OK) {
-        fprintf(stderr, "sentinel serve: %s\n", err.msg);
-        return SN_EXIT_FAIL;
+    long long learned = (long long)stats->learned;
+    if (sn_service_new(&svc, engine, &cfg, log, &err) != SN_OK) {
+        sn_log_msg(log, SN_LOG_ERROR, "cannot start", err.msg);
+        goto done;
     }
-    sn_server *srv;
     if (sn_server_start(&srv, svc, &cfg, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
-        fprintf(stderr, "sentinel serve: %s\n", msg);
-        sn_service_free(svc);
-        return SN_EXIT_FAIL;
+        sn_log_msg(log, SN_LOG_ERROR, "cannot start", msg);
+        goto done;
     }
-    fprintf(stderr, "sentinel serve: model %s (%llu events learned)\n", cfg.model, learned);
+    sn_log_line line;
+    sn_log_begin(&line, SN_LOG_INFO, "listening");
+    sn_log_str(&line, "url", sn_server_url(srv), strlen(sn_server_url(srv)));
+    sn_log_str(&line, "model", cfg.model, strlen(cfg.model));
+    sn_log_int(&line, "events_learned", learned);
+    sn_log_end(log, &line);
     printf("listening on %s\n", sn_server_url(srv));
     fflush(stdout);
 
     int sig = 0;
     while (sigwait(&stop, &sig) != 0) {
     }
-    fprintf(stderr, "sentinel serve: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    sn_log_begin(&line, SN_LOG_INFO, "stopping");
+    sn_log_str(&line, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", 7);
+    sn_log_end(log, &line);
     sn_server_stop(srv);
+    sn_log_msg(log, SN_LOG_INFO, "stopped", NULL);
+    status = SN_EXIT_OK;
+done:
     sn_service_free(svc);
-    return SN_EXIT_OK;
+    sn_log_free(log);
+    return status;
 }

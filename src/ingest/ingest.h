@@ -14,17 +14,23 @@
 
 typedef enum sn_format {
     SN_FORMAT_AUTO = 0,
-    SN_FORMAT_CSV,    /* the reference CSV, header-driven */
-    SN_FORMAT_JSONL,  /* JSON lines of the same fields */
-    SN_FORMAT_SYSLOG, /* Linux auth.log: sshd, su and sudo messages in syslog text */
-    SN_FORMAT_WINEVT, /* Windows Security logon events as JSON lines, flat or winlogbeat */
+    SN_FORMAT_CSV,        /* the reference CSV, header-driven */
+    SN_FORMAT_JSONL,      /* JSON lines of the same fields */
+    SN_FORMAT_SYSLOG,     /* Linux auth.log: sshd, su and sudo messages in syslog text */
+    SN_FORMAT_WINEVT,     /* Windows Security logon events as JSON lines, flat or winlogbeat */
+    SN_FORMAT_CLOUDTRAIL, /* AWS CloudTrail: a file of {"Records": [...]} or one record a line */
+    SN_FORMAT_OKTA,       /* Okta System Log events: JSON lines or a JSON array */
+    SN_FORMAT_ENTRA,      /* Microsoft Entra ID sign-in and audit logs (Graph, Azure Monitor,
+                             Log Analytics shapes) */
+    SN_FORMAT_ECS,        /* Elastic Common Schema authentication events */
+    SN_FORMAT_OCSF,       /* OCSF Authentication events (class 3002) */
 } sn_format;
 
 /* The names sn_format_from_name accepts, for help and error texts. */
-#define SN_FORMAT_NAMES "auto, csv, jsonl, syslog, winevt"
+#define SN_FORMAT_NAMES "auto, csv, jsonl, syslog, winevt, cloudtrail, okta, entra, ecs, ocsf"
 
-/* "auto", "csv", "jsonl" ("ndjson"), "syslog" ("auth.log"), "winevt" -> format; returns -1 for
- * an unknown name. */
+/* "auto", "csv", "jsonl" ("ndjson"), "syslog" ("auth.log"), "winevt", "cloudtrail", "okta",
+ * "entra" ("azuread"), "ecs", "ocsf" -> format; returns -1 for an unknown name. */
 int sn_format_from_name(const char *name, sn_format *out);
 const char *sn_format_name(sn_format f);
 
@@ -35,7 +41,9 @@ typedef struct sn_reader_stats {
     long skipped; /* bad records reported and skipped */
     long lines;   /* physical lines read */
     long ignored; /* well-formed records that are not access events (an sshd disconnect, a cron
-                     line, a Windows event id outside the logon set), counted and skipped */
+                     line, a Windows event id outside the logon set, a CloudTrail Insights
+                     event, an Entra ID provisioning record, an ECS event of another category,
+                     an OCSF event of another class), counted and skipped */
 } sn_reader_stats;
 
 /* How to read what the input itself leaves open. Zeroed (or NULL) means the defaults. */
@@ -54,8 +62,9 @@ typedef struct sn_reader_options {
 sn_status sn_reader_options_check(const sn_reader_options *opts, sn_error *err);
 
 /* Opens path ("-" for stdin) for streaming. SN_FORMAT_AUTO picks the format from the first
- * line: a JSON object is winevt when it has EventID or winlog.event_id, else jsonl; a syslog
- * header (RFC 3164 or RFC 3339 stamp, host, tag) is syslog; anything else is read as CSV. On
+ * record: JSON (an object, an array of them, or an object holding the array) is winevt,
+ * cloudtrail, okta, entra, ocsf or ecs by the fields of its first record, else jsonl; a
+ * syslog header (RFC 3164 or RFC 3339 stamp, host, tag) is syslog; anything else is CSV. On
  * failure returns an error with err filled (missing file, empty file, missing header,
  * unrecognised format); *out is NULL. */
 sn_status sn_reader_open(sn_reader **out, const char *path, sn_format format, sn_error *err);

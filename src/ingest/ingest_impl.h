@@ -131,6 +131,18 @@ struct sn_reader {
     char *repeat_buf;
     /* auto: the CSV header named no known column, so the input is no format we know */
     bool csv_unknown;
+
+    /* JSON record streams (CloudTrail, Okta, Entra ID, ECS, OCSF; json_stream.c): where the
+     * scanner stands, and what the current record borrows besides its parsed object */
+    int js_level;               /* between top-level values, in an array of records, or in the
+                                   rest of the object that held the array */
+    bool js_container;          /* the array is a member of an object ({"Records": [...]}) */
+    bool js_need_sep;           /* a record of the array was read: ',' or ']' comes next */
+    const char *const *js_keys; /* NULL-terminated names of a member holding the records */
+    void *js_parsed[8];         /* JSON text inside string values, parsed for this record */
+    int js_nparsed;
+    size_t build_len;  /* bytes of build used by the current record */
+    char build[16384]; /* values composed from several fields of the current record */
 };
 
 /* sn_reader_open_mem, with every read of the buffer limited to read_limit bytes (0: none), so
@@ -221,6 +233,23 @@ sn_status sn_winevt_next(sn_reader *r, sn_event *ev, sn_error *err);
 /* Whether a parsed JSON object (a json_t *) is a Windows event: EventID, or winlog.event_id,
  * or winlog with event.code. */
 bool sn_winevt_object_matches(const void *root);
+sn_status sn_cloudtrail_open(sn_reader *r, sn_error *err);
+sn_status sn_cloudtrail_next(sn_reader *r, sn_event *ev, sn_error *err);
+sn_status sn_okta_open(sn_reader *r, sn_error *err);
+sn_status sn_okta_next(sn_reader *r, sn_event *ev, sn_error *err);
+sn_status sn_entra_open(sn_reader *r, sn_error *err);
+sn_status sn_entra_next(sn_reader *r, sn_event *ev, sn_error *err);
+sn_status sn_ecs_open(sn_reader *r, sn_error *err);
+sn_status sn_ecs_next(sn_reader *r, sn_event *ev, sn_error *err);
+sn_status sn_ocsf_open(sn_reader *r, sn_error *err);
+sn_status sn_ocsf_next(sn_reader *r, sn_event *ev, sn_error *err);
+/* Whether a parsed JSON object (a json_t *) looks like a record of each format; --format auto
+ * asks them in turn about the first record. */
+bool sn_cloudtrail_object_matches(const void *root);
+bool sn_okta_object_matches(const void *root);
+bool sn_entra_object_matches(const void *root);
+bool sn_ecs_object_matches(const void *root);
+bool sn_ocsf_object_matches(const void *root);
 /* Returns the event held for a repeated record when there is one left (SN_OK), else SN_EOF. */
 sn_status sn_ingest_repeat_next(sn_reader *r, sn_event *ev);
 /* Keeps a copy of ev to be returned count - 1 more times by sn_ingest_repeat_next. */

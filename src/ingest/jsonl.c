@@ -21,6 +21,8 @@ void sn_jsonl_release(sn_reader *r)
         json_decref((json_t *)r->json);
         r->json = NULL;
     }
+    while (r->js_nparsed > 0)
+        json_decref((json_t *)r->js_parsed[--r->js_nparsed]);
 }
 
 /* Deepest nesting of objects and arrays, stopping early past limit. Strings are skipped so

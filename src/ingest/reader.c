@@ -24,6 +24,16 @@ int sn_format_from_name(const char *name, sn_format *out)
         *out = SN_FORMAT_SYSLOG;
     else if (!strcmp(name, "winevt"))
         *out = SN_FORMAT_WINEVT;
+    else if (!strcmp(name, "cloudtrail"))
+        *out = SN_FORMAT_CLOUDTRAIL;
+    else if (!strcmp(name, "okta"))
+        *out = SN_FORMAT_OKTA;
+    else if (!strcmp(name, "entra") || !strcmp(name, "azuread"))
+        *out = SN_FORMAT_ENTRA;
+    else if (!strcmp(name, "ecs"))
+        *out = SN_FORMAT_ECS;
+    else if (!strcmp(name, "ocsf"))
+        *out = SN_FORMAT_OCSF;
     else
         return -1;
     return 0;
@@ -42,6 +52,16 @@ const char *sn_format_name(sn_format f)
         return "syslog";
     case SN_FORMAT_WINEVT:
         return "winevt";
+    case SN_FORMAT_CLOUDTRAIL:
+        return "cloudtrail";
+    case SN_FORMAT_OKTA:
+        return "okta";
+    case SN_FORMAT_ENTRA:
+        return "entra";
+    case SN_FORMAT_ECS:
+        return "ecs";
+    case SN_FORMAT_OCSF:
+        return "ocsf";
     }
     return "unknown";
 }
@@ -258,6 +278,16 @@ static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
         return sn_syslog_open(r, err);
     case SN_FORMAT_WINEVT:
         return sn_winevt_open(r, err);
+    case SN_FORMAT_CLOUDTRAIL:
+        return sn_cloudtrail_open(r, err);
+    case SN_FORMAT_OKTA:
+        return sn_okta_open(r, err);
+    case SN_FORMAT_ENTRA:
+        return sn_entra_open(r, err);
+    case SN_FORMAT_ECS:
+        return sn_ecs_open(r, err);
+    case SN_FORMAT_OCSF:
+        return sn_ocsf_open(r, err);
     default:
         return sn_error_set(err, SN_ERR_FORMAT, true, r->name, 0, NULL, "unknown input format %d",
                             (int)format);
@@ -268,7 +298,8 @@ static sn_status reader_start(sn_reader *r, sn_format format, sn_error *err)
         snprintf(why, sizeof(why), "%.199s", err->msg);
         snprintf(err->msg, sizeof(err->msg),
                  "unrecognised input format: not a CSV header (%s), a JSON object or a syslog "
-                 "line; the formats are csv, jsonl, syslog and winevt (--format NAME)",
+                 "line; the formats are csv, jsonl, syslog, winevt, cloudtrail, okta, entra, ecs "
+                 "and ocsf (--format NAME)",
                  why);
     }
     return st;
@@ -421,6 +452,21 @@ sn_status sn_reader_next(sn_reader *r, sn_event *ev, sn_error *err)
         break;
     case SN_FORMAT_WINEVT:
         st = sn_winevt_next(r, ev, err);
+        break;
+    case SN_FORMAT_CLOUDTRAIL:
+        st = sn_cloudtrail_next(r, ev, err);
+        break;
+    case SN_FORMAT_OKTA:
+        st = sn_okta_next(r, ev, err);
+        break;
+    case SN_FORMAT_ENTRA:
+        st = sn_entra_next(r, ev, err);
+        break;
+    case SN_FORMAT_ECS:
+        st = sn_ecs_next(r, ev, err);
+        break;
+    case SN_FORMAT_OCSF:
+        st = sn_ocsf_next(r, ev, err);
         break;
     default:
         st = sn_csv_next(r, ev, err);

@@ -17,6 +17,7 @@ typedef enum opt_type {
     OPT_INT,
     OPT_SIZE, /* bytes, with an optional KiB/MiB/GiB suffix */
     OPT_DOUBLE,
+    OPT_LOG_LEVEL, /* debug, info, warn, error or off */
 } opt_type;
 
 enum {
@@ -47,9 +48,9 @@ static const opt_def options[] = {
      "YAML file of these options, one `name: value` per line"},
     {"threads", OPT_INT, "0", 0, 1024, 0, FIELD(threads), "N",
      "HTTP worker threads; 0 means one per CPU"},
-    {"body_limit", OPT_SIZE, "1MiB", 1024, 1073741824.0, 0, FIELD(body_limit), "BYTES",
+    {"body_limit", OPT_SIZE, "4MiB", 1024, 1073741824.0, 0, FIELD(body_limit), "BYTES",
      "largest request body; larger ones get 413 (suffixes KiB, MiB, GiB)"},
-    {"batch_limit", OPT_INT, "1000", 1, 100000, 0, FIELD(batch_limit), "N",
+    {"batch_limit", OPT_INT, "10000", 1, 100000, 0, FIELD(batch_limit), "N",
      "most events in one /api/v1/analyze/batch request"},
     {"alert_threshold", OPT_DOUBLE, "", 0, 100, OPT_EMPTY_UNSET, FIELD(alert_threshold), "RISK",
      "risk score (0-100) at which is_anomaly is true; default: the model's threshold"},
@@ -65,6 +66,9 @@ static const opt_def options[] = {
      "the user risk score counts events this close to the user's latest one"},
     {"shutdown_timeout", OPT_INT, "10", 0, 3600, 0, FIELD(shutdown_timeout), "SECONDS",
      "at SIGTERM or SIGINT, time in-flight requests get to finish"},
+    {"log_level", OPT_LOG_LEVEL, "info", 0, 0, 0, FIELD(log_level), "LEVEL",
+     "least severe log lines written to standard error: debug, info (one per request), warn, "
+     "error or off"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -224,6 +228,14 @@ static bool apply(sn_server_config *c, const opt_def *o, const char *value, char
             memcpy(field, &sv, sizeof(sv));
         }
         return true;
+    case OPT_LOG_LEVEL:
+        for (int lv = SN_LOG_DEBUG; lv <= SN_LOG_OFF; lv++)
+            if (!strcasecmp(value, sn_log_level_name((sn_log_level)lv))) {
+                memcpy(field, &lv, sizeof(lv));
+                return true;
+            }
+        snprintf(why, n, "%s is not one of debug, info, warn, error, off", q);
+        return false;
     case OPT_DOUBLE:
         if (!*value && (o->flags & OPT_EMPTY_UNSET)) {
             double nan = NAN;

@@ -1,11 +1,16 @@
 /* HTTP/1.1 front end on libmicrohttpd: a listening socket we bind ourselves (so that port 0 and
  * bind errors are ours to report), a pool of worker threads polling with epoll, keep-alive,
  * per-connection timeouts against slow clients, the body size limit, and a shutdown that lets
- * in-flight requests finish. Requests go to the service (routes.c); nothing here knows the API. */
+ * in-flight requests finish. Requests go to the service (routes.c); nothing here knows the API
+ * beyond asking it which requests are heavy: those are suspended and answered from a worker of
+ * their own (jobs.c), so that the HTTP thread's other connections are not held up meanwhile.
+ * Every answer is counted for /metrics and logged (method, path, status, duration; never the
+ * body, the query or a header). */
 #include "server_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -17,25 +22,46 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Batches waiting for a worker at most; more get 503 overloaded. */
+#define MAX_QUEUED_BATCHES 64
+
 struct sn_server {
     struct MHD_Daemon *daemon;
     sn_service *svc;
+    sn_log *log; /* the service's */
+    sn_pool *pool;
     sn_server_config cfg;
     int listen_fd;
     bool listen_fd_ours; /* MHD gave it back (quiesce): we close it */
     int port;
     char url[300];
     atomic_int in_flight;
+    atomic_int connections;
+    atomic_llong trimmed_at; /* monotonic seconds of the last give_back */
     atomic_bool draining;
 };
 
-/* One request in progress (MHD keeps it between the calls that deliver its body). */
-typedef struct req_ctx {
-    bool answered;  /* a response is queued */
-    bool too_large; /* the body went past the limit while arriving */
-    size_t received;
-    sn_buf body;
-} req_ctx;
+/* Bodies from this size on are followed by give_back(srv, true). */
+#define LARGE_BODY (1024 * 1024)
+
+/* Hands the memory freed after a burst (a large batch, many connections closing) back to the
+ * system: glibc keeps it in each thread's arena otherwise, and the process would stay at its
+ * peak size. At most once a second unless always (after a large batch, which takes far longer
+ * than the trim). */
+static void give_back(sn_server *srv, bool always)
+{
+    if (always) {
+        malloc_trim(0);
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long prev = atomic_load(&srv->trimmed_at);
+    if ((long long)now.tv_sec <= prev ||
+        !atomic_compare_exchange_strong(&srv->trimmed_at, &prev, (long long)now.tv_sec))
+        return;
+    malloc_trim(0);
+}
 
 #define MAX_ARGS 32
 
@@ -43,6 +69,30 @@ typedef struct args_ctx {
     sn_http_arg args[MAX_ARGS];
     size_t n;
 } args_ctx;
+
+/* One request in progress (MHD keeps it between the calls that deliver its body). */
+typedef struct req_ctx {
+    sn_job job; /* when answered by a worker */
+    sn_server *srv;
+    struct MHD_Connection *conn;
+    int64_t start_us; /* monotonic, when its headers had arrived */
+    bool answered;    /* a response is queued */
+    bool too_large;   /* the body went past the limit while arriving */
+    bool offloaded;   /* suspended, waiting for a worker's answer in resp */
+    size_t received;
+    sn_buf body;
+    /* For the worker: the connection's strings stay valid while it is suspended. */
+    sn_http_request req;
+    args_ctx args;
+    sn_http_response resp;
+} req_ctx;
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
@@ -54,24 +104,70 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *c, sn_http_response *r, bool close)
+/* Queues r (its body is handed over), then counts and logs it. */
+static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Connection *c,
+                                     const char *method, const char *path, sn_http_response *r,
+                                     bool close)
 {
+    rc->answered = true;
+    int status = r->status;
+    enum MHD_Result ret = MHD_NO;
     struct MHD_Response *mr =
         MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
     if (!mr) {
         free(r->body);
-        return MHD_NO;
+        status = 500;
+    } else {
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                r->content_type ? r->content_type : "application/json");
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+        if (r->allow)
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+        if (r->retry_after > 0) {
+            char secs[16];
+            snprintf(secs, sizeof(secs), "%d", r->retry_after);
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+        }
+        if (close)
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+        ret = MHD_queue_response(c, (unsigned)r->status, mr);
+        MHD_destroy_response(mr);
     }
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    if (r->allow)
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
-    if (close)
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, mr);
-    MHD_destroy_response(mr);
+    r->body = NULL;
+    int64_t took = mono_us() - rc->start_us;
+    sn_service_observe(srv->svc, path, status, took);
+    if (sn_log_enabled(srv->log, SN_LOG_INFO)) {
+        sn_log_line line;
+        sn_log_begin(&line, SN_LOG_INFO, "request");
+        sn_log_str(&line, "method", method, strlen(method));
+        sn_log_str(&line, "path", path, strlen(path));
+        sn_log_int(&line, "status", status);
+        sn_log_int(&line, "duration_us", took);
+        sn_log_end(srv->log, &line);
+    }
     return ret;
+}
+
+/* A worker's side of a heavy request: answer it, then let MHD send the answer. */
+static void run_job(sn_job *job)
+{
+    req_ctx *rc = (req_ctx *)job;
+    sn_server *srv = rc->srv;
+    sn_service_gauge_queued(srv->svc, -1);
+    sn_service_handle(srv->svc, &rc->req, &rc->resp);
+    bool large = rc->req.body_len >= LARGE_BODY;
+    MHD_resume_connection(rc->conn);
+    if (large)
+        give_back(srv, true);
+}
+
+static void cancel_job(sn_job *job)
+{
+    req_ctx *rc = (req_ctx *)job;
+    sn_service_gauge_queued(rc->srv->svc, -1);
+    sn_service_error(&rc->resp, 503, "shutting_down", "the server is shutting down", NULL);
+    MHD_resume_connection(rc->conn);
 }
 
 static long long content_length(struct MHD_Connection *c)
@@ -102,23 +198,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rc = calloc(1, sizeof(*rc));
         if (!rc)
             return MHD_NO;
+        rc->start_us = mono_us();
+        rc->srv = srv;
+        rc->conn = c;
+        rc->job.run = run_job;
+        rc->job.cancel = cancel_job;
         sn_buf_init(&rc->body);
         *con_cls = rc;
         atomic_fetch_add(&srv->in_flight, 1);
+        sn_service_gauge_in_flight(srv->svc, 1);
         if (atomic_load(&srv->draining)) {
-            rc->answered = true;
             sn_service_error(&resp, 503, "shutting_down", "the server is shutting down", NULL);
-            return send_response(c, &resp, true);
+            return send_response(srv, rc, c, method, url, &resp, true);
         }
         /* Only a request with a body is answered before it arrives (413 without reading 10 MiB);
          * one without waits for its last call, which keeps the connection open. */
         long long length = content_length(c);
         bool body = length > 0 || MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                               MHD_HTTP_HEADER_TRANSFER_ENCODING);
-        if (body && !sn_service_precheck(srv->svc, &req, length, &resp)) {
-            rc->answered = true;
-            return send_response(c, &resp, false);
-        }
+        if (body && !sn_service_precheck(srv->svc, &req, length, &resp))
+            return send_response(srv, rc, c, method, url, &resp, false);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -138,28 +237,48 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sn_buf_append(&rc->body, upload_data, n);
         return MHD_YES;
     }
+    if (rc->offloaded) {
+        /* Resumed: the worker's answer is ready. */
+        rc->offloaded = false;
+        return send_response(srv, rc, c, method, url, &rc->resp, false);
+    }
     if (rc->answered)
         return MHD_YES;
-    rc->answered = true;
     if (rc->too_large) {
         char msg[128];
         snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit",
                  srv->cfg.body_limit);
         sn_service_error(&resp, 413, "body_too_large", msg, NULL);
-        return send_response(c, &resp, true);
+        return send_response(srv, rc, c, method, url, &resp, true);
     }
-    args_ctx args = {.n = 0};
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
-    req.args = args.args;
-    req.n_args = args.n;
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &rc->args);
+    req.args = rc->args.args;
+    req.n_args = rc->args.n;
     if (rc->body.failed) {
         sn_service_error(&resp, 500, "internal_error", "out of memory", NULL);
-        return send_response(c, &resp, true);
+        return send_response(srv, rc, c, method, url, &resp, true);
     }
     req.body = rc->body.data;
     req.body_len = rc->body.len;
+    if (sn_service_is_heavy(url)) {
+        if (!sn_pool_reserve(srv->pool)) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "%d batches are already waiting; try again shortly",
+                     MAX_QUEUED_BATCHES);
+            sn_service_error(&resp, 503, "overloaded", msg, NULL);
+            resp.retry_after = 1;
+            return send_response(srv, rc, c, method, url, &resp, false);
+        }
+        /* Suspended before it is queued, so that the worker cannot resume it first. */
+        rc->req = req;
+        rc->offloaded = true;
+        MHD_suspend_connection(c);
+        sn_service_gauge_queued(srv->svc, 1);
+        sn_pool_submit(srv->pool, &rc->job);
+        return MHD_YES;
+    }
     sn_service_handle(srv->svc, &req, &resp);
-    return send_response(c, &resp, false);
+    return send_response(srv, rc, c, method, url, &resp, false);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -172,28 +291,42 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rc)
         return;
     sn_buf_free(&rc->body);
+    free(rc->resp.body); /* an answer never sent (the connection died first) */
     free(rc);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
+    sn_service_gauge_in_flight(srv->svc, -1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)c;
+    (void)socket_context;
+    sn_server *srv = cls;
+    int delta = code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1;
+    sn_service_gauge_connections(srv->svc, delta);
+    if (atomic_fetch_add(&srv->connections, delta) + delta == 0)
+        give_back(srv, false);
 }
 
 /* libmicrohttpd's own messages (a client that broke the protocol, a refused connection). At
  * most one a second, so that a misbehaving client cannot flood the log. */
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    sn_server *srv = cls;
     static atomic_llong last;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long prev = atomic_load(&last);
     if ((long long)now.tv_sec <= prev || !atomic_compare_exchange_strong(&last, &prev, now.tv_sec))
         return;
-    char line[512];
-    vsnprintf(line, sizeof(line), fmt, ap);
-    size_t n = strlen(line);
-    while (n && line[n - 1] == '\n')
-        line[--n] = '\0';
-    fprintf(stderr, "sentinel serve: http: %s\n", line);
+    char text[512];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    size_t n = strlen(text);
+    while (n && text[n - 1] == '\n')
+        text[--n] = '\0';
+    sn_log_msg(srv->log, SN_LOG_WARN, "http", text);
 }
 
 static sn_status open_listener(sn_server *srv, sn_error *err)
@@ -261,9 +394,12 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
     if (!srv)
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
     srv->svc = svc;
+    srv->log = svc->log;
     srv->cfg = *cfg;
     srv->listen_fd = -1;
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->connections, 0);
+    atomic_init(&srv->trimmed_at, 0);
     atomic_init(&srv->draining, false);
     sn_status st = open_listener(srv, err);
     if (st != SN_OK) {
@@ -271,18 +407,25 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
         return st;
     }
     unsigned threads = worker_threads(cfg);
+    srv->pool = sn_pool_new(threads, MAX_QUEUED_BATCHES);
+    if (!srv->pool) {
+        close(srv->listen_fd);
+        free(srv);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "cannot start workers");
+    }
     /* epoll where the system has it; one internal polling thread per worker; ITC so that
-     * quiescing works with the pool. */
-    unsigned flags =
-        MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    srv->daemon =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log,
-                         srv, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
-                         MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+     * quiescing works with the pool, and suspending connections for the workers. */
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, srv,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+        threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
+        sn_pool_free(srv->pool);
         close(srv->listen_fd);
         free(srv);
         return sn_error_set(err, SN_ERR_IO, true, NULL, 0, NULL,
@@ -323,6 +466,9 @@ void sn_server_stop(sn_server *s)
             break;
         nanosleep(&nap, NULL);
     }
+    /* Batches still waiting get 503; the running ones finish (a block of events takes about a
+     * millisecond, a whole batch well under a second). Then nothing can resume a connection. */
+    sn_pool_free(s->pool);
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd_ours)
         close(s->listen_fd);

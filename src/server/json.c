@@ -1,5 +1,6 @@
-/* JSON in and out of the API: request events through the ingest layer (the same validation as
- * files), verdicts and errors written as the API answers them. */
+/* JSON in and out of the API: request bodies parsed within the server's limits, request events
+ * through the ingest layer (the same validation as files), verdicts and errors written as the
+ * API answers them. */
 #include "server_internal.h"
 
 #include <ctype.h>
@@ -20,6 +21,105 @@ int64_t sn_now_us(void)
 void sn_now_iso(char out[32])
 {
     sn_format_timestamp(sn_now_us(), out);
+}
+
+/* ---- Request bodies ------------------------------------------------------------------------ */
+
+/* Line and column (in characters, as jansson counts them) of the first bracket past max levels;
+ * false when there is none. Strings are skipped, so brackets inside them do not count. Runs
+ * before jansson, whose own limit (2,048 levels) is far deeper than any event needs. */
+static bool too_deep(const char *s, size_t n, int max, int *line, int *column)
+{
+    int depth = 0, ln = 1, col = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n') {
+            ln++;
+            col = 0;
+        } else if ((c & 0xc0) != 0x80) {
+            col++;
+        }
+        if (in_str) {
+            if (c == '\\') {
+                i++; /* the escaped character: ASCII in valid JSON */
+                col++;
+            } else if (c == '"') {
+                in_str = false;
+            }
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max) {
+                *line = ln;
+                *column = col;
+                return true;
+            }
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return false;
+}
+
+/* What is wrong, in the server's own words: jansson's text quotes the input. */
+static const char *parse_problem(enum json_error_code code)
+{
+    switch (code) {
+    case json_error_invalid_utf8:
+        return "invalid UTF-8";
+    case json_error_premature_end_of_input:
+        return "unexpected end of the body";
+    case json_error_end_of_input_expected:
+        return "more data after the JSON value";
+    case json_error_null_byte_in_key:
+        return "a NUL character (\\u0000) in an object key";
+    case json_error_duplicate_key:
+        return "a duplicate object key";
+    case json_error_stack_overflow:
+        return "nested too deep";
+    default:
+        return "syntax error";
+    }
+}
+
+json_t *sn_json_parse_body(const char *body, size_t len, sn_http_response *resp)
+{
+    char msg[200];
+    int line, column;
+    if (len == 0) {
+        sn_service_error(resp, 400, "malformed_json", "the body is empty; expected JSON", NULL);
+        return NULL;
+    }
+    if (too_deep(body, len, SN_BODY_MAX_DEPTH, &line, &column)) {
+        snprintf(msg, sizeof(msg),
+                 "the JSON is nested deeper than %d levels (at line %d, column %d)",
+                 SN_BODY_MAX_DEPTH, line, column);
+        sn_service_error(resp, 422, "too_deep", msg, NULL);
+        return NULL;
+    }
+    /* NUL characters are let through here so that the event that holds one is refused naming
+     * its field (sn_req_events_from_json). */
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (root)
+        return root;
+    enum json_error_code code = json_error_code(&jerr);
+    if (code == json_error_out_of_memory) {
+        sn_service_error(resp, 500, "internal_error", "out of memory", NULL);
+    } else if (code == json_error_numeric_overflow) {
+        snprintf(msg, sizeof(msg),
+                 "a number is out of range (at line %d, column %d): integers must fit in 64 bits "
+                 "and other numbers in a double",
+                 jerr.line, jerr.column);
+        sn_service_error(resp, 422, "number_out_of_range", msg, NULL);
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "the body is not valid JSON (RFC 8259, UTF-8): %s at line %d, column %d",
+                 parse_problem(code), jerr.line, jerr.column);
+        sn_service_error(resp, 400, "malformed_json", msg, NULL);
+    }
+    return NULL;
 }
 
 /* ---- Request events ------------------------------------------------------------------------ */
@@ -101,11 +201,28 @@ static bool has_value(json_t *obj, const char *const *names)
     return present;
 }
 
+/* Random bytes for event ids, fetched 64 ids at a time per thread: one RAND_bytes call per id
+ * cost as much as judging the event. */
+static bool random_id_bytes(unsigned char r[16])
+{
+    static _Thread_local unsigned char pool[16 * 64];
+    static _Thread_local size_t left;
+    if (!left) {
+        if (RAND_bytes(pool, sizeof(pool)) != 1)
+            return false;
+        left = sizeof(pool);
+    }
+    left -= 16;
+    memcpy(r, pool + left, 16);
+    memset(pool + left, 0, 16);
+    return true;
+}
+
 static void new_event_id(char out[40])
 {
     static atomic_uint_fast64_t fallback;
     unsigned char r[16];
-    if (RAND_bytes(r, sizeof(r)) != 1) {
+    if (!random_id_bytes(r)) {
         uint64_t k = atomic_fetch_add(&fallback, 1) + (uint64_t)sn_now_us();
         memcpy(r, &k, 8);
         memset(r + 8, 0x5a, 8);
@@ -177,6 +294,49 @@ static void too_large(json_t *obj, sn_error *err)
     }
 }
 
+/* Whether v, or anything inside it, is a string holding a NUL character. */
+static bool holds_nul(const json_t *v)
+{
+    if (json_is_string(v))
+        return memchr(json_string_value(v), '\0', json_string_length(v)) != NULL;
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (holds_nul(json_array_get(v, i)))
+                return true;
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            if (holds_nul(item))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Refuses an event with a NUL character in a field, naming the field: the file readers refuse
+ * NUL bytes too, and the text fields of an event are C strings downstream. */
+static bool nul_field(json_t *obj, sn_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        if (!holds_nul(v))
+            continue;
+        char field[64];
+        size_t n = strlen(key);
+        n = sn_utf8_valid_prefix(key, n < sizeof(field) - 1 ? n : sizeof(field) - 1);
+        memcpy(field, key, n);
+        field[n] = '\0';
+        sn_error_set(err, SN_ERR_PARSE, false, NULL, 0, field,
+                     "holds a NUL character (\\u0000), which no field may contain");
+        return true;
+    }
+    return false;
+}
+
 static sn_status event_error(sn_req_event *it, const sn_error *err)
 {
     it->err = malloc(sizeof(*it->err));
@@ -213,6 +373,12 @@ sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, siz
             /* Refused here; an empty line keeps the numbering. */
             sn_error_set(&err, SN_ERR_PARSE, false, NULL, 0, NULL,
                          "an event must be a JSON object, got %s", json_type_name(v));
+            st = event_error(&out->items[i], &err);
+            seen[i] = true;
+            sn_buf_puts(&lines, "{}\n");
+            continue;
+        }
+        if (nul_field(v, &err)) {
             st = event_error(&out->items[i], &err);
             seen[i] = true;
             sn_buf_puts(&lines, "{}\n");
@@ -375,6 +541,7 @@ void sn_json_respond(sn_http_response *resp, int status, sn_buf *out)
         "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\"}}";
     if (out->failed || !out->data) {
         sn_buf_free(out);
+        resp->content_type = NULL;
         resp->status = 500;
         resp->body = strdup(oom);
         resp->body_len = resp->body ? sizeof(oom) - 1 : 0;
@@ -383,6 +550,7 @@ void sn_json_respond(sn_http_response *resp, int status, sn_buf *out)
     resp->status = status;
     resp->body = out->data;
     resp->body_len = out->len;
+    resp->content_type = NULL;
     sn_buf_init(out);
 }
 
@@ -395,5 +563,6 @@ void sn_service_error(sn_http_response *resp, int status, const char *code, cons
     sn_json_error_object(&b, code, message, field);
     sn_buf_putc(&b, '}');
     resp->allow = NULL;
+    resp->retry_after = 0;
     sn_json_respond(resp, status, &b);
 }

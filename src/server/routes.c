@@ -11,10 +11,13 @@
 typedef void (*handler_fn)(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 
 typedef struct route {
+    const char *name;   /* the path as the OpenAPI document and the metrics write it */
     const char *path;   /* the whole path, or its beginning when suffix is set */
     const char *suffix; /* routes with a parameter: path PARAM suffix */
     const char *method; /* GET (HEAD too) or POST */
     bool json_body;
+    bool heavy;       /* answered off the HTTP thread (sn_service_is_heavy) */
+    bool needs_model; /* 503 while no model is loaded */
     handler_fn fn;
 } route;
 
@@ -26,34 +29,73 @@ static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_respo
 static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_response *resp);
+static void h_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp);
+static void h_openapi(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 
+/* The routing table; the OpenAPI document (openapi.c) describes exactly these routes, which
+ * tests/server/test_openapi.c checks. /health, /metrics and /openapi.json never take the engine
+ * lock. */
 static const route routes[] = {
-    {"/health", NULL, "GET", false, h_health},
-    {"/api/v1/analyze/access", NULL, "POST", true, h_analyze_access},
-    {"/api/v1/analyze/batch", NULL, "POST", true, h_analyze_batch},
-    {"/api/v1/user/", "/risk-score", "GET", false, h_user_risk},
-    {"/api/v1/anomalies", NULL, "GET", false, h_anomalies},
-    {"/api/v1/model/metrics", NULL, "GET", false, h_model_metrics},
+    {"/health", "/health", NULL, "GET", false, false, false, h_health},
+    {"/api/v1/analyze/access", "/api/v1/analyze/access", NULL, "POST", true, false, true,
+     h_analyze_access},
+    {"/api/v1/analyze/batch", "/api/v1/analyze/batch", NULL, "POST", true, true, true,
+     h_analyze_batch},
+    {"/api/v1/user/{user_id}/risk-score", "/api/v1/user/", "/risk-score", "GET", false, false,
+     false, h_user_risk},
+    {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, h_anomalies},
+    {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
+     h_model_metrics},
     /* Not built yet: they answer 501 before looking at the body. */
-    {"/api/v1/roles/discover", NULL, "POST", false, h_roles_discover},
-    {"/api/v1/predict/access", NULL, "POST", false, h_predict_access},
+    {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, false, false,
+     h_roles_discover},
+    {"/api/v1/predict/access", "/api/v1/predict/access", NULL, "POST", false, false, false,
+     h_predict_access},
+    {"/metrics", "/metrics", NULL, "GET", false, false, false, h_metrics},
+    {"/openapi.json", "/openapi.json", NULL, "GET", false, false, false, h_openapi},
 };
 
-static const route *find_route(const char *path)
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+size_t sn_service_route_index(const char *path)
 {
     size_t n = strlen(path);
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+    for (size_t i = 0; i < N_ROUTES; i++) {
         const route *r = &routes[i];
         if (!r->suffix) {
             if (!strcmp(path, r->path))
-                return r;
+                return i;
             continue;
         }
         size_t p = strlen(r->path), q = strlen(r->suffix);
         if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix))
-            return r;
+            return i;
     }
-    return NULL;
+    return N_ROUTES;
+}
+
+static const route *find_route(const char *path)
+{
+    size_t i = sn_service_route_index(path);
+    return i < N_ROUTES ? &routes[i] : NULL;
+}
+
+const char *sn_service_route_name(size_t i)
+{
+    return i < N_ROUTES ? routes[i].name : "unmatched";
+}
+
+size_t sn_service_routes(sn_route_info *out, size_t cap)
+{
+    for (size_t i = 0; i < N_ROUTES && i < cap; i++)
+        out[i] = (sn_route_info){routes[i].method, routes[i].name};
+    return N_ROUTES;
+}
+
+bool sn_service_is_heavy(const char *path)
+{
+    const route *r = find_route(path);
+    return r && r->heavy;
 }
 
 /* application/json, with or without parameters ("; charset=utf-8"). */
@@ -106,7 +148,13 @@ void sn_service_handle(sn_service *s, const sn_http_request *req, sn_http_respon
 {
     if (!sn_service_precheck(s, req, (long long)req->body_len, resp))
         return;
-    find_route(req->path)->fn(s, req, resp);
+    const route *r = find_route(req->path);
+    if (r->needs_model && !s->models_loaded) {
+        sn_service_error(resp, 503, "model_not_ready", "no model is loaded yet", NULL);
+        resp->retry_after = 1;
+        return;
+    }
+    r->fn(s, req, resp);
 }
 
 /* ---- Endpoints -------------------------------------------------------------------------- */
@@ -118,34 +166,24 @@ static void h_health(sn_service *s, const sn_http_request *req, sn_http_response
     sn_now_iso(now);
     sn_buf b;
     sn_buf_init(&b);
-    sn_buf_puts(&b,
-                "{\"status\":\"healthy\",\"version\":\"" SENTINEL_VERSION "\",\"models_loaded\":");
+    /* Ready means able to judge events: a load balancer sends nothing before. */
+    sn_buf_puts(&b, s->models_loaded ? "{\"status\":\"healthy\"" : "{\"status\":\"unavailable\"");
+    sn_buf_puts(&b, ",\"version\":\"" SENTINEL_VERSION "\",\"models_loaded\":");
     sn_buf_puts(&b, s->models_loaded ? "true" : "false");
     sn_buf_puts(&b, ",\"timestamp\":\"");
     sn_buf_puts(&b, now);
     sn_buf_puts(&b, "\",\"uptime_seconds\":");
     sn_buf_u64(&b, (uint64_t)((sn_now_us() - s->started_us) / 1000000));
     sn_buf_putc(&b, '}');
-    sn_json_respond(resp, 200, &b);
+    sn_json_respond(resp, s->models_loaded ? 200 : 503, &b);
+    if (!s->models_loaded)
+        resp->retry_after = 1;
 }
 
-/* Parses the body; on failure answers 400 without repeating any of it. */
+/* Parses the body; on failure answers without repeating any of it. */
 static json_t *parse_body(const sn_http_request *req, sn_http_response *resp)
 {
-    json_error_t jerr;
-    json_t *root =
-        json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        char msg[160];
-        if (req->body_len == 0)
-            snprintf(msg, sizeof(msg), "the body is empty; expected JSON");
-        else
-            snprintf(msg, sizeof(msg),
-                     "the body is not valid JSON (RFC 8259, UTF-8): error at line %d, column %d",
-                     jerr.line, jerr.column);
-        sn_service_error(resp, 400, "malformed_json", msg, NULL);
-    }
-    return root;
+    return sn_json_parse_body(req->body ? req->body : "", req->body_len, resp);
 }
 
 static void event_refused(sn_http_response *resp, const sn_error *err)
@@ -179,6 +217,7 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_
     if (sn_req_events_from_json(&evs, &root, 1) != SN_OK) {
         internal_error(resp, "out of memory");
     } else if (evs.items[0].err) {
+        atomic_fetch_add_explicit(&s->refused, 1, memory_order_relaxed);
         event_refused(resp, evs.items[0].err);
     } else if (sn_service_analyse(s, &evs, &v, now, &err) != SN_OK) {
         internal_error(resp, err.msg);
@@ -228,6 +267,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_r
         internal_error(resp, "out of memory");
         goto done;
     }
+    atomic_fetch_add_explicit(&s->refused, n - evs.good, memory_order_relaxed);
     if (evs.good && sn_service_analyse(s, &evs, verdicts, now, &err) != SN_OK) {
         internal_error(resp, err.msg);
         goto done;
@@ -422,4 +462,27 @@ static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_
     (void)s;
     (void)req;
     sn_service_error(resp, 501, "not_implemented", "access prediction is not available yet", NULL);
+}
+
+static void h_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+{
+    (void)req;
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_service_metrics_text(s, &b);
+    sn_json_respond(resp, 200, &b);
+    if (resp->status == 200)
+        resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void h_openapi(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+{
+    (void)s;
+    (void)req;
+    size_t n;
+    const char *doc = sn_openapi_document(&n);
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_append(&b, doc, n);
+    sn_json_respond(resp, 200, &b);
 }

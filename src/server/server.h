@@ -56,7 +56,13 @@ bool sn_server_split_listen(const char *listen, char *host, size_t host_cap, int
 
 /* ---- Log: one JSON object per line -------------------------------------------------------- */
 
-typedef enum sn_log_level { SN_LOG_DEBUG, SN_LOG_INFO, SN_LOG_WARN, SN_LOG_ERROR, SN_LOG_OFF } sn_log_level;
+typedef enum sn_log_level {
+    SN_LOG_DEBUG,
+    SN_LOG_INFO,
+    SN_LOG_WARN,
+    SN_LOG_ERROR,
+    SN_LOG_OFF
+} sn_log_level;
 
 typedef struct sn_log sn_log;
 
@@ -70,10 +76,11 @@ bool sn_log_enabled(const sn_log *l, sn_log_level level);
 uint64_t sn_log_dropped(const sn_log *l);
 const char *sn_log_level_name(sn_log_level level);
 
-/* One line being built: {"time": now, "level", "msg", then the fields added}. Fields that do not
- * fit are left out; strings are cut to valid UTF-8 and escaped. */
+/* One line being built: {"time": now, "level", "msg", then the fields added}. String values are
+ * escaped and cut to 512 bytes of valid UTF-8; a field that does not fit the line is left out. */
 typedef struct sn_log_line {
     sn_log_level level;
+    bool cut; /* a field was left out: the line says "truncated": true */
     size_t len;
     char text[2048];
 } sn_log_line;

@@ -21,7 +21,7 @@ printf 'this is,not a known,format\n1,2,3\n' >unknown.txt
 "$bin" detect --input unknown.txt >/dev/null 2>err.txt
 rc=$?
 check "unrecognised input: exit 1, one line listing the formats" \
-    "[ $rc -eq 1 ] && [ \$(wc -l <err.txt) -eq 1 ] && grep -q 'csv, jsonl, syslog and winevt' err.txt"
+    "[ $rc -eq 1 ] && [ \$(wc -l <err.txt) -eq 1 ] && grep -q 'csv, jsonl, syslog, winevt, cloudtrail, okta, entra, ecs and ocsf' err.txt"
 
 printf 'Dec 10 06:55:46 h sshd[1]: Invalid user a from 10.0.0.1\n%s\n' \
     'Dec 10 06:55:48 h sshd[1]: Failed password for invalid user a from 10.0.0.1 port 22 ssh2' >one.log

@@ -356,7 +356,8 @@ static void fatal_inputs(void **state)
                         "fatal t.csv:1: unrecognised input format: not a CSV header (no usable "
                         "CSV header: the first line names none of the known columns (user_id, "
                         "timestamp, ...)), a JSON object or a syslog line; the formats are csv, "
-                        "jsonl, syslog and winevt (--format NAME)\n");
+                        "jsonl, syslog, winevt, cloudtrail, okta, entra, ecs and ocsf (--format "
+                        "NAME)\n");
     assert_string_equal(transcript("E1,U1,2026-09-04T09:03:24Z\n", 26, SN_FORMAT_CSV),
                         "fatal t.csv:1: no usable CSV header: the first line names none of the "
                         "known columns (user_id, timestamp, ...)\n");

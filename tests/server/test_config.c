@@ -34,8 +34,9 @@ static void test_defaults(void **state)
     assert_string_equal(c.listen, "127.0.0.1:8080");
     assert_string_equal(c.model, "");
     assert_int_equal(c.threads, 0);
-    assert_int_equal(c.body_limit, 1024 * 1024);
-    assert_int_equal(c.batch_limit, 1000);
+    assert_int_equal(c.body_limit, 4 * 1024 * 1024);
+    assert_int_equal(c.batch_limit, 10000);
+    assert_int_equal(c.log_level, SN_LOG_INFO);
     assert_true(isnan(c.alert_threshold));
     assert_int_equal(c.connection_timeout, 30);
     assert_true(c.user_window_days == 30.0);
@@ -75,6 +76,7 @@ static void test_bad_values_named(void **state)
         {"--listen", "host:65536", "--listen"},
         {"--listen", "host:", "--listen"},
         {"--connection-timeout", "0", "--connection-timeout"},
+        {"--log-level", "loud", "--log-level"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sn_server_config c;
@@ -96,6 +98,12 @@ static void test_bad_values_named(void **state)
     const char *no_model[] = {"serve"};
     assert_int_equal(parse(&c, &err, 1, no_model), SN_ERR_USAGE);
     assert_string_equal(err.field, "--model");
+    const char *levels[] = {"serve", "--model", "m", "--log-level", "WARN"};
+    assert_int_equal(parse(&c, &err, 5, levels), SN_OK);
+    assert_int_equal(c.log_level, SN_LOG_WARN);
+    levels[4] = "off";
+    assert_int_equal(parse(&c, &err, 5, levels), SN_OK);
+    assert_int_equal(c.log_level, SN_LOG_OFF);
 }
 
 static void test_help(void **state)
@@ -125,6 +133,7 @@ static void test_help(void **state)
                                         "--user-history",
                                         "--user-window-days",
                                         "--shutdown-timeout",
+                                        "--log-level",
                                         "SENTINEL_BODY_LIMIT",
                                         "body_limit: in the file"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

@@ -50,7 +50,7 @@ static int setup(void **state)
     sn_server_config_default(&cfg);
     snprintf(cfg.model, sizeof(cfg.model), "test.bin");
     cfg.batch_limit = 4;
-    return sn_service_new(&svc, e, &cfg, &err) == SN_OK ? 0 : -1;
+    return sn_service_new(&svc, e, &cfg, NULL, &err) == SN_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -156,7 +156,7 @@ static void test_precheck_before_body(void **state)
     assert_false(sn_service_precheck(svc, &req, 10 * 1024 * 1024, &resp));
     assert_int_equal(resp.status, 413);
     assert_string_equal(resp.body, "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the body "
-                                   "is larger than the 1048576-byte limit\"}}");
+                                   "is larger than the 4194304-byte limit\"}}");
     free(resp.body);
 }
 
