@@ -50,7 +50,7 @@ cd "$root/third_party"
 if npm ls --all >/dev/null 2>&1; then
     echo "install-deps: npm packages present"
 else
-    # The lock file is local (git-ignored); package.json pins every version, so an install
+    # The lock file is committed beside package.json, which pins every version, so an install
     # without it, or with one left from an older package.json, gives the same tree.
     npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
