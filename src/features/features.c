@@ -74,6 +74,7 @@ void sn_features_build(const sn_feature_config *cfg, const sn_event *ev, const s
      * nothing about how fast the user moved. */
     if (j->has_prev && j->prev_has_coords && o->has_coords && o->ts_us >= j->prev_ts_us) {
         ctx->has_travel = true;
+        ctx->travel_rough = o->coords_from_ip || j->prev_coords_from_ip;
         ctx->travel_km = sn_geo_distance_km(j->prev_lat, j->prev_lon, o->lat, o->lon);
         ctx->travel_minutes = (double)(o->ts_us - j->prev_ts_us) / 60e6;
         /* One minute is the floor: clocks of different systems disagree by that much. */

@@ -52,6 +52,7 @@ typedef struct sn_event_context {
     bool suspicious_location;
     bool different_location;
     bool has_travel; /* previous event with coordinates */
+    bool travel_rough; /* one end placed by its address only */
     double travel_km, travel_minutes, travel_kmh;
 } sn_event_context;
 

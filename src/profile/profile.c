@@ -394,6 +394,7 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
     j->has_prev = u->events > 0;
     j->prev_ts_us = u->last_ts;
     j->prev_has_coords = u->last_has_coords;
+    j->prev_coords_from_ip = u->last_coords_from_ip;
     j->prev_lat = u->last_lat;
     j->prev_lon = u->last_lon;
     j->prev_location = u->last_location;
@@ -491,6 +492,7 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
     u->successes += o->success != 0;
     u->last_ts = o->ts_us;
     u->last_has_coords = o->has_coords;
+    u->last_coords_from_ip = o->coords_from_ip;
     u->last_lat = o->lat;
     u->last_lon = o->lon;
     if (o->value[SN_ATTR_LOCATION] >= 0) {

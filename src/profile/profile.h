@@ -42,6 +42,7 @@ typedef struct sn_obs {
     int64_t ts_us;
     double lat, lon;
     bool has_coords;
+    bool coords_from_ip; /* coordinates of the address's city: rough (VPNs, mobile, anycast) */
     uint64_t source_key; /* where attempts come from: the address, else the resource they aim
                             at (so failures for many accounts on one host without addresses
                             still add up); 0 when neither is known */
@@ -68,6 +69,7 @@ typedef struct sn_judgement {
     bool has_prev;
     int64_t prev_ts_us;
     bool prev_has_coords;
+    bool prev_coords_from_ip;
     double prev_lat, prev_lon;
     int32_t prev_location;
     double prev_location_bits; /* how surprising the previous event's location was then */

@@ -45,6 +45,7 @@ typedef struct sn_user {
     int64_t first_ts, last_ts;
     double last_lat, last_lon;
     bool last_has_coords;
+    bool last_coords_from_ip;
     int32_t last_location;
     float last_location_bits; /* surprisal of the last event's location when it happened */
     double fail_burst;

@@ -85,6 +85,8 @@ void sn_engine_free(sn_engine *e)
     free(e->sample);
     free(e->sample_bits);
     free(e->places);
+    free(e->ip_places);
+    sn_geoip_close(e->geoip);
     free(e->scale[0]);
     free(e->scale[1]);
     if (e->hash)
@@ -113,10 +115,54 @@ bool sn_engine_is_fitted(const sn_engine *e)
 }
 
 /* Coordinates for the event: the record's own, else its "City, CC" through the gazetteer. */
+#define IP_PLACES 4096
+
+/* Coordinates of the event's public address through the IP geolocation database, cached. */
+static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    if (!ev->ip.family || o->source_is_resource || !o->source_key)
+        return;
+    if (!e->geoip_tried) {
+        e->geoip_tried = true;
+        e->geoip = sn_geoip_open(NULL); /* no database: no lookups, nothing else changes */
+        if (e->geoip && !sn_geoip_has_location(e->geoip)) {
+            sn_geoip_close(e->geoip);
+            e->geoip = NULL;
+        }
+        if (e->geoip)
+            e->ip_places = calloc(IP_PLACES, sizeof(*e->ip_places));
+    }
+    if (!e->geoip || !e->ip_places)
+        return;
+    struct sn_ip_place *c = &e->ip_places[o->source_key % IP_PLACES];
+    if (c->key != o->source_key) {
+        sn_geoip_result r;
+        c->key = o->source_key;
+        c->state = 2;
+        if (sn_geoip_lookup(e->geoip, &ev->ip, &r) && r.has_coords) {
+            c->state = 1;
+            c->lat = (float)r.lat;
+            c->lon = (float)r.lon;
+        }
+    }
+    if (c->state == 1) {
+        o->has_coords = true;
+        o->coords_from_ip = true;
+        o->lat = c->lat;
+        o->lon = c->lon;
+    }
+}
+
+/* Coordinates for the event: the record's own, else its "City, CC" through the gazetteer, else
+ * its public address through the IP database. */
 static void resolve_place(sn_engine *e, const sn_event *ev, sn_obs *o)
 {
-    if (o->has_coords || o->value[SN_ATTR_LOCATION] < 0 || !ev->location.n)
+    if (o->has_coords)
         return;
+    if (o->value[SN_ATTR_LOCATION] < 0 || !ev->location.n) {
+        resolve_ip_place(e, ev, o);
+        return;
+    }
     int32_t id = o->value[SN_ATTR_LOCATION];
     if (id >= e->places_cap) {
         int32_t nc = e->places_cap ? e->places_cap : 64;
@@ -144,6 +190,8 @@ static void resolve_place(sn_engine *e, const sn_event *ev, sn_obs *o)
         o->has_coords = true;
         o->lat = pc->lat;
         o->lon = pc->lon;
+    } else {
+        resolve_ip_place(e, ev, o);
     }
 }
 
@@ -177,8 +225,12 @@ static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, 
     /* Impossible travel implicates one of two events. It counts against this one only when
      * this place is at least as surprising for the user as the previous one was: the genuine
      * user coming back home after a hijacked sign-in elsewhere is not the intruder. */
-    if (ctx->has_travel && j->bits[SN_ATTR_LOCATION] >= j->prev_location_bits)
-        b->travel = sn_evidence_travel(ctx->travel_km, ctx->travel_kmh);
+    if (ctx->has_travel && j->bits[SN_ATTR_LOCATION] >= j->prev_location_bits) {
+        /* An address places a user only roughly (a VPN, a mobile network, an anycast address
+         * far from its user): twice the distance and speed are needed then. */
+        double k = ctx->travel_rough ? 0.5 : 1.0;
+        b->travel = sn_evidence_travel(ctx->travel_km * k, ctx->travel_kmh * k);
+    }
     b->user_failures = sn_evidence_user_failures(j->user_fail_burst);
     b->spray = sn_evidence_spray(j->source_fail_users);
     b->volume = sn_evidence_volume(j->user_rate_now, j->user_rate_usual);

@@ -5,6 +5,7 @@
 #include "risk.h"
 
 #include "../core/rng.h"
+#include "../enrich/enrich.h"
 #include "../model/iforest.h"
 
 #include <openssl/evp.h>
@@ -33,6 +34,14 @@ struct sn_engine {
     sn_engine_stats stats;
     sn_place_cache *places;
     int32_t places_cap;
+    /* IP geolocation, opened on first need; a direct-mapped cache of answers by address. */
+    sn_geoip *geoip;
+    bool geoip_tried;
+    struct sn_ip_place {
+        uint64_t key;
+        uint8_t state; /* 1 coordinates, 2 none */
+        float lat, lon;
+    } *ip_places;
     /* Resource sensitivity and action risk by value id (0: not looked up yet). */
     int8_t *scale[2];
     int32_t scale_cap[2];

@@ -250,8 +250,8 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
         thousands(ctx->travel_kmh, kmh, sizeof(kmh));
         duration(ctx->travel_minutes, dur, sizeof(dur));
         snprintf(r->text, SN_REASON_LEN,
-                 "%s km from the previous event %s earlier (%s km/h): impossible travel", km, dur,
-                 kmh);
+                 "%s km from the previous event %s earlier (%s km/h): impossible travel%s", km,
+                 dur, kmh, ctx->travel_rough ? " (places from the IP addresses)" : "");
     }
     if (b->user_failures > 0 && (r = add(v, b->user_failures, "failures")))
         snprintf(r->text, SN_REASON_LEN,

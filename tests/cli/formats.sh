@@ -54,8 +54,10 @@ if [ -r "$loghub" ]; then
         grep -qx "$src" hammering.txt || top_ok=0
     done < <(head -10 ranked.txt)
     check "loghub: the 10 highest risks all come from hammering sources" "[ $top_ok -eq 1 ]"
-    check "loghub: the highest risk comes from 183.62.140.253" \
-        "[ \"\$(head -1 ranked.txt | cut -d' ' -f3)\" = 183.62.140.253 ]"
+    check "loghub: the highest risk comes from one of the three brute-force sources" \
+        "head -1 ranked.txt | cut -d' ' -f3 | grep -qxE '183\\.62\\.140\\.253|187\\.141\\.143\\.180|103\\.99\\.0\\.122'"
+    check "loghub: the one accepted password (fztu) is not HIGH or CRITICAL" \
+        "grep '\"user_id\":\"fztu\"' loghub.jsonl | grep -qvE '\"risk_level\":\"(HIGH|CRITICAL)\"'"
 else
     echo "skip - $loghub is missing (set SENTINEL_DATA_DIR): loghub checks not run"
 fi
