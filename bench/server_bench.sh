@@ -7,8 +7,8 @@
 #   - GET /health while 10,000-event batches run back to back: p50, p99, max;
 #   - the server's memory (VmRSS, VmHWM from /proc/PID/status) before, during and after an
 #     overload: 1,000 connections paced to offer twice the rate measured at 64 connections.
-# Prints figures; asserts nothing. SN_BENCH_PERF=1 also samples the server with perf during the
-# 16-connection access run and prints where its time goes.
+# Prints figures; asserts nothing. SN_BENCH_PERF=1 then samples the server with perf during one
+# more 16-connection access run and prints where its time goes.
 # usage: bench/server_bench.sh [SECONDS]      (build first: cmake --build build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,14 +122,7 @@ row() { # method, path, connections, wrk options...
 
 row GET /health 16
 row POST /api/v1/analyze/access 1 -s bench/server_access.lua
-if [[ ${SN_BENCH_PERF:-0} == 1 ]] && command -v perf >/dev/null; then
-    perf record -q -g -p "$pid" -o "$work/perf.data" -- sleep "$secs" 2>/dev/null &
-    perf_pid=$!
-fi
 row POST /api/v1/analyze/access 16 -s bench/server_access.lua
-if [[ -n ${perf_pid:-} ]]; then
-    wait "$perf_pid" || true
-fi
 row POST /api/v1/analyze/access 64 -s bench/server_access.lua
 sustainable=$last_rps
 row GET /api/v1/user/U0001/risk-score 16
@@ -194,7 +187,14 @@ echo
 dropped=$(curl -s "$url/metrics" | awk '/^sentinel_log_lines_dropped_total/ {print $2}' || true)
 echo "log lines written: $(wc -l <"$work/serve.log")${dropped:+, dropped: $dropped}"
 echo "(! after req/s: some answers were not 2xx)"
-if [[ -r $work/perf.data ]]; then
+if [[ ${SN_BENCH_PERF:-0} == 1 ]] && command -v perf >/dev/null; then
+    # A run of its own, so that sampling does not slow the rows above.
+    wrk -t2 -c16 -d"$((secs + 2))s" -s bench/server_access.lua "$url/api/v1/analyze/access" \
+        >/dev/null &
+    load=$!
+    sleep 1
+    perf record -q -F 999 -p "$pid" -o "$work/perf.data" -- sleep "$secs" 2>/dev/null || true
+    wait "$load" || true
     echo
     echo "where the server's time goes during POST /api/v1/analyze/access at 16 connections:"
     perf report -i "$work/perf.data" --no-children --sort dso 2>/dev/null | grep '%' | head -8

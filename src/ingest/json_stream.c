@@ -104,7 +104,8 @@ static void scan(sn_reader *r, size_t off, int depth, unsigned flags, const char
         }
         char c = r->buf[r->pos + i];
         if (bare) {
-            if (c == ',' || c == ']' || c == '}' || sn_ingest_is_blank(c)) {
+            /* its first byte is its own, whatever it is: every record takes at least one */
+            if (i > off && (c == ',' || c == ']' || c == '}' || sn_ingest_is_blank(c))) {
                 x->end = JS_DONE;
                 break;
             }

@@ -55,7 +55,8 @@ static const opt_def options[] = {
     {"alert_threshold", OPT_DOUBLE, "", 0, 100, OPT_EMPTY_UNSET, FIELD(alert_threshold), "RISK",
      "risk score (0-100) at which is_anomaly is true; default: the model's threshold"},
     {"connection_timeout", OPT_INT, "30", 1, 3600, 0, FIELD(connection_timeout), "SECONDS",
-     "close a connection that stays idle or stalls this long (slow clients)"},
+     "close a connection that stays idle or stalls this long, or whose request body takes "
+     "this long in all (slow clients)"},
     {"max_connections", OPT_INT, "4096", 1, 1000000, 0, FIELD(max_connections), "N",
      "open connections at once; more are refused"},
     {"recent_anomalies", OPT_INT, "1000", 1, 1000000, 0, FIELD(recent_anomalies), "N",

@@ -223,6 +223,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        /* The connection timeout only sees silence: a body that trickles in a byte at a time
+         * is cut off once it has taken that long in all. */
+        if (mono_us() - rc->start_us > (int64_t)srv->cfg.connection_timeout * 1000000)
+            return MHD_NO;
         if (rc->answered)
             return MHD_YES;
         rc->received += n;
@@ -261,6 +265,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req.body = rc->body.data;
     req.body_len = rc->body.len;
     if (sn_service_is_heavy(url)) {
+        /* What is refused at once (wrong method, content type) needs no worker. */
+        if (!sn_service_precheck(srv->svc, &req, (long long)req.body_len, &resp))
+            return send_response(srv, rc, c, method, url, &resp, false);
         if (!sn_pool_reserve(srv->pool)) {
             char msg[128];
             snprintf(msg, sizeof(msg), "%d batches are already waiting; try again shortly",

@@ -365,6 +365,7 @@ sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, siz
     sn_now_iso(now);
     sn_buf lines;
     sn_buf_init(&lines);
+    sn_buf_reserve(&lines, n * 384); /* about an event's size: no copying while it grows */
     sn_status st = SN_OK;
     sn_error err;
     for (size_t i = 0; i < n && st == SN_OK; i++) {

@@ -14,7 +14,7 @@
 
 #define LOG_BUFFER (1u << 20)
 #define FLUSH_WAIT_SECONDS 2
-#define GATHER_NS (50 * 1000 * 1000) /* how long the writer collects lines before writing */
+#define GATHER_NS (50 * 1000 * 1000)  /* how long the writer collects lines before writing */
 #define GATHER_BYTES (LOG_BUFFER / 4) /* ... unless this much is waiting */
 
 struct sn_log {

@@ -277,6 +277,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_r
         anomalies += !evs.items[i].err && verdicts[i].is_anomaly;
     sn_buf b;
     sn_buf_init(&b);
+    sn_buf_reserve(&b, n * 512); /* about a verdict's size: no copying while it grows */
     sn_buf_puts(&b, "{\"total_events\":");
     sn_buf_u64(&b, n);
     sn_buf_puts(&b, ",\"analysed_events\":");

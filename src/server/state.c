@@ -94,8 +94,7 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->ring_cap = cfg->recent_anomalies > 0 ? (size_t)cfg->recent_anomalies : 1;
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
     s->ring_len = calloc(s->ring_cap, sizeof(*s->ring_len));
-    if (!s->users || !s->ring || !s->ring_len || !s->routes ||
-        fair_init(&s->lock) != 0) {
+    if (!s->users || !s->ring || !s->ring_len || !s->routes || fair_init(&s->lock) != 0) {
         sn_user_history_free(s->users);
         free(s->routes);
         free(s->ring);

@@ -287,6 +287,31 @@ msgs = [p.get("msg") for p in parsed if p]
 check("start and stop are logged", "listening" in msgs and "stopping" in msgs
       and "stopped" in msgs and rc == 0, msgs[-5:])
 
+# ---- A body that trickles in is cut off after the connection timeout in all --------------------
+srv = Server("--model", model, "--connection-timeout", "2")
+s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          b"Content-Length: 100\r\n\r\n")
+t0 = time.monotonic()
+cut = None
+try:
+    for _ in range(40):  # a byte every 0.25 s: never silent for the 2-second timeout
+        s.sendall(b" ")
+        time.sleep(0.25)
+except OSError:
+    cut = time.monotonic() - t0
+if cut is None:
+    try:
+        s.settimeout(2)
+        cut = time.monotonic() - t0 if s.recv(100) == b"" else None
+    except OSError:
+        cut = time.monotonic() - t0
+s.close()
+check("a body sent a byte at a time is cut off after the 2-second timeout in all",
+      cut is not None and cut < 5, cut)
+check("the server is still healthy", srv.request("GET", "/health")[0] == 200)
+srv.stop()
+
 # ---- More batches than the queue holds -------------------------------------------------------
 srv = Server("--model", model, "--threads", "1")
 mid = batch_body(3000)

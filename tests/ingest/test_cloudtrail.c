@@ -357,6 +357,26 @@ static void bad_records_inside_a_file(void **state)
                         "eof 0 ignored\n");
 }
 
+/* A closing brace where a record goes is one bad record of one byte: reading goes on after it
+ * (it once made the reader return the same error forever). */
+static void a_brace_where_a_record_goes_is_consumed(void **state)
+{
+    (void)state;
+    static const char data[] =
+        "{\"Records\":[}, {\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\","
+        "\"eventName\":\"E\",\"userIdentity\":{\"type\":\"Root\"}}}]}\n";
+    assert_string_equal(jt(data, SN_FORMAT_AUTO, SN_FORMAT_CLOUDTRAIL),
+                        "t.json:1: not valid JSON (RFC 8259): unexpected token near '}' at "
+                        "column 1\n"
+                        "ok 1 root|2024-03-05T14:21:09.000000Z|-|s|e|1\n"
+                        "t.json:1: not valid JSON (RFC 8259): expected ',' or ']' after the "
+                        "record before this one\n"
+                        "t.json:1: not valid JSON (RFC 8259): unexpected token near '}' at "
+                        "column 1\n"
+                        "eof 0 ignored\n");
+    jt_same_in_pieces(data, SN_FORMAT_AUTO, SN_FORMAT_CLOUDTRAIL);
+}
+
 /* A record longer than the limit is reported without being kept; the records after it read. */
 static void an_over_long_record_is_skipped(void **state)
 {
@@ -465,6 +485,7 @@ int main(void)
         cmocka_unit_test(cloudtrail_files_give_the_same_events),
         cmocka_unit_test(bad_lines_are_reported_and_skipped),
         cmocka_unit_test(bad_records_inside_a_file),
+        cmocka_unit_test(a_brace_where_a_record_goes_is_consumed),
         cmocka_unit_test(an_over_long_record_is_skipped),
         cmocka_unit_test(a_large_file_streams),
         cmocka_unit_test(recognised_and_named),
