@@ -2,7 +2,8 @@
 # The real-world log formats through the real binary: the loghub OpenSSH log (syslog) and the
 # OTRF PurpleSharp playbook (Windows Security events) are recognised by --format auto, judged
 # without a bad record, and on the sshd log the brute-force sources rank on top. Also: --format
-# forces a format, and an input in no known format is refused with the formats listed.
+# forces a format, and an input in no known format is refused with the formats listed. A
+# CloudTrail file and OTRF's Azure AD audit log (Entra ID) are recognised and read.
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 data=$(cd "${SENTINEL_DATA_DIR:-../shared/data}" 2>/dev/null && pwd || echo /nonexistent)
@@ -81,6 +82,37 @@ if [ -r "$otrf" ]; then
         "grep '\"action\":\"kerberos_service_ticket\"' otrf.jsonl | grep '\"is_anomaly\":true' | grep -q 'resources new to this user'"
 else
     echo "skip - $otrf is missing (set SENTINEL_DATA_DIR): Windows event checks not run"
+fi
+
+# The JSON logs of clouds and identity providers, as their vendors write them.
+printf '%s\n' '{"Records": [' \
+    '  {"eventTime": "2024-03-05T14:21:09Z", "eventSource": "signin.amazonaws.com",' \
+    '   "eventName": "ConsoleLogin", "sourceIPAddress": "198.51.100.23",' \
+    '   "userIdentity": {"type": "Root", "accountId": "123456789012"},' \
+    '   "responseElements": {"ConsoleLogin": "Failure"}},' \
+    '  {"eventTime": "2024-03-05T14:22:09Z", "eventSource": "s3.amazonaws.com",' \
+    '   "eventName": "ListObjects", "sourceIPAddress": "177.131.167.145", "errorCode": "AccessDenied",' \
+    '   "userIdentity": {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"},' \
+    '   "requestParameters": {"bucketName": "honey-bucket"}}' ']}' >trail.json
+"$bin" detect --input trail.json --output trail.jsonl 2>err.txt
+check "CloudTrail file, pretty-printed: recognised, two verdicts, no bad record" \
+    "[ \$? -eq 0 ] && [ \$(wc -l <trail.jsonl) -eq 2 ] && grep -q ' 0 bad records skipped' err.txt"
+check "CloudTrail: the root user's failed console sign-in and the anonymous probe" \
+    "grep -q '\"user_id\":\"root@123456789012\".*\"action\":\"consolelogin\"' trail.jsonl &&
+     grep -q '\"user_id\":\"anonymous\".*\"resource\":\"s3.amazonaws.com/honey-bucket\"' trail.jsonl"
+"$bin" detect --input trail.json --format okta --output /dev/null 2>err.txt
+check "--format okta forces the Okta reader on it: one bad record, no event (exit 1)" \
+    "[ \$? -eq 1 ] && grep -q '^trail.json:1: published: required field is missing' err.txt"
+aad=$data/otrf/AADAuditEvents.json
+if [ -r "$aad" ]; then
+    "$bin" detect --input "$aad" --output aad.jsonl 2>err.txt
+    rc=$?
+    check "OTRF Golden SAML Azure AD audit log: exit 0, 4 verdicts, no bad record" \
+        "[ $rc -eq 0 ] && [ \$(wc -l <aad.jsonl) -eq 4 ] && grep -q ' 0 bad records skipped' err.txt"
+    check "OTRF Golden SAML: the delegated permission grant by pgustavo" \
+        "grep -q '\"user_id\":\"pgustavo@simulandlabs.com\".*\"resource\":\"Microsoft Graph\",\"action\":\"add_delegated_permission_grant\"' aad.jsonl"
+else
+    echo "skip - $aad is missing (set SENTINEL_DATA_DIR): Entra ID checks not run"
 fi
 
 exit $fail
