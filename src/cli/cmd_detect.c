@@ -101,24 +101,14 @@ static double now_seconds(void)
 int sn_cmd_detect(int argc, char **argv)
 {
     static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
-                                             {"format", required_argument, 0, 'f'},
                                              {"model", required_argument, 0, 'm'},
                                              {"output", required_argument, 0, 'o'},
                                              {"quiet", no_argument, 0, 'q'},
                                              {"help", no_argument, 0, 'h'},
                                              {"anomalies-only", no_argument, 0, 'A'},
                                              {"top", required_argument, 0, 'T'},
-                                             {"max-errors", required_argument, 0, 'E'},
-                                             {"threshold", required_argument, 0, 1},
-                                             {"prior-bits", required_argument, 0, 1},
-                                             {"contamination", required_argument, 0, 1},
-                                             {"trees", required_argument, 0, 1},
-                                             {"psi", required_argument, 0, 1},
-                                             {"seed", required_argument, 0, 1},
-                                             {"suspicious-countries", required_argument, 0, 1},
-                                             {"forest-every-event", no_argument, 0, 1},
-                                             {"year", required_argument, 0, 2},
-                                             {"timezone", required_argument, 0, 2},
+                                             SN_CLI_INPUT_LONGOPTS,
+                                             SN_CLI_ENGINE_LONGOPTS,
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "detecting"};
     const char *model = NULL, *output = NULL;
@@ -132,13 +122,6 @@ int sn_cmd_detect(int argc, char **argv)
         switch (c) {
         case 'i':
             in.path = optarg;
-            break;
-        case 'f':
-            if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel detect: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
-                        optarg);
-                return SN_EXIT_USAGE;
-            }
             break;
         case 'm':
             model = optarg;
@@ -159,24 +142,21 @@ int sn_cmd_detect(int argc, char **argv)
             top = (int)v;
             break;
         }
-        case 'E':
-            in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1;
-            break;
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
-        case 2:
-            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+        default: {
+            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
+                                         argv[0], &in, &cfg);
+            if (r < 0)
                 return SN_EXIT_USAGE;
-            break;
-        case 1:
-            if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
+            if (r == 0) {
+                fprintf(stderr, usage_text, sn_cli_engine_help);
                 return SN_EXIT_USAGE;
-            cfg_given = true;
+            }
+            cfg_given = cfg_given || c == SN_OPT_ENGINE;
             break;
-        default:
-            fprintf(stderr, usage_text, sn_cli_engine_help);
-            return SN_EXIT_USAGE;
+        }
         }
     }
     if (optind < argc) {

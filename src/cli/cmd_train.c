@@ -33,20 +33,10 @@ static const char usage_text[] =
 int sn_cmd_train(int argc, char **argv)
 {
     static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
-                                             {"format", required_argument, 0, 'f'},
                                              {"model", required_argument, 0, 'm'},
                                              {"help", no_argument, 0, 'h'},
-                                             {"max-errors", required_argument, 0, 'E'},
-                                             {"threshold", required_argument, 0, 1},
-                                             {"prior-bits", required_argument, 0, 1},
-                                             {"contamination", required_argument, 0, 1},
-                                             {"trees", required_argument, 0, 1},
-                                             {"psi", required_argument, 0, 1},
-                                             {"seed", required_argument, 0, 1},
-                                             {"suspicious-countries", required_argument, 0, 1},
-                                             {"forest-every-event", no_argument, 0, 1},
-                                             {"year", required_argument, 0, 2},
-                                             {"timezone", required_argument, 0, 2},
+                                             SN_CLI_INPUT_LONGOPTS,
+                                             SN_CLI_ENGINE_LONGOPTS,
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "learning"};
     const char *model = NULL;
@@ -59,33 +49,23 @@ int sn_cmd_train(int argc, char **argv)
         case 'i':
             in.path = optarg;
             break;
-        case 'f':
-            if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel train: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
-                        optarg);
-                return SN_EXIT_USAGE;
-            }
-            break;
         case 'm':
             model = optarg;
-            break;
-        case 'E':
-            in.max_errors_shown = atol(optarg) > 0 ? atol(optarg) : -1;
             break;
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
-        case 2:
-            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+        default: {
+            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
+                                         argv[0], &in, &cfg);
+            if (r < 0)
                 return SN_EXIT_USAGE;
-            break;
-        case 1:
-            if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
+            if (r == 0) {
+                fprintf(stderr, usage_text, sn_cli_engine_help);
                 return SN_EXIT_USAGE;
+            }
             break;
-        default:
-            fprintf(stderr, usage_text, sn_cli_engine_help);
-            return SN_EXIT_USAGE;
+        }
         }
     }
     if (optind < argc) {

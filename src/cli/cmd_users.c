@@ -95,14 +95,15 @@ static int cmp_ranked(const void *a, const void *b)
 
 static int run(int argc, char **argv, bool one)
 {
-    static const struct option longopts[] = {
-        {"input", required_argument, 0, 'i'},  {"format", required_argument, 0, 'f'},
-        {"model", required_argument, 0, 'm'},  {"user", required_argument, 0, 'u'},
-        {"top", required_argument, 0, 'T'},    {"json", no_argument, 0, 'J'},
-        {"help", no_argument, 0, 'h'},         {"threshold", required_argument, 0, 1},
-        {"prior-bits", required_argument, 0, 1}, {"seed", required_argument, 0, 1},
-        {"year", required_argument, 0, 2},     {"timezone", required_argument, 0, 2},
-        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
+                                             {"model", required_argument, 0, 'm'},
+                                             {"user", required_argument, 0, 'u'},
+                                             {"top", required_argument, 0, 'T'},
+                                             {"json", no_argument, 0, 'J'},
+                                             {"help", no_argument, 0, 'h'},
+                                             SN_CLI_INPUT_LONGOPTS,
+                                             SN_CLI_ENGINE_LONGOPTS,
+                                             {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "scoring users"};
     const char *model = NULL, *user = NULL;
     long top = 20;
@@ -113,31 +114,36 @@ static int run(int argc, char **argv, bool one)
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:m:u:h", longopts, &idx)) != -1) {
         switch (c) {
-        case 'i': in.path = optarg; break;
-        case 'f':
-            if (sn_format_from_name(optarg, &in.format) != 0) {
-                fprintf(stderr, "sentinel %s: unknown format '%s' (" SN_FORMAT_NAMES ")\n",
-                        argv[0], optarg);
-                return SN_EXIT_USAGE;
-            }
+        case 'i':
+            in.path = optarg;
             break;
-        case 'm': model = optarg; break;
-        case 'u': user = optarg; break;
+        case 'm':
+            model = optarg;
+            break;
+        case 'u':
+            user = optarg;
+            break;
         case 'T':
             if (sn_cli_parse_long("top", optarg, 1, 1000000, &top) < 0)
                 return SN_EXIT_USAGE;
             break;
-        case 'J': json = true; break;
-        case 'h': printf(users_usage, sn_cli_engine_help); return SN_EXIT_OK;
-        case 1:
-            if (sn_cli_engine_option(&cfg, longopts[idx].name, optarg) < 0)
-                return SN_EXIT_USAGE;
+        case 'J':
+            json = true;
             break;
-        case 2:
-            if (sn_cli_input_option(&in, longopts[idx].name, optarg) < 0)
+        case 'h':
+            printf(users_usage, sn_cli_engine_help);
+            return SN_EXIT_OK;
+        default: {
+            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
+                                         argv[0], &in, &cfg);
+            if (r < 0)
                 return SN_EXIT_USAGE;
+            if (r == 0) {
+                fprintf(stderr, users_usage, sn_cli_engine_help);
+                return SN_EXIT_USAGE;
+            }
             break;
-        default: fprintf(stderr, users_usage, sn_cli_engine_help); return SN_EXIT_USAGE;
+        }
         }
     }
     if (optind < argc) {
@@ -194,11 +200,11 @@ static int run(int argc, char **argv, bool one)
             risk_json(&out, user, &r);
             sn_buf_putc(&out, '\n');
         } else {
-            sn_buf_printf(&out, "user %s%s%s: risk %.1f (%s)\n", user,
-                          r.department[0] ? ", " : "", r.department, r.risk_score,
-                          sn_level_name(r.level));
-            sn_buf_printf(&out, "  %u events in the window, %u anomalous, %u failed, %u on "
-                                "sensitive resources, %u policy violations\n",
+            sn_buf_printf(&out, "user %s%s%s: risk %.1f (%s)\n", user, r.department[0] ? ", " : "",
+                          r.department, r.risk_score, sn_level_name(r.level));
+            sn_buf_printf(&out,
+                          "  %u events in the window, %u anomalous, %u failed, %u on "
+                          "sensitive resources, %u policy violations\n",
                           r.events, r.anomalies, r.failures, r.sensitive, r.violations);
             for (int f = 0; f < SN_UF_COUNT; f++)
                 sn_buf_printf(&out, "  %-18s %5.1f  (weight %.2f)\n",
@@ -220,8 +226,8 @@ static int run(int argc, char **argv, bool one)
             sn_user_risk r;
             const char *id = sn_user_history_user_id(ctx.history, i);
             list[i].id = i;
-            list[i].risk = sn_user_risk_compute(ctx.history, id, strlen(id), &r) ? r.risk_score
-                                                                                : 0.0;
+            list[i].risk =
+                sn_user_risk_compute(ctx.history, id, strlen(id), &r) ? r.risk_score : 0.0;
         }
         qsort(list, (size_t)n, sizeof(*list), cmp_ranked);
         if (json)

@@ -200,6 +200,32 @@ sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
     return lc.engine;
 }
 
+int sn_cli_shared_option(int c, const char *name, const char *arg, const char *command,
+                         sn_input_opts *in, sn_engine_config *cfg)
+{
+    long v;
+    switch (c) {
+    case 'f':
+        if (sn_format_from_name(arg, &in->format) != 0) {
+            fprintf(stderr, "sentinel %s: unknown format '%s' (" SN_FORMAT_NAMES ")\n", command,
+                    arg);
+            return -1;
+        }
+        return 1;
+    case 'E':
+        if (sn_cli_parse_long("max-errors", arg, 0, 1000000000L, &v) < 0)
+            return -1;
+        in->max_errors_shown = v > 0 ? v : -1;
+        return 1;
+    case SN_OPT_INPUT:
+        return sn_cli_input_option(in, name, arg) < 0 ? -1 : 1;
+    case SN_OPT_ENGINE:
+        return sn_cli_engine_option(cfg, name, arg) < 0 ? -1 : 1;
+    default:
+        return 0;
+    }
+}
+
 int sn_cli_input_option(sn_input_opts *in, const char *name, const char *value)
 {
     sn_reader_options o = in->reader;

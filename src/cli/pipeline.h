@@ -6,6 +6,7 @@
 #include "ingest/ingest.h"
 #include "risk/risk.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -66,6 +67,34 @@ sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
 /* Options shared by train/detect/eval for the engine configuration; returns 1 if the option was
  * one of them (and applied), 0 if not, -1 on a bad value (message printed). */
 int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *value);
+/* Options shared by every command that reads events, for its getopt_long table: the input
+ * options, then the detection options. sn_cli_shared_option handles what they return. */
+#define SN_OPT_ENGINE 1
+#define SN_OPT_INPUT 2
+#define SN_CLI_INPUT_LONGOPTS                                                                      \
+    {"format", required_argument, 0, 'f'}, {"max-errors", required_argument, 0, 'E'},              \
+        {"year", required_argument, 0, SN_OPT_INPUT},                                              \
+    {                                                                                              \
+        "timezone", required_argument, 0, SN_OPT_INPUT                                             \
+    }
+#define SN_CLI_ENGINE_LONGOPTS                                                                     \
+    {"threshold", required_argument, 0, SN_OPT_ENGINE},                                            \
+        {"prior-bits", required_argument, 0, SN_OPT_ENGINE},                                       \
+        {"contamination", required_argument, 0, SN_OPT_ENGINE},                                    \
+        {"trees", required_argument, 0, SN_OPT_ENGINE},                                            \
+        {"psi", required_argument, 0, SN_OPT_ENGINE},                                              \
+        {"seed", required_argument, 0, SN_OPT_ENGINE},                                             \
+        {"suspicious-countries", required_argument, 0, SN_OPT_ENGINE},                             \
+    {                                                                                              \
+        "forest-every-event", no_argument, 0, SN_OPT_ENGINE                                        \
+    }
+
+/* Applies one of the shared options (c as getopt_long returned it, name its long name, arg its
+ * value). Returns 1 if applied, 0 if c is not a shared option, -1 on a bad value (message
+ * printed, naming the command). */
+int sn_cli_shared_option(int c, const char *name, const char *arg, const char *command,
+                         sn_input_opts *in, sn_engine_config *cfg);
+
 /* Whole number in [lo, hi] from an option value; -1 (message printed naming --name) if the
  * value is not one. */
 int sn_cli_parse_long(const char *name, const char *value, long lo, long hi, long *out);
