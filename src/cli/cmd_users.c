@@ -151,8 +151,8 @@ static int run(int argc, char **argv, bool one)
         return SN_EXIT_USAGE;
     }
     if (!in.path || !in.path[0] || (one && (!user || !user[0]))) {
-        fprintf(stderr, "sentinel %s: --input FILE%s is required\n", argv[0],
-                one ? " and --user ID are" : "");
+        fprintf(stderr, "sentinel %s: %s required\n", argv[0],
+                one ? "--input FILE and --user ID are" : "--input FILE is");
         return SN_EXIT_USAGE;
     }
     if (!model && sn_cli_check_rereadable(in.path, argv[0]) < 0)
