@@ -146,15 +146,11 @@ int sn_cmd_detect(int argc, char **argv)
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
         default: {
-            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
-                                         argv[0], &in, &cfg);
-            if (r < 0)
+            bool engine_option;
+            if (sn_cli_shared_or_usage(c, longopts, idx, argv, usage_text, &in, &cfg,
+                                       &engine_option))
                 return SN_EXIT_USAGE;
-            if (r == 0) {
-                fprintf(stderr, usage_text, sn_cli_engine_help);
-                return SN_EXIT_USAGE;
-            }
-            cfg_given = cfg_given || c == SN_OPT_ENGINE;
+            cfg_given = cfg_given || engine_option;
             break;
         }
         }
@@ -185,21 +181,10 @@ int sn_cmd_detect(int argc, char **argv)
     double t0 = now_seconds();
     detect_ctx d = {.anomalies_only = anomalies_only};
     sn_buf_init(&d.buf);
-    sn_input_counts learned = {0}, counts = {0};
-    if (model) {
-        sn_error err;
-        if (sn_engine_load(&d.engine, model, &err) != SN_OK) {
-            char msg[1024];
-            sn_error_format(&err, msg, sizeof(msg));
-            fprintf(stderr, "sentinel detect: %s\n", msg);
-            return SN_EXIT_FAIL;
-        }
-    } else {
-        d.engine = sn_cli_train(&in, &cfg, &learned);
-        if (!d.engine)
-            return SN_EXIT_FAIL;
-        sn_engine_reset_history(d.engine);
-    }
+    sn_input_counts counts = {0};
+    d.engine = sn_cli_engine_for(&in, model, &cfg, argv[0]);
+    if (!d.engine)
+        return SN_EXIT_FAIL;
     d.out = stdout;
     if (output && !(d.out = fopen(output, "w"))) {
         fprintf(stderr, "sentinel detect: %s: cannot write: %s\n", output, strerror(errno));

@@ -159,17 +159,10 @@ int sn_cmd_eval(int argc, char **argv)
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
-        default: {
-            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
-                                         argv[0], &in, &cfg);
-            if (r < 0)
+        default:
+            if (sn_cli_shared_or_usage(c, longopts, idx, argv, usage_text, &in, &cfg, NULL))
                 return SN_EXIT_USAGE;
-            if (r == 0) {
-                fprintf(stderr, usage_text, sn_cli_engine_help);
-                return SN_EXIT_USAGE;
-            }
             break;
-        }
         }
     }
     if (optind < argc) {
@@ -193,21 +186,10 @@ int sn_cmd_eval(int argc, char **argv)
         fprintf(stderr, "sentinel eval: out of memory\n");
         return SN_EXIT_FAIL;
     }
-    sn_input_counts learned = {0}, counts = {0};
-    if (model) {
-        sn_error err;
-        if (sn_engine_load(&e.engine, model, &err) != SN_OK) {
-            char msg[1024];
-            sn_error_format(&err, msg, sizeof(msg));
-            fprintf(stderr, "sentinel eval: %s\n", msg);
-            return SN_EXIT_FAIL;
-        }
-    } else {
-        e.engine = sn_cli_train(&in, &cfg, &learned);
-        if (!e.engine)
-            return SN_EXIT_FAIL;
-        sn_engine_reset_history(e.engine);
-    }
+    sn_input_counts counts = {0};
+    e.engine = sn_cli_engine_for(&in, model, &cfg, argv[0]);
+    if (!e.engine)
+        return SN_EXIT_FAIL;
     sn_input_opts pass = in;
     if (!model)
         pass.max_errors_shown = -1;

@@ -55,17 +55,10 @@ int sn_cmd_train(int argc, char **argv)
         case 'h':
             printf(usage_text, sn_cli_engine_help);
             return SN_EXIT_OK;
-        default: {
-            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
-                                         argv[0], &in, &cfg);
-            if (r < 0)
+        default:
+            if (sn_cli_shared_or_usage(c, longopts, idx, argv, usage_text, &in, &cfg, NULL))
                 return SN_EXIT_USAGE;
-            if (r == 0) {
-                fprintf(stderr, usage_text, sn_cli_engine_help);
-                return SN_EXIT_USAGE;
-            }
             break;
-        }
         }
     }
     if (optind < argc) {

@@ -133,17 +133,10 @@ static int run(int argc, char **argv, bool one)
         case 'h':
             printf(users_usage, sn_cli_engine_help);
             return SN_EXIT_OK;
-        default: {
-            int r = sn_cli_shared_option(c, c > 0 && c < 3 ? longopts[idx].name : NULL, optarg,
-                                         argv[0], &in, &cfg);
-            if (r < 0)
+        default:
+            if (sn_cli_shared_or_usage(c, longopts, idx, argv, users_usage, &in, &cfg, NULL))
                 return SN_EXIT_USAGE;
-            if (r == 0) {
-                fprintf(stderr, users_usage, sn_cli_engine_help);
-                return SN_EXIT_USAGE;
-            }
             break;
-        }
         }
     }
     if (optind < argc) {
@@ -158,22 +151,12 @@ static int run(int argc, char **argv, bool one)
     if (!model && sn_cli_check_rereadable(in.path, argv[0]) < 0)
         return SN_EXIT_USAGE;
     users_ctx ctx = {0};
-    sn_input_counts counts = {0}, learned = {0};
-    if (model) {
-        sn_error err;
-        if (sn_engine_load(&ctx.engine, model, &err) != SN_OK) {
-            char msg[1024];
-            sn_error_format(&err, msg, sizeof(msg));
-            fprintf(stderr, "sentinel %s: %s\n", argv[0], msg);
-            return SN_EXIT_FAIL;
-        }
-    } else {
-        ctx.engine = sn_cli_train(&in, &cfg, &learned);
-        if (!ctx.engine)
-            return SN_EXIT_FAIL;
-        sn_engine_reset_history(ctx.engine);
+    sn_input_counts counts = {0};
+    ctx.engine = sn_cli_engine_for(&in, model, &cfg, argv[0]);
+    if (!ctx.engine)
+        return SN_EXIT_FAIL;
+    if (!model)
         in.max_errors_shown = -1; /* already reported by the learning pass */
-    }
     ctx.batch = sn_event_batch_new();
     ctx.history = sn_user_history_new(NULL);
     int rc = SN_EXIT_FAIL;

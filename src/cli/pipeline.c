@@ -248,6 +248,49 @@ int sn_cli_input_option(sn_input_opts *in, const char *name, const char *value)
     return 1;
 }
 
+sn_engine *sn_cli_engine_for(const sn_input_opts *in, const char *model,
+                             const sn_engine_config *cfg, const char *command)
+{
+    if (!model) {
+        sn_input_counts learned;
+        sn_engine *e = sn_cli_train(in, cfg, &learned);
+        if (e)
+            sn_engine_reset_history(e);
+        return e;
+    }
+    sn_engine *e = NULL;
+    sn_error err;
+    if (sn_engine_load(&e, model, &err) != SN_OK) {
+        char msg[1024];
+        sn_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel %s: %s\n", command, msg);
+        return NULL;
+    }
+    return e;
+}
+
+int sn_cli_shared_or_usage(int c, const struct option *longopts, int idx, char **argv,
+                           const char *usage, sn_input_opts *in, sn_engine_config *cfg,
+                           bool *engine_option)
+{
+    int r =
+        sn_cli_shared_option(c, c == SN_OPT_ENGINE || c == SN_OPT_INPUT ? longopts[idx].name : NULL,
+                             optarg, argv[0], in, cfg);
+    if (r < 0)
+        return SN_EXIT_USAGE;
+    if (r == 0) {
+        /* usage is one of the commands' own constant texts, with one %s for the engine help */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        fprintf(stderr, usage, sn_cli_engine_help);
+#pragma GCC diagnostic pop
+        return SN_EXIT_USAGE;
+    }
+    if (engine_option)
+        *engine_option = c == SN_OPT_ENGINE;
+    return 0;
+}
+
 const char sn_cli_engine_help[] =
     "detection options:\n"
     "  --threshold RISK       alert when the risk score reaches RISK (0-100; default 50)\n"

@@ -60,6 +60,18 @@ bool sn_event_batch_add(sn_event_batch *b, const sn_event *ev, const char *event
  * printing the error. The caller empties the batch (b->n = 0, b->used = 0) when done. */
 int sn_event_batch_analyse(sn_event_batch *b, sn_engine *e);
 
+/* The engine a command judges with: loaded from model when given, else learned from the input
+ * (both passes read the same input: its history is then reset for scoring). NULL after printing
+ * an error naming the command. */
+sn_engine *sn_cli_engine_for(const sn_input_opts *in, const char *model,
+                             const sn_engine_config *cfg, const char *command);
+
+/* The default case of the commands' option loops: applies a shared option (returns 0), or prints
+ * the usage and returns SN_EXIT_USAGE. *engine_option tells whether it was a detection option. */
+int sn_cli_shared_or_usage(int c, const struct option *longopts, int idx, char **argv,
+                           const char *usage, sn_input_opts *in, sn_engine_config *cfg,
+                           bool *engine_option);
+
 /* Trains an engine on the input (learn pass + fit). Returns NULL after printing an error. */
 sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
                         sn_input_counts *counts);
