@@ -20,7 +20,12 @@
     X(SN_ERR_FORMAT, "format", "unrecognised input format")                                        \
     X(SN_ERR_EMPTY, "empty", "input is empty")                                                     \
     X(SN_ERR_MODEL, "model", "invalid model file")                                                 \
-    X(SN_ERR_LIMIT, "limit", "resource limit exceeded")
+    X(SN_ERR_LIMIT, "limit", "resource limit exceeded")                                            \
+    X(SN_ERR_SECRET, "secret", "secret unavailable or unsafe")                                     \
+    X(SN_ERR_AUTH, "auth", "authentication failed")                                                \
+    X(SN_ERR_DENIED, "denied", "not allowed")                                                      \
+    X(SN_ERR_CRYPTO, "crypto", "cryptographic check failed")                                       \
+    X(SN_ERR_STORE, "store", "store error")
 
 typedef enum {
 #define SN_X_ENUM(code, name, msg) code,
