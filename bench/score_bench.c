@@ -47,11 +47,17 @@ int main(int argc, char **argv)
     sn_event *events = malloc(max * sizeof(sn_event));
     arena_cap = max * 160;
     arena = malloc(arena_cap);
-    if (!events || !arena)
+    if (!events || !arena) {
+        fprintf(stderr, "score_bench: no memory for %zu events\n", max);
+        free(events);
+        free(arena);
         return 1;
+    }
     sn_reader *r;
     if (sn_reader_open(&r, argv[2], SN_FORMAT_AUTO, &err) != SN_OK) {
         fprintf(stderr, "score_bench: %s: %s\n", argv[2], err.msg);
+        free(events);
+        free(arena);
         return 1;
     }
     size_t n = 0;

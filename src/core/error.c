@@ -68,7 +68,7 @@ size_t sn_error_format(const sn_error *err, char *buf, size_t n)
         return strlen(buf);
     if (err->field[0]) {
         int k = snprintf(buf + w, n - (size_t)w, "%s: ", err->field);
-        if (k < 0 || (size_t)(w + k) >= n)
+        if (k < 0 || (size_t)w + (size_t)k >= n)
             return strlen(buf);
         w += k;
     }

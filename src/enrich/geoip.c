@@ -147,7 +147,7 @@ static int open_entry(sn_geoip *g, const char *entry, candidate *cands)
         note(g, "%s: %s", entry, strerror(errno));
         return 0;
     }
-    char *names[MAX_ENTRY_FILES];
+    char *names[MAX_ENTRY_FILES] = {0};
     size_t n = 0;
     bool nomem = false;
     struct dirent *de;

@@ -339,10 +339,13 @@ static double score_one(const sn_iforest *f, const float *x)
  * dependent loads (with eight, batch scoring measured about 12% slower). */
 #define LANES(X)                                                                                   \
     X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+/* The lane number is pasted into names, so it cannot be parenthesised. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define LANE_DECL(k) size_t i##k = 0;
 #define LANE_STEP(k)                                                                               \
     i##k = 2 * i##k + 1 + (size_t)(x[(size_t)b[i##k].feat * SCORE_BLOCK + k] > b[i##k].thr);
 #define LANE_ACC(k) acc[g + k] += b[i##k].thr;
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static void score_block(const sn_iforest *f, const float *xt, double *acc)
 {

@@ -319,7 +319,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 /* libmicrohttpd's own messages (a client that broke the protocol, a refused connection). At
  * most one a second, so that a misbehaving client cannot flood the log. */
-static void on_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_log(void *cls, const char *fmt, va_list ap)
 {
     sn_server *srv = cls;
     static atomic_llong last;

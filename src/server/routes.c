@@ -251,7 +251,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_r
         json_decref(root);
         return;
     }
-    json_t **values = malloc(n * sizeof(*values));
+    json_t **values = malloc(n * sizeof(json_t *));
     sn_verdict *verdicts = malloc(n * sizeof(*verdicts));
     sn_req_events evs = {0};
     sn_error err;

@@ -165,9 +165,13 @@ static char *drain(int fd)
     ssize_t n;
     while ((n = read(fd, out + len, cap - len - 1)) > 0) {
         len += (size_t)n;
-        if (cap - len < 1024)
-            out = realloc(out, cap *= 2);
-        assert_non_null(out);
+        if (cap - len < 1024) {
+            char *grown = realloc(out, cap *= 2);
+            if (!grown)
+                free(out);
+            assert_non_null(grown);
+            out = grown;
+        }
     }
     out[len] = '\0';
     return out;
