@@ -34,8 +34,16 @@ bool sn_geo_normalise_cc(const char *cc, size_t n, char out[3]);
  * keyword rules such as "payroll", "pii", "prod" for resources it never named). */
 int sn_resource_sensitivity(const char *s, size_t n);
 
-/* Risk of an action: read 1, execute 2, download 2, write 3, delete 4, admin 5; unknown 2. */
+/* Risk of an action: read 1, execute 2, download 2, write 3, delete 4, admin 5. Names the tables
+ * do not hold are classed by their words (CloudTrail's "GetObject" reads, "DeleteUser" deletes,
+ * "AttachUserPolicy" changes rights); a name with no known word is 2. */
 int sn_action_risk(const char *s, size_t n);
+
+/* Whether an action grants or changes rights or credentials: a permission or role granted, a
+ * policy attached, a credential, certificate, secret or access key added or updated, consent
+ * given, membership of a group changed ("Add delegated permission grant", "AttachUserPolicy",
+ * "CreateAccessKey", "user.account.privilege.grant"). Such actions rate 5. */
+bool sn_action_changes_rights(const char *s, size_t n);
 
 /* What an address is for, from the IANA special-purpose address registries (RFC 6890 and the
  * RFCs each range cites). Only public addresses are geolocated: the others say nothing about

@@ -83,10 +83,78 @@ int sn_resource_sensitivity(const char *s, size_t n)
     return 1;
 }
 
+/* Words of action names, matched anywhere in the name without regard to case or separators
+ * ("add_delegated_permission_grant", "AttachUserPolicy", "user.account.privilege.grant"). */
+static const char *const rights_words[] = {
+    "grant",        "privilege",     "escalat",   "elevat",    "consent",
+    "credential",   "certificate",   "secret",    "accesskey", "access_key",
+    "loginprofile", "login_profile", "permission"};
+/* Objects whose change is a change of rights when a verb below changes them. */
+static const char *const rights_objects[] = {"policy", "role", "member", "owner", "key"};
+static const char *const change_verbs[] = {"add",    "attach", "put",    "create",
+                                           "update", "set",    "assign", "enable",
+                                           "upload", "reset",  "change", "modify"};
+static const char *const read_verbs[] = {"get",    "list", "describe", "view",  "read",  "search",
+                                         "lookup", "head", "query",    "check", "verify"};
+static const char *const delete_words[] = {"delete",  "remove", "deactivate",
+                                           "disable", "revoke", "terminate",
+                                           "destroy", "purge",  "detach"};
+static const char *const write_words[] = {"create", "update", "put",    "set",  "add",     "write",
+                                          "modify", "change", "upload", "copy", "restore", "attach",
+                                          "assign", "edit",   "rename", "move"};
+
+static bool any_word(const char *s, size_t n, const char *const *words, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (lower_contains(s, n, words[i]))
+            return true;
+    return false;
+}
+
+/* The name starts with one of the words (case-insensitive): "GetObject", "list_users". */
+static bool starts_with_word(const char *s, size_t n, const char *const *words, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        size_t w = strlen(words[i]);
+        if (w <= n && strncasecmp(s, words[i], w) == 0)
+            return true;
+    }
+    return false;
+}
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+bool sn_action_changes_rights(const char *s, size_t n)
+{
+    /* The named actions: of the reference system's, "grant" and "escalate" change rights;
+     * taking administrator rights at sign-in (4672, sudo, su) does not. */
+    if (lookup(auth_actions, COUNT_OF(auth_actions), s, n))
+        return false;
+    if (lookup(known_actions, COUNT_OF(known_actions), s, n))
+        return (n == 5 && strncasecmp(s, "grant", 5) == 0) ||
+               (n == 8 && strncasecmp(s, "escalate", 8) == 0);
+    if (starts_with_word(s, n, read_verbs, COUNT_OF(read_verbs)))
+        return false;
+    if (any_word(s, n, rights_words, COUNT_OF(rights_words)))
+        return true;
+    return any_word(s, n, rights_objects, COUNT_OF(rights_objects)) &&
+           any_word(s, n, change_verbs, COUNT_OF(change_verbs));
+}
+
 int sn_action_risk(const char *s, size_t n)
 {
-    int level = lookup(known_actions, sizeof(known_actions) / sizeof(known_actions[0]), s, n);
+    int level = lookup(known_actions, COUNT_OF(known_actions), s, n);
     if (!level)
-        level = lookup(auth_actions, sizeof(auth_actions) / sizeof(auth_actions[0]), s, n);
-    return level ? level : 2;
+        level = lookup(auth_actions, COUNT_OF(auth_actions), s, n);
+    if (level)
+        return level;
+    if (sn_action_changes_rights(s, n))
+        return 5;
+    if (starts_with_word(s, n, read_verbs, COUNT_OF(read_verbs)))
+        return 1;
+    if (any_word(s, n, delete_words, COUNT_OF(delete_words)))
+        return 4;
+    if (any_word(s, n, write_words, COUNT_OF(write_words)))
+        return 3;
+    return 2;
 }

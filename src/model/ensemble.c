@@ -119,3 +119,12 @@ double sn_evidence_success_after_failures(double failures_before)
         return 0.0;
     return fmin(14.0, 6.0 + 2.0 * log2(failures_before / 3.0));
 }
+
+/* A user's first privileged action, by the share of the peers' events that use it: 6 bits when
+ * every peer event does, 2 more per halving, at most 12 (an eighth or less, or peers not known
+ * yet): with the default prior, MEDIUM from a quarter down and HIGH when the peers never do it. */
+double sn_evidence_first_privilege(double peer_share)
+{
+    double s = peer_share < 0.125 ? 0.125 : (peer_share > 1.0 ? 1.0 : peer_share);
+    return 6.0 + 2.0 * log2(1.0 / s);
+}

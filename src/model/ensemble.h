@@ -40,5 +40,6 @@ double sn_evidence_spray(double accounts);
 double sn_evidence_volume(double now, double usual);
 double sn_evidence_enumeration(double novel_resources);
 double sn_evidence_success_after_failures(double failures_before);
+double sn_evidence_first_privilege(double peer_share);
 
 #endif

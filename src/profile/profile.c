@@ -365,11 +365,14 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
         double pg = py_prob(cg, p->org.n[a], p->org.k[a], th, d, 1.0);
         double pp = pg;
         double typical_prior = p->org.n[a] ? p->org.ssum[a] / p->org.n[a] : 0.0;
+        j->org_n[a] = p->org.n[a];
+        j->org_share[a] = p->org.n[a] ? cg / p->org.n[a] : 0.0;
         if (peer) {
             const uint32_t *small = sn_level_small((sn_level *)peer, a, v);
             double cp = small ? *small : sn_u64map_get(&p->peer_count[a], sn_pair_key(o->peer, v));
             pp = py_prob(cp, peer->n[a], peer->k[a], th, d, pg);
             j->peer_share[a] = peer->n[a] ? cp / peer->n[a] : 0.0;
+            j->peer_n[a] = peer->n[a];
             if (peer->n[a])
                 typical_prior = peer->ssum[a] / peer->n[a];
         }

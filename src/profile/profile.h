@@ -49,6 +49,7 @@ typedef struct sn_obs {
     bool source_is_resource;
     int8_t success;
     int8_t sensitivity, action_risk; /* resource and action scales when known, else 0 */
+    bool changes_rights;             /* the action grants rights or credentials */
 } sn_obs;
 
 /* What the baselines say about one event, before it is added to them. */
@@ -60,6 +61,9 @@ typedef struct sn_judgement {
     uint32_t user_n[SN_ATTR_COUNT];     /* events of the user with this attribute */
     uint32_t user_distinct[SN_ATTR_COUNT];
     double peer_share[SN_ATTR_COUNT]; /* share of the peer group's events with this value */
+    double org_share[SN_ATTR_COUNT];  /* share of the organisation's events with this value */
+    uint32_t peer_n[SN_ATTR_COUNT];   /* the peer group's events with the attribute */
+    uint32_t org_n[SN_ATTR_COUNT];    /* the organisation's events with the attribute */
     /* Reference-system context features. */
     uint32_t user_events;
     uint32_t user_resources;
@@ -73,7 +77,7 @@ typedef struct sn_judgement {
     double prev_lat, prev_lon;
     int32_t prev_location;
     double prev_location_bits; /* how surprising the previous event's location was then */
-    int64_t first_ts_us; /* the user's first event */
+    int64_t first_ts_us;       /* the user's first event */
     /* Bursts, decayed counts over a 10-minute horizon. */
     double user_fail_burst;   /* recent failures of this user (including this one) */
     double user_fail_before;  /* recent failures of this user before this event */

@@ -212,12 +212,32 @@ static int8_t cached_scale(sn_engine *e, int which, int32_t id, const sn_str *s)
         e->scale_cap[which] = nc;
     }
     int8_t *v = &e->scale[which][id];
-    if (!*v)
-        *v = (int8_t)(which == 0 ? sn_resource_sensitivity(s->p, s->n) : sn_action_risk(s->p, s->n));
+    if (!*v) {
+        if (which == 0)
+            *v = (int8_t)sn_resource_sensitivity(s->p, s->n);
+        else if (which == 1)
+            *v = (int8_t)sn_action_risk(s->p, s->n);
+        else
+            *v = sn_action_changes_rights(s->p, s->n) ? 2 : 1;
+    }
     return *v;
 }
 
-static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, sn_evidence *b)
+/* Administrative rights are new for a user only after this many of the user's events. */
+#define PRIVILEGE_MIN_USER_EVENTS 10
+
+/* How common an action is among the user's peers: the department's share of events when it has
+ * seen enough of them, else the organisation's (0 when neither has). */
+static double privilege_share(const sn_judgement *j)
+{
+    const int a = SN_ATTR_ACTION;
+    if (j->peer_n[a] >= PRIVILEGE_MIN_PEER_EVENTS)
+        return j->peer_share[a];
+    return j->org_n[a] >= PRIVILEGE_MIN_PEER_EVENTS ? j->org_share[a] : 0.0;
+}
+
+static void gather_evidence(const sn_obs *o, const sn_judgement *j, const sn_event_context *ctx,
+                            sn_evidence *b)
 {
     memset(b, 0, sizeof(*b));
     for (int a = 0; a < SN_ATTR_COUNT; a++)
@@ -237,11 +257,21 @@ static void gather_evidence(const sn_judgement *j, const sn_event_context *ctx, 
     b->enumeration = sn_evidence_enumeration(j->user_novel_burst);
     if (j->user_fail_burst == j->user_fail_before) /* this event did not fail */
         b->guessed = sn_evidence_success_after_failures(j->user_fail_before);
+    /* First use of a privileged action by this user. A grant of rights or credentials counts
+     * from the first event on (a forged identity's first act is often to add a credential or a
+     * permission that outlives the forgery); administrative rights (Windows 4672, sudo, "admin")
+     * count once the user has a history to differ from, since service and administrator
+     * accounts take them at every sign-in. */
+    const int a = SN_ATTR_ACTION;
+    if (o->value[a] >= 0 && j->user_count[a] == 0 &&
+        (o->changes_rights || (o->action_risk >= 5 && j->user_n[a] >= PRIVILEGE_MIN_USER_EVENTS)))
+        b->privilege = sn_evidence_first_privilege(privilege_share(j));
 }
 
 static double behavioural_bits(const sn_evidence *b)
 {
-    double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed;
+    double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed +
+               b->privilege;
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         s += b->attr[a];
     return s;
@@ -280,8 +310,8 @@ static void hash_event(sn_engine *e, const sn_event *ev)
 {
     /* Canonical normalised fields, each length-prefixed, so that equal histories hash equal
      * whatever their file format. */
-    const sn_str *fields[] = {&ev->user_id, &ev->department, &ev->job_title, &ev->resource,
-                              &ev->action, &ev->location};
+    const sn_str *fields[] = {&ev->user_id,  &ev->department, &ev->job_title,
+                              &ev->resource, &ev->action,     &ev->location};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         uint32_t n = (uint32_t)fields[i]->n;
         hash_put(e, &n, sizeof(n));
@@ -304,10 +334,11 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     resolve_place(e, ev, &o);
     o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
     o.action_risk = cached_scale(e, 1, o.value[SN_ATTR_ACTION], &ev->action);
+    o.changes_rights = cached_scale(e, 2, o.value[SN_ATTR_ACTION], &ev->action) == 2;
     sn_profiles_judge(e->profiles, &o, &j);
     sn_features_build(&e->fcfg, ev, &o, &j, f, &ctx);
     sn_evidence b;
-    gather_evidence(&j, &ctx, &b);
+    gather_evidence(&o, &j, &ctx, &b);
     /* Reservoir sampling (Vitter's algorithm R) keeps a uniform sample of the history. */
     size_t slot = e->sample_len;
     if (e->sample_len == e->cfg.sample_size) {
@@ -426,6 +457,7 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
             resolve_place(e, ev, o);
             o->sensitivity = cached_scale(e, 0, o->value[SN_ATTR_RESOURCE], &ev->resource);
             o->action_risk = cached_scale(e, 1, o->value[SN_ATTR_ACTION], &ev->action);
+            o->changes_rights = cached_scale(e, 2, o->value[SN_ATTR_ACTION], &ev->action) == 2;
         }
         /* Judge and update one event after the other: each sees the history before it. */
         for (size_t i = 0; i < m; i++) {
@@ -440,7 +472,7 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
             sn_profiles_judge(e->profiles, &o, &j);
             sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
             memcpy(block + i * SN_FEATURE_COUNT, v->features, sizeof(v->features));
-            gather_evidence(&j, &ctx, &b);
+            gather_evidence(&o, &j, &ctx, &b);
             behavioural[i] = behavioural_bits(&b);
             v->n_reasons = 0;
             if (behavioural[i] >= explain_from)

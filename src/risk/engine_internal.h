@@ -41,16 +41,20 @@ struct sn_engine {
         uint64_t key;
         uint8_t state; /* 1 coordinates, 2 none */
         float lat, lon;
-    } *ip_places;
-    /* Resource sensitivity and action risk by value id (0: not looked up yet). */
-    int8_t *scale[2];
-    int32_t scale_cap[2];
+    } * ip_places;
+    /* Resource sensitivity, action risk and whether the action changes rights (1 no, 2 yes),
+     * by value id (0: not looked up yet). */
+    int8_t *scale[3];
+    int32_t scale_cap[3];
 };
+
+/* A peer group's or the organisation's share of an action counts once it has this many events. */
+#define PRIVILEGE_MIN_PEER_EVENTS 20
 
 /* Explanations of a verdict (reasons.c). */
 typedef struct sn_evidence {
     double attr[SN_ATTR_COUNT];
-    double travel, user_failures, spray, volume, enumeration, guessed, iforest;
+    double travel, user_failures, spray, volume, enumeration, guessed, privilege, iforest;
 } sn_evidence;
 
 /* Reasons from the behavioural evidence, written while the baselines still hold the history

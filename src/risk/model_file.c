@@ -213,7 +213,8 @@ sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
     for (int i = 0; i < SN_FEATURE_COUNT; i++) {
         size_t len;
         const uint8_t *name = sn_get_bytes(&r, &len);
-        if (!name || len != strlen(sn_feature_name(i)) || memcmp(name, sn_feature_name(i), len) != 0) {
+        if (!name || len != strlen(sn_feature_name(i)) ||
+            memcmp(name, sn_feature_name(i), len) != 0) {
             rc = refuse(err, path, "trained with a different feature set");
             goto out;
         }

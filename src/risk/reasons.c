@@ -152,8 +152,8 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
         if (first && n && j->peer_share[a] == 0.0)
             snprintf(r->text, SN_REASON_LEN,
                      "first access to %s by this user in %.0f days of history (%u event%s); no "
-                     "%s peer has used it",
-                     name, history_days(o, j), n, plural(n), peer ? peer : "");
+                     "%s%speer has used it",
+                     name, history_days(o, j), n, plural(n), peer ? peer : "", peer ? " " : "");
         else if (first && n)
             snprintf(r->text, SN_REASON_LEN,
                      "first access to %s by this user in %.0f days of history (%u event%s); "
@@ -250,8 +250,8 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
         thousands(ctx->travel_kmh, kmh, sizeof(kmh));
         duration(ctx->travel_minutes, dur, sizeof(dur));
         snprintf(r->text, SN_REASON_LEN,
-                 "%s km from the previous event %s earlier (%s km/h): impossible travel%s", km,
-                 dur, kmh, ctx->travel_rough ? " (places from the IP addresses)" : "");
+                 "%s km from the previous event %s earlier (%s km/h): impossible travel%s", km, dur,
+                 kmh, ctx->travel_rough ? " (places from the IP addresses)" : "");
     }
     if (b->user_failures > 0 && (r = add(v, b->user_failures, "failures")))
         snprintf(r->text, SN_REASON_LEN,
@@ -282,6 +282,25 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
         snprintf(r->text, SN_REASON_LEN,
                  "success right after %.0f failed attempts for this user (a guess that worked?)",
                  j->user_fail_before);
+    if (b->privilege > 0 && (r = add(v, b->privilege, "privilege"))) {
+        const char *name =
+            sn_profiles_value_name(e->profiles, SN_ATTR_ACTION, o->value[SN_ATTR_ACTION]);
+        const char *peer = sn_profiles_peer_name(e->profiles, o->peer);
+        bool by_peer = j->peer_n[SN_ATTR_ACTION] >= PRIVILEGE_MIN_PEER_EVENTS;
+        double share = by_peer ? j->peer_share[SN_ATTR_ACTION] : j->org_share[SN_ATTR_ACTION];
+        char seen[96];
+        if (!by_peer && j->org_n[SN_ATTR_ACTION] < PRIVILEGE_MIN_PEER_EVENTS)
+            snprintf(seen, sizeof(seen), "too few events yet to say how common it is");
+        else
+            snprintf(seen, sizeof(seen), "%.1f%% of %s%s events use it", 100.0 * share,
+                     by_peer && peer ? peer : "the organisation",
+                     by_peer && peer ? " peers'" : "'s");
+        snprintf(r->text, SN_REASON_LEN, "first '%s' by this user, %s; %s (privilege escalation?)",
+                 name ? name : "?",
+                 o->changes_rights ? "a grant of rights or credentials"
+                                   : "an administrative action",
+                 seen);
+    }
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,
                  "%.0f events in the last hour against this user's usual %.1f per active hour",

@@ -84,6 +84,22 @@ else
     echo "skip - $otrf is missing (set SENTINEL_DATA_DIR): Windows event checks not run"
 fi
 
+# Golden SAML: after the forged token, a credential added to an application and a delegated
+# permission granted are privilege escalation; the plain application update is not.
+saml=$data/otrf/AADAuditEvents.json
+if [ -r "$saml" ]; then
+    "$bin" detect --input "$saml" --output saml.jsonl 2>err.txt
+    check "Golden SAML audit events: exit 0 and 4 verdicts" "[ \$? -eq 0 ] && [ \$(wc -l <saml.jsonl) -eq 4 ]"
+    check "Golden SAML: the added application credential is an alert for privilege escalation" \
+        "grep '\"action\":\"update_application_certificates_and_secrets_management\"' saml.jsonl | grep '\"is_anomaly\":true' | grep -q 'a grant of rights or credentials.*privilege escalation'"
+    check "Golden SAML: the delegated permission grant is an alert for privilege escalation" \
+        "grep '\"action\":\"add_delegated_permission_grant\"' saml.jsonl | grep '\"is_anomaly\":true' | grep -q 'privilege escalation'"
+    check "Golden SAML: the plain application update is not an alert" \
+        "grep '\"action\":\"update_application\"' saml.jsonl | grep -q '\"is_anomaly\":false'"
+else
+    echo "skip - $saml is missing (set SENTINEL_DATA_DIR): Golden SAML checks not run"
+fi
+
 # The JSON logs of clouds and identity providers, as their vendors write them.
 printf '%s\n' '{"Records": [' \
     '  {"eventTime": "2024-03-05T14:21:09Z", "eventSource": "signin.amazonaws.com",' \
