@@ -313,6 +313,29 @@ static sn_status address(sn_reader *r, long line, const wv_src *s, sn_event *ev,
     return SN_OK;
 }
 
+/* TicketEncryptionType of a granted Kerberos ticket: DES (0x1, 0x3) and RC4 (0x17, 0x18) are
+ * the weak ones (RFC 3961, RFC 4757; AES is 0x11 and 0x12). Failed requests carry 0xffffffff. */
+static sn_status ticket_cipher(sn_reader *r, long line, const wv_src *s, sn_event *ev,
+                               sn_error *err)
+{
+    json_t *v = member(s->data, "TicketEncryptionType");
+    uint64_t type;
+    if (json_is_integer(v)) {
+        type = (uint64_t)json_integer_value(v);
+    } else {
+        const char *p;
+        size_t n;
+        sn_status st = text(r, line, s->data, "TicketEncryptionType", &p, &n, err);
+        if (st != SN_OK || !p)
+            return st;
+        if (!parse_number(p, n, &type))
+            return bad(r, line, "TicketEncryptionType", SN_ERR_PARSE,
+                       "not an encryption type number (such as 0x12)", err);
+    }
+    ev->weak_cipher = type == 0x1 || type == 0x3 || type == 0x17 || type == 0x18;
+    return SN_OK;
+}
+
 /* One line to one event; *ignored when it is a Windows event of another kind. */
 static sn_status winevt_build(sn_reader *r, const char *p, size_t n, long line, sn_event *ev,
                               bool *ignored, sn_error *err)
@@ -354,6 +377,9 @@ static sn_status winevt_build(sn_reader *r, const char *p, size_t n, long line, 
         return st;
     ev->success = failed ? 0 : 1;
     sn_ingest_set_text(r, ev, SN_F_ACTION, kind->action, strlen(kind->action), err);
+    if ((kind->id == 4768 || kind->id == 4769) && !failed &&
+        (st = ticket_cipher(r, line, &s, ev, err)) != SN_OK)
+        return st;
     if (kind->resource == WV_KRBTGT) {
         ev->resource = (sn_str){"krbtgt", 6};
     } else if (kind->resource == WV_SERVICE) {

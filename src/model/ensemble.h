@@ -41,5 +41,8 @@ double sn_evidence_volume(double now, double usual);
 double sn_evidence_enumeration(double novel_resources);
 double sn_evidence_success_after_failures(double failures_before);
 double sn_evidence_first_privilege(double peer_share);
+/* A Kerberos ticket with RC4 or DES encryption: not an alert alone (old domains still issue
+ * them), but it adds to a burst of new services (Kerberoasting) or a first use. */
+#define SN_EVIDENCE_WEAK_TICKET 4.0
 
 #endif

@@ -266,12 +266,14 @@ static void gather_evidence(const sn_obs *o, const sn_judgement *j, const sn_eve
     if (o->value[a] >= 0 && j->user_count[a] == 0 &&
         (o->changes_rights || (o->action_risk >= 5 && j->user_n[a] >= PRIVILEGE_MIN_USER_EVENTS)))
         b->privilege = sn_evidence_first_privilege(privilege_share(j));
+    if (o->weak_cipher)
+        b->weak_ticket = SN_EVIDENCE_WEAK_TICKET;
 }
 
 static double behavioural_bits(const sn_evidence *b)
 {
     double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed +
-               b->privilege;
+               b->privilege + b->weak_ticket;
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         s += b->attr[a];
     return s;

@@ -54,7 +54,8 @@ struct sn_engine {
 /* Explanations of a verdict (reasons.c). */
 typedef struct sn_evidence {
     double attr[SN_ATTR_COUNT];
-    double travel, user_failures, spray, volume, enumeration, guessed, privilege, iforest;
+    double travel, user_failures, spray, volume, enumeration, guessed, privilege, weak_ticket,
+        iforest;
 } sn_evidence;
 
 /* Reasons from the behavioural evidence, written while the baselines still hold the history

@@ -301,6 +301,10 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
                                    : "an administrative action",
                  seen);
     }
+    if (b->weak_ticket > 0 && (r = add(v, b->weak_ticket, "weak_ticket")))
+        snprintf(r->text, SN_REASON_LEN,
+                 "Kerberos ticket with RC4 or DES encryption, the kind requested to crack a "
+                 "service account's password offline (Kerberoasting?)");
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,
                  "%.0f events in the last hour against this user's usual %.1f per active hour",

@@ -78,6 +78,8 @@ if [ -r "$otrf" ]; then
     head -10 ranked.txt | sed 's/^/    /'
     check "PurpleSharp: the password spray is an alert naming the 7 accounts and the host" \
         "grep '\"is_anomaly\":true' otrf.jsonl | grep -q 'failures for 7 different accounts against WORKSTATION5'"
+    check "PurpleSharp: the five RC4 service tickets, and only they, carry the weak-ticket reason" \
+        "[ \$(grep -c 'RC4 or DES encryption' otrf.jsonl) -eq 5 ] && [ \$(grep 'RC4 or DES encryption' otrf.jsonl | grep -c '\"action\":\"kerberos_service_ticket\"') -eq 5 ]"
     check "PurpleSharp: the Kerberoasting account's ticket burst is an alert" \
         "grep '\"action\":\"kerberos_service_ticket\"' otrf.jsonl | grep '\"is_anomaly\":true' | grep -q 'resources new to this user'"
 else

@@ -342,6 +342,49 @@ static void auto_detection_tells_windows_events_from_json_lines(void **state)
     sn_reader_close(r);
 }
 
+/* Which ticket encryption types are weak: RC4 and DES, as a string in hex or decimal or as a
+ * number; AES is not; a failed request carries none. */
+static void weak_ticket_ciphers_are_marked(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *type;
+        bool weak;
+    } cases[] = {{"\"0x17\"", true},  {"\"0x18\"", true}, {"\"0x1\"", true},
+                 {"\"3\"", true},     {"23", true},       {"\"0x12\"", false},
+                 {"\"0x11\"", false}, {"18", false},      {"null", false}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char line[512];
+        snprintf(line, sizeof(line),
+                 "{\"@timestamp\":\"2020-10-22T08:29:55Z\",\"EventID\":4769,\"Hostname\":\"dc\","
+                 "\"TargetUserName\":\"a\",\"Status\":\"0x0\",\"ServiceName\":\"svc\","
+                 "\"TicketEncryptionType\":%s}\n",
+                 cases[i].type);
+        sn_reader *r;
+        sn_error err;
+        assert_int_equal(
+            sn_reader_open_mem(&r, line, strlen(line), "t.json", SN_FORMAT_WINEVT, &err), SN_OK);
+        sn_event ev;
+        assert_int_equal(sn_reader_next(r, &ev, &err), SN_OK);
+        assert_int_equal(ev.weak_cipher, cases[i].weak);
+        sn_reader_close(r);
+    }
+    const char *bad = "{\"@timestamp\":\"2020-10-22T08:29:55Z\",\"EventID\":4769,\"Hostname\":"
+                      "\"dc\",\"TargetUserName\":\"a\",\"Status\":\"0x0\",\"ServiceName\":\"s\","
+                      "\"TicketEncryptionType\":\"rc4\"}\n";
+    sn_reader *r;
+    sn_error err;
+    assert_int_equal(sn_reader_open_mem(&r, bad, strlen(bad), "t.json", SN_FORMAT_WINEVT, &err),
+                     SN_OK);
+    sn_event ev;
+    assert_int_equal(sn_reader_next(r, &ev, &err), SN_ERR_PARSE);
+    char msg[512];
+    sn_error_format(&err, msg, sizeof(msg));
+    assert_string_equal(msg, "t.json:1: TicketEncryptionType: not an encryption type number "
+                             "(such as 0x12)");
+    sn_reader_close(r);
+}
+
 static void real_purplesharp_playbook(void **state)
 {
     (void)state;
@@ -416,6 +459,7 @@ int main(void)
         cmocka_unit_test(both_shapes_give_the_same_event),
         cmocka_unit_test(bad_records_are_reported_and_skipped),
         cmocka_unit_test(auto_detection_tells_windows_events_from_json_lines),
+        cmocka_unit_test(weak_ticket_ciphers_are_marked),
         cmocka_unit_test(real_purplesharp_playbook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
