@@ -63,6 +63,7 @@ static sn_status caller(sn_jctx *c, sn_str error_code, sn_str *user)
         /* S3 and other services log requests they refused before any identity was known */
         if (contains(error_code, "AccessDenied")) {
             *user = anonymous;
+            c->ev->anonymous = true;
             return SN_OK;
         }
         return sn_jbad(c, SN_ERR_MISSING, "userIdentity", "required field is missing");
@@ -77,6 +78,7 @@ static sn_status caller(sn_jctx *c, sn_str error_code, sn_str *user)
     if (sn_jeq(type, "Anonymous") || sn_jeq(account, "ANONYMOUS_PRINCIPAL") ||
         sn_jeq(principal, "ANONYMOUS_PRINCIPAL")) {
         *user = anonymous;
+        c->ev->anonymous = true;
         return SN_OK;
     }
     *user = (sn_str){0};

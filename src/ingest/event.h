@@ -35,6 +35,7 @@ typedef struct sn_event {
     int8_t success;       /* 1, 0, or -1 unknown */
     int8_t mfa;           /* 1, 0, or -1 unknown */
     int8_t is_anomaly;    /* label: 1, 0, or -1 unlabelled; evaluation only */
+    bool anonymous;       /* the caller never authenticated (CloudTrail's anonymous principal) */
     bool weak_cipher;     /* a Kerberos ticket with RC4 or DES encryption (Windows 4768/4769
                              TicketEncryptionType 0x1, 0x3, 0x17, 0x18): what Kerberoasting asks
                              for, to crack a service account's password offline */

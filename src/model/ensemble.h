@@ -44,5 +44,10 @@ double sn_evidence_first_privilege(double peer_share);
 /* A Kerberos ticket with RC4 or DES encryption: not an alert alone (old domains still issue
  * them), but it adds to a burst of new services (Kerberoasting) or a first use. */
 #define SN_EVIDENCE_WEAK_TICKET 4.0
+/* A request from a caller that never authenticated (an anonymous S3 request): a probe for
+ * public exposure when refused (MEDIUM with the default prior), data open to anyone when it
+ * succeeded (HIGH). */
+#define SN_EVIDENCE_ANONYMOUS_REFUSED 10.0
+#define SN_EVIDENCE_ANONYMOUS 12.0
 
 #endif

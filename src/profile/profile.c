@@ -283,6 +283,7 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
         o->value[SN_ATTR_OUTCOME] = ev->success ? 0 : 1;
     o->success = ev->success;
     o->weak_cipher = ev->weak_cipher;
+    o->anonymous = ev->anonymous;
     o->ts_us = ev->ts_us;
     o->has_coords = ev->has_coords;
     o->lat = ev->lat;

@@ -51,6 +51,7 @@ typedef struct sn_obs {
     int8_t sensitivity, action_risk; /* resource and action scales when known, else 0 */
     bool changes_rights;             /* the action grants rights or credentials */
     bool weak_cipher;                /* sn_event.weak_cipher */
+    bool anonymous;                  /* sn_event.anonymous */
 } sn_obs;
 
 /* What the baselines say about one event, before it is added to them. */

@@ -268,12 +268,14 @@ static void gather_evidence(const sn_obs *o, const sn_judgement *j, const sn_eve
         b->privilege = sn_evidence_first_privilege(privilege_share(j));
     if (o->weak_cipher)
         b->weak_ticket = SN_EVIDENCE_WEAK_TICKET;
+    if (o->anonymous)
+        b->anonymous = o->success == 0 ? SN_EVIDENCE_ANONYMOUS_REFUSED : SN_EVIDENCE_ANONYMOUS;
 }
 
 static double behavioural_bits(const sn_evidence *b)
 {
     double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed +
-               b->privilege + b->weak_ticket;
+               b->privilege + b->weak_ticket + b->anonymous;
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         s += b->attr[a];
     return s;

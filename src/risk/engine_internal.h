@@ -55,7 +55,7 @@ struct sn_engine {
 typedef struct sn_evidence {
     double attr[SN_ATTR_COUNT];
     double travel, user_failures, spray, volume, enumeration, guessed, privilege, weak_ticket,
-        iforest;
+        anonymous, iforest;
 } sn_evidence;
 
 /* Reasons from the behavioural evidence, written while the baselines still hold the history

@@ -305,6 +305,19 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
         snprintf(r->text, SN_REASON_LEN,
                  "Kerberos ticket with RC4 or DES encryption, the kind requested to crack a "
                  "service account's password offline (Kerberoasting?)");
+    if (b->anonymous > 0 && (r = add(v, b->anonymous, "anonymous"))) {
+        int rn = (int)(ev->resource.n > 80 ? 80 : ev->resource.n);
+        if (o->success == 0)
+            snprintf(r->text, SN_REASON_LEN,
+                     "unauthenticated (anonymous) request for %.*s, refused: a probe for "
+                     "publicly open data?",
+                     rn, ev->resource.p);
+        else
+            snprintf(r->text, SN_REASON_LEN,
+                     "unauthenticated (anonymous) access to %.*s%s: open to anyone on the "
+                     "internet?",
+                     rn, ev->resource.p, o->success > 0 ? " succeeded" : "");
+    }
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,
                  "%.0f events in the last hour against this user's usual %.1f per active hour",

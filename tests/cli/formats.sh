@@ -118,9 +118,37 @@ check "CloudTrail file, pretty-printed: recognised, two verdicts, no bad record"
 check "CloudTrail: the root user's failed console sign-in and the anonymous probe" \
     "grep -q '\"user_id\":\"root@123456789012\".*\"action\":\"consolelogin\"' trail.jsonl &&
      grep -q '\"user_id\":\"anonymous\".*\"resource\":\"s3.amazonaws.com/honey-bucket\"' trail.jsonl"
+check "CloudTrail: the refused anonymous probe is an alert (MEDIUM, REVIEW)" \
+    "grep '\"user_id\":\"anonymous\"' trail.jsonl | grep '\"risk_level\":\"MEDIUM\"' | grep -q 'unauthenticated (anonymous) request for s3.amazonaws.com/honey-bucket, refused'"
 "$bin" detect --input trail.json --format okta --output /dev/null 2>err.txt
 check "--format okta forces the Okta reader on it: one bad record, no event (exit 1)" \
     "[ \$? -eq 1 ] && grep -q '^trail.json:1: published: required field is missing' err.txt"
+# The S3 honey bucket: 301 probes (284 anonymous, 17 signed by other AWS accounts), exported
+# from CloudTrail as CSV with the identity and request parameters as Python dict text. Turned
+# back into CloudTrail records here, every anonymous one must come out as unauthenticated access.
+honey=$data/otrf/AWS_S3_HoneyBucketLogs.csv
+if [ -r "$honey" ]; then
+    /usr/bin/python3 - "$honey" >honey.json <<'PY'
+import ast, csv, json, sys
+rows = []
+with open(sys.argv[1], newline="") as f:
+    for r in csv.DictReader(f):
+        rows.append({"eventTime": r["Event DateTime"], "eventSource": "s3.amazonaws.com",
+                     "eventName": r["Event Name"], "eventType": r["Event Type"],
+                     "sourceIPAddress": r["Source IP"], "userAgent": r["Request User Agent"],
+                     "userIdentity": ast.literal_eval(r["User ID"]),
+                     "requestParameters": ast.literal_eval(r["Request Parameters"])})
+json.dump({"Records": rows}, sys.stdout)
+PY
+    "$bin" detect --input honey.json --output honey.jsonl 2>err.txt
+    check "S3 honey bucket: 301 records, no bad record" \
+        "[ \$(wc -l <honey.jsonl) -eq 301 ] && grep -q ' 0 bad records skipped' err.txt"
+    check "S3 honey bucket: each of the 284 anonymous probes is an alert naming unauthenticated access" \
+        "[ \$(grep '\"user_id\":\"anonymous\"' honey.jsonl | grep '\"is_anomaly\":true' | grep -c 'unauthenticated (anonymous)') -eq 284 ]"
+else
+    echo "skip - $honey is missing (set SENTINEL_DATA_DIR): S3 honey bucket checks not run"
+fi
+
 aad=$data/otrf/AADAuditEvents.json
 if [ -r "$aad" ]; then
     "$bin" detect --input "$aad" --output aad.jsonl 2>err.txt
