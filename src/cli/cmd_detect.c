@@ -1,6 +1,7 @@
 /* sentinel detect: one explained verdict per input event, as JSON lines. */
 #include "cli.h"
 #include "pipeline.h"
+#include "relay.h"
 #include "top_alerts.h"
 
 #include <errno.h>
@@ -50,7 +51,7 @@ typedef struct detect_ctx {
     sn_buf buf;
     bool anomalies_only;
     long anomalies;
-    sn_event_batch *batch;
+    sn_relay *relay;
     sn_top_alerts *top;
     int write_failed;
 } detect_ctx;
@@ -63,11 +64,18 @@ static int flush_out(detect_ctx *d)
     return d->write_failed || d->buf.failed;
 }
 
-static int detect_batch(detect_ctx *d)
+/* The judging thread's stage. */
+static int judge_batch(void *ctx, sn_event_batch *b)
 {
-    sn_event_batch *b = d->batch;
-    int rc = sn_event_batch_analyse(b, d->engine);
-    for (size_t i = 0; !rc && i < b->n; i++) {
+    detect_ctx *d = ctx;
+    return sn_event_batch_analyse(b, d->engine);
+}
+
+/* The writing thread's stage: the verdicts as JSON lines, and the strongest alerts. */
+static int write_batch(void *ctx, sn_event_batch *b)
+{
+    detect_ctx *d = ctx;
+    for (size_t i = 0; i < b->n; i++) {
         const sn_verdict *v = &b->verdict[i];
         d->anomalies += v->is_anomaly;
         sn_top_alerts_offer(d->top, &b->ev[i], v, b->id[i]);
@@ -76,19 +84,20 @@ static int detect_batch(detect_ctx *d)
         sn_verdict_json(&d->buf, &b->ev[i], v, b->id[i]);
         sn_buf_putc(&d->buf, '\n');
     }
-    b->n = 0;
-    b->used = 0;
-    if (!rc && d->buf.len >= (1u << 20) && flush_out(d)) {
+    if (d->buf.len >= (1u << 20) && flush_out(d)) {
         fprintf(stderr, "sentinel: cannot write verdicts\n");
-        rc = SN_EXIT_FAIL;
+        return SN_EXIT_FAIL;
     }
-    return rc;
+    return 0;
 }
 
+/* The reading thread (the caller's): events into the relay's batches. */
 static int detect_one(void *ctx, const sn_event *ev, const char *event_id)
 {
     detect_ctx *d = ctx;
-    return sn_event_batch_add(d->batch, ev, event_id) ? detect_batch(d) : 0;
+    if (sn_event_batch_add(sn_relay_batch(d->relay), ev, event_id))
+        sn_relay_next(d->relay);
+    return 0;
 }
 
 static double now_seconds(void)
@@ -195,13 +204,13 @@ int sn_cmd_detect(int argc, char **argv)
     sn_input_opts pass = in;
     if (!model)
         pass.max_errors_shown = -1;
-    d.batch = sn_event_batch_new();
     d.top = top ? sn_top_alerts_new(top) : NULL;
-    int rc = d.batch ? sn_cli_each_event(&pass, detect_one, &d, &counts) : SN_EXIT_FAIL;
-    if (!d.batch)
-        fprintf(stderr, "sentinel detect: out of memory\n");
-    if (!rc)
-        rc = detect_batch(&d);
+    d.relay = sn_relay_start(judge_batch, write_batch, &d);
+    int rc = d.relay ? sn_cli_each_event(&pass, detect_one, &d, &counts) : SN_EXIT_FAIL;
+    if (d.relay) {
+        int stages = sn_relay_finish(d.relay);
+        rc = rc ? rc : stages;
+    }
     if (!rc && (flush_out(&d) || fflush(d.out) != 0)) {
         fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n",
                 output ? output : "standard output");
@@ -230,7 +239,6 @@ int sn_cmd_detect(int argc, char **argv)
         sn_top_alerts_print(d.top, stderr);
     sn_top_alerts_free(d.top);
     sn_buf_free(&d.buf);
-    sn_event_batch_free(d.batch);
     sn_engine_free(d.engine);
     if (rc)
         return rc;
