@@ -1,5 +1,6 @@
 /* Streaming inputs with bad-record reports and progress; training from an input. */
 #include "pipeline.h"
+#include "relay.h"
 
 #include "cli.h"
 
@@ -158,16 +159,33 @@ typedef struct learn_ctx {
     sn_error err;
 } learn_ctx;
 
+/* The learning thread's stage. */
+static int learn_batch(void *ctx, sn_event_batch *b)
+{
+    learn_ctx *lc = ctx;
+    for (size_t i = 0; i < b->n; i++)
+        if (sn_engine_learn(lc->engine, &b->ev[i], &lc->err) != SN_OK) {
+            char msg[1024];
+            sn_error_format(&lc->err, msg, sizeof(msg));
+            fprintf(stderr, "sentinel: %s\n", msg);
+            return SN_EXIT_FAIL;
+        }
+    return 0;
+}
+
+static int learned(void *ctx, sn_event_batch *b)
+{
+    (void)ctx;
+    (void)b;
+    return 0;
+}
+
+/* The reading thread (the caller's): events into the relay's batches. */
 static int learn_one(void *ctx, const sn_event *ev, const char *event_id)
 {
-    (void)event_id;
-    learn_ctx *lc = ctx;
-    if (sn_engine_learn(lc->engine, ev, &lc->err) != SN_OK) {
-        char msg[1024];
-        sn_error_format(&lc->err, msg, sizeof(msg));
-        fprintf(stderr, "sentinel: %s\n", msg);
-        return SN_EXIT_FAIL;
-    }
+    sn_relay *relay = ctx;
+    if (sn_event_batch_add(sn_relay_batch(relay), ev, event_id))
+        sn_relay_next(relay);
     return 0;
 }
 
@@ -181,7 +199,14 @@ sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
     }
     sn_input_opts o = *opts;
     o.phase = "learning";
-    if (sn_cli_each_event(&o, learn_one, &lc, counts) != 0) {
+    /* Parsing on this thread, learning on another. */
+    sn_relay *relay = sn_relay_start(learn_batch, learned, &lc);
+    int rc = relay ? sn_cli_each_event(&o, learn_one, relay, counts) : SN_EXIT_FAIL;
+    if (relay) {
+        int stages = sn_relay_finish(relay);
+        rc = rc ? rc : stages;
+    }
+    if (rc != 0) {
         sn_engine_free(lc.engine);
         return NULL;
     }
