@@ -89,6 +89,17 @@ const sn_reader_stats *sn_reader_get_stats(const sn_reader *r);
  * suffices). */
 size_t sn_event_copy(sn_event *dst, const sn_event *src, char *buf, size_t cap);
 sn_format sn_reader_format(const sn_reader *r);
+
+/* A reader with no input, for sn_jsonl_event_from_object; name is used in messages. */
+sn_status sn_reader_open_objects(sn_reader **out, const char *name, sn_error *err);
+
+/* One event from a JSON object already parsed (a jansson json_t, borrowed), mapped as a line of
+ * JSON lines is: r (from sn_reader_open_objects) gives the name and scratch space, and line the
+ * position errors name. The event's strings point into the
+ * object and into r until the next call. Spares re-serialising objects that arrive parsed (the
+ * server's request bodies). */
+sn_status sn_jsonl_event_from_object(sn_reader *r, const void *object, long line, sn_event *ev,
+                                     sn_error *err);
 void sn_reader_close(sn_reader *r);
 
 /* Field parsers shared by every format. Each returns SN_OK or an error with a reason in err

@@ -169,23 +169,18 @@ sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void 
     return SN_OK;
 }
 
-static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, long line, sn_event *ev,
-                             sn_error *err)
+/* The fields of one parsed record; ev already initialised for its line. */
+static sn_status jsonl_fill(sn_reader *r, const json_t *root, long line, sn_event *ev,
+                            sn_error *err)
 {
-    sn_ingest_event_init(r, ev, line);
-    void *parsed;
-    sn_status st = sn_jsonl_parse(r, p, n, line, &parsed, err);
-    if (st != SN_OK)
-        return st;
-    json_t *root = parsed;
-    r->json = root;
     if (!json_is_object(root))
         return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
                             "expected a JSON object, got %s", sn_jsonl_type_name(root));
+    sn_status st;
     bool used[SN_F_COUNT] = {false};
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value)
+    json_object_foreach((json_t *)root, key, value)
     {
         int id = sn_ingest_field_lookup(key, strlen(key));
         if (id < 0 || used[id])
@@ -196,6 +191,26 @@ static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, long line, s
             return st;
     }
     return sn_ingest_finish_event(r, ev, err);
+}
+
+static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, long line, sn_event *ev,
+                             sn_error *err)
+{
+    sn_ingest_event_init(r, ev, line);
+    void *parsed;
+    sn_status st = sn_jsonl_parse(r, p, n, line, &parsed, err);
+    if (st != SN_OK)
+        return st;
+    r->json = parsed;
+    return jsonl_fill(r, parsed, line, ev, err);
+}
+
+sn_status sn_jsonl_event_from_object(sn_reader *r, const void *object, long line, sn_event *ev,
+                                     sn_error *err)
+{
+    sn_jsonl_release(r);
+    sn_ingest_event_init(r, ev, line);
+    return jsonl_fill(r, object, line, ev, err);
 }
 
 sn_status sn_jsonl_next(sn_reader *r, sn_event *ev, sn_error *err)

@@ -435,6 +435,26 @@ sn_status sn_ingest_open_mem_ex(sn_reader **out, const char *data, size_t n, con
     return finish_open(out, r, format, err);
 }
 
+sn_status sn_reader_open_objects(sn_reader **out, const char *name, sn_error *err)
+{
+    *out = NULL;
+    sn_reader *r = reader_new(name ? name : "<memory>", 1);
+    if (!r)
+        return sn_error_set(err, SN_ERR_NOMEM, true, name, 0, NULL, NULL);
+    r->eof = true;
+    sn_status st = apply_options(r, NULL, 0, err);
+    if (st == SN_OK) {
+        r->format = SN_FORMAT_JSONL;
+        st = sn_jsonl_open(r, err);
+    }
+    if (st != SN_OK) {
+        sn_reader_close(r);
+        return st;
+    }
+    *out = r;
+    return SN_OK;
+}
+
 sn_status sn_reader_next(sn_reader *r, sn_event *ev, sn_error *err)
 {
     sn_error local;

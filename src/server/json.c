@@ -240,12 +240,6 @@ static void new_event_id(char out[40])
     out[o] = '\0';
 }
 
-static int dump_to_buf(const char *p, size_t n, void *data)
-{
-    sn_buf_append((sn_buf *)data, p, n);
-    return ((sn_buf *)data)->failed ? -1 : 0;
-}
-
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -346,6 +340,36 @@ static sn_status event_error(sn_req_event *it, const sn_error *err)
     return SN_OK;
 }
 
+/* Whether v's compact JSON text would be longer than SN_MAX_RECORD, the limit a line of JSON
+ * lines has: the text is only produced (and measured) when a cheap bound says it might be. */
+static size_t text_bound(const json_t *v)
+{
+    if (json_is_string(v))
+        return 6 * json_string_length(v) + 2; /* every byte escaped as \u00XX, and quotes */
+    if (json_is_object(v)) {
+        size_t n = 2;
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            n += 6 * strlen(key) + 4 + text_bound(item);
+        }
+        return n;
+    }
+    if (json_is_array(v)) {
+        size_t n = 2;
+        for (size_t i = 0; i < json_array_size(v); i++)
+            n += 1 + text_bound(json_array_get(v, i));
+        return n;
+    }
+    return 32; /* numbers, true, false, null */
+}
+
+static bool over_record_limit(const json_t *v)
+{
+    return text_bound(v) > SN_MAX_RECORD && json_dumpb(v, NULL, 0, JSON_COMPACT) > SN_MAX_RECORD;
+}
+
 sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, size_t n)
 {
     static const char *const ts_names[] = {"timestamp", "time", "@timestamp", NULL};
@@ -354,35 +378,30 @@ sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, siz
     if (n == 0)
         return SN_OK;
     out->items = calloc(n, sizeof(*out->items));
-    bool *seen = calloc(n, sizeof(*seen));
-    if (!out->items || !seen) {
-        free(seen);
+    if (!out->items)
         return SN_ERR_NOMEM;
-    }
     out->n = n;
-    /* One JSON line per event: the line number says which event a record or an error is. */
     char now[32];
     sn_now_iso(now);
-    sn_buf lines;
-    sn_buf_init(&lines);
-    sn_buf_reserve(&lines, n * 384); /* about an event's size: no copying while it grows */
-    sn_status st = SN_OK;
     sn_error err;
+    sn_error_clear(&err);
+    /* Each object is mapped as the line of JSON lines it would be (line i + 1 is event i), by
+     * a reader that holds no data: its name and scratch space serve every event. */
+    sn_reader *r = NULL;
+    sn_status st = sn_reader_open_objects(&r, "request", &err);
+    if (st == SN_OK && !block_new(out, 384 * n + 1024)) /* about an event's size each */
+        st = SN_ERR_NOMEM;
     for (size_t i = 0; i < n && st == SN_OK; i++) {
         json_t *v = values[i];
+        sn_req_event *it = &out->items[i];
         if (!json_is_object(v)) {
-            /* Refused here; an empty line keeps the numbering. */
             sn_error_set(&err, SN_ERR_PARSE, false, NULL, 0, NULL,
                          "an event must be a JSON object, got %s", json_type_name(v));
-            st = event_error(&out->items[i], &err);
-            seen[i] = true;
-            sn_buf_puts(&lines, "{}\n");
+            st = event_error(it, &err);
             continue;
         }
         if (nul_field(v, &err)) {
-            st = event_error(&out->items[i], &err);
-            seen[i] = true;
-            sn_buf_puts(&lines, "{}\n");
+            st = event_error(it, &err);
             continue;
         }
         if (!has_value(v, ts_names))
@@ -392,61 +411,25 @@ sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, siz
             new_event_id(id);
             json_object_set_new(v, "event_id", json_string(id));
         }
-        size_t start = lines.len;
-        json_dump_callback(v, dump_to_buf, &lines, JSON_COMPACT);
-        if (lines.len - start > SN_MAX_RECORD) {
-            /* The reader would only say the line is too long: name the field when one is. */
+        if (over_record_limit(v)) {
+            /* The file readers refuse such a line: name the field when one is to blame. */
             too_large(v, &err);
-            st = event_error(&out->items[i], &err);
-            seen[i] = true;
-            lines.len = start;
-            sn_buf_puts(&lines, "{}");
+            st = event_error(it, &err);
+            continue;
         }
-        sn_buf_putc(&lines, '\n');
-    }
-    if (lines.failed)
-        st = SN_ERR_NOMEM;
-    sn_reader *r = NULL;
-    sn_error_clear(&err);
-    if (st == SN_OK) {
-        st = sn_reader_open_mem(&r, lines.data, lines.len, "request", SN_FORMAT_JSONL, &err);
-        if (st == SN_OK)
-            block_new(out, lines.len + 1024); /* usually enough for every event's strings */
-        else if (st != SN_ERR_NOMEM)
-            st = SN_OK; /* reported for each event below */
-    }
-    while (st == SN_OK && r) {
         sn_event ev;
-        sn_status s = sn_reader_next(r, &ev, &err);
-        if (s == SN_EOF)
-            break;
-        long line = s == SN_OK ? ev.src_line : err.line;
-        if (line < 1 || (size_t)line > n || seen[line - 1]) {
-            if (s == SN_OK || !err.fatal)
-                continue;
-            break;
-        }
-        size_t i = (size_t)line - 1;
-        seen[i] = true;
+        sn_status s = sn_jsonl_event_from_object(r, v, (long)i + 1, &ev, &err);
         if (s == SN_OK) {
-            st = keep_event(out, &out->items[i].ev, &ev);
-            out->items[i].ev.src_line = line;
+            st = keep_event(out, &it->ev, &ev);
+            it->ev.src_line = (long)i + 1;
             out->good++;
+        } else if (s == SN_ERR_NOMEM) {
+            st = s;
         } else {
-            st = event_error(&out->items[i], &err);
-            if (err.fatal)
-                break;
+            st = event_error(it, &err);
         }
     }
     sn_reader_close(r);
-    sn_buf_free(&lines);
-    /* Anything the reader could not reach (it stopped on a fatal error) is refused too. */
-    for (size_t i = 0; st == SN_OK && i < n; i++)
-        if (!seen[i]) {
-            sn_error_set(&err, SN_ERR_PARSE, false, NULL, 0, NULL, "the event could not be read");
-            st = event_error(&out->items[i], &err);
-        }
-    free(seen);
     return st;
 }
 
