@@ -328,7 +328,14 @@ const char sn_cli_engine_help[] =
     "  --forest-every-event   score the Isolation Forest on every event; by default it is\n"
     "                         skipped where it cannot change the level (scores below LOW)\n"
     "  --suspicious-countries LIST  ISO codes counted as suspicious locations\n"
-    "                         (default KP,IR,RU,CN,NG,SY,CU)\n";
+    "                         (default KP,IR,RU,CN,NG,SY,CU)\n"
+    "  --travel-km KM         impossible travel only over at least KM (default 500)\n"
+    "  --travel-kmh KMH       ... and faster than KMH (default 900, an airliner)\n"
+    "  --burst-seconds S      horizon of the failure and new-resource bursts (default 600)\n"
+    "  --failures N           failures of one account within it that count (default 5)\n"
+    "  --spray-accounts N     accounts failing from one source that count (default 3)\n"
+    "  --new-resources N      resources new to one account that count (default 5)\n"
+    "  --guess-failures N     failures before a success that count (default 3)\n";
 
 int sn_cli_parse_long(const char *name, const char *value, long lo, long hi, long *out)
 {
@@ -394,6 +401,20 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
         return parse_double(name, value, 0, 100, &cfg->alert_threshold);
     if (!strcmp(name, "prior-bits"))
         return parse_double(name, value, 0, 64, &cfg->prior_bits);
+    if (!strcmp(name, "travel-km"))
+        return parse_double(name, value, 0, 20100, &cfg->travel_km);
+    if (!strcmp(name, "travel-kmh"))
+        return parse_double(name, value, 1, 1e6, &cfg->travel_kmh);
+    if (!strcmp(name, "failures"))
+        return parse_double(name, value, 1, 1e6, &cfg->user_failures);
+    if (!strcmp(name, "spray-accounts"))
+        return parse_double(name, value, 2, 1e6, &cfg->spray_accounts);
+    if (!strcmp(name, "new-resources"))
+        return parse_double(name, value, 1, 1e6, &cfg->new_resources);
+    if (!strcmp(name, "guess-failures"))
+        return parse_double(name, value, 1, 1e6, &cfg->guess_failures);
+    if (!strcmp(name, "burst-seconds"))
+        return parse_double(name, value, 1, 86400, &cfg->profile.burst_seconds);
     if (!strcmp(name, "contamination"))
         return parse_double(name, value, 0, 0.5, &cfg->contamination);
     long l;

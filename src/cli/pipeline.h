@@ -97,6 +97,13 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
         {"psi", required_argument, 0, SN_OPT_ENGINE},                                              \
         {"seed", required_argument, 0, SN_OPT_ENGINE},                                             \
         {"suspicious-countries", required_argument, 0, SN_OPT_ENGINE},                             \
+        {"travel-km", required_argument, 0, SN_OPT_ENGINE},                                        \
+        {"travel-kmh", required_argument, 0, SN_OPT_ENGINE},                                       \
+        {"failures", required_argument, 0, SN_OPT_ENGINE},                                         \
+        {"spray-accounts", required_argument, 0, SN_OPT_ENGINE},                                   \
+        {"new-resources", required_argument, 0, SN_OPT_ENGINE},                                    \
+        {"guess-failures", required_argument, 0, SN_OPT_ENGINE},                                   \
+        {"burst-seconds", required_argument, 0, SN_OPT_ENGINE},                                    \
     {                                                                                              \
         "forest-every-event", no_argument, 0, SN_OPT_ENGINE                                        \
     }

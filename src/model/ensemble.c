@@ -68,29 +68,32 @@ double sn_bits_for_risk(double risk, double prior_bits)
     return prior_bits - log2(100.0 / risk - 1.0);
 }
 
-/* Faster than an airliner over a real distance: 6 bits at 1,000 km/h, two more per doubling. */
-double sn_evidence_travel(double km, double kmh)
+/* Faster than an airliner over a real distance: 6 bits at the speed threshold (900 km/h by
+ * default), two more per doubling. */
+double sn_evidence_travel(double km, double kmh, double min_km, double min_kmh)
 {
-    if (km < 500.0 || kmh < 1000.0)
+    if (km < min_km || kmh < min_kmh || min_kmh <= 0.0)
         return 0.0;
-    return fmin(14.0, 6.0 + 2.0 * log2(kmh / 1000.0));
+    return fmin(14.0, 6.0 + 2.0 * log2(kmh / min_kmh));
 }
 
-/* Repeated failures of one account: 3 bits at 5 recent failures, 3 more per doubling. */
-double sn_evidence_user_failures(double burst)
+/* Repeated failures of one account: 3 bits at the onset (5 failures within the burst horizon by
+ * default), 3 more per doubling. */
+double sn_evidence_user_failures(double burst, double onset)
 {
-    if (burst < 5.0)
+    if (burst < onset || onset <= 0.0)
         return 0.0;
-    return fmin(14.0, 3.0 * log2(burst / 2.5));
+    return fmin(14.0, 3.0 + 3.0 * log2(burst / onset));
 }
 
-/* Failures for many different accounts from one source (password spraying): 5 bits at 3
- * accounts, an alert on its own (10 bits) from about 6. */
-double sn_evidence_spray(double accounts)
+/* Failures for many different accounts from one source (password spraying): 5 bits at the
+ * onset (3 accounts by default), 5 more per doubling: an alert on its own (10 bits) from twice
+ * the onset. */
+double sn_evidence_spray(double accounts, double onset)
 {
-    if (accounts < 3.0)
+    if (accounts < onset || onset <= 0.0)
         return 0.0;
-    return fmin(14.0, 5.0 * log2(accounts / 1.5));
+    return fmin(14.0, 5.0 + 5.0 * log2(accounts / onset));
 }
 
 /* Volume well above the user's usual hourly rate. */
@@ -102,22 +105,22 @@ double sn_evidence_volume(double now, double usual)
 }
 
 /* Many resources new to one account within minutes: enumeration, such as requesting service
- * tickets for every service account (Kerberoasting). 4 bits at 5, 4 more per doubling: an
- * alert on its own from about 14. */
-double sn_evidence_enumeration(double novel)
+ * tickets for every service account (Kerberoasting). 4 bits at the onset (5 by default), 4 more
+ * per doubling: an alert on its own from about 2.8 times the onset. */
+double sn_evidence_enumeration(double novel, double onset)
 {
-    if (novel < 5.0)
+    if (novel < onset || onset <= 0.0)
         return 0.0;
-    return fmin(14.0, 4.0 * log2(novel / 2.5));
+    return fmin(14.0, 4.0 + 4.0 * log2(novel / onset));
 }
 
 /* A success right after a run of failures of the same account: the guess that worked. 6 bits
- * after 3 failures, 2 more per doubling. */
-double sn_evidence_success_after_failures(double failures_before)
+ * at the onset (3 failures by default), 2 more per doubling. */
+double sn_evidence_success_after_failures(double failures_before, double onset)
 {
-    if (failures_before < 3.0)
+    if (failures_before < onset || onset <= 0.0)
         return 0.0;
-    return fmin(14.0, 6.0 + 2.0 * log2(failures_before / 3.0));
+    return fmin(14.0, 6.0 + 2.0 * log2(failures_before / onset));
 }
 
 /* A user's first privileged action, by the share of the peers' events that use it: 6 bits when

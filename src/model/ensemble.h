@@ -33,13 +33,14 @@ double sn_risk_from_bits(double bits, double prior_bits);
 /* Evidence bits needed for a risk score (inverse of sn_risk_from_bits). */
 double sn_bits_for_risk(double risk, double prior_bits);
 
-/* Evidence curves for the signals that are not categorical surprisal. */
-double sn_evidence_travel(double km, double kmh);
-double sn_evidence_user_failures(double burst);
-double sn_evidence_spray(double accounts);
+/* Evidence curves for the signals that are not categorical surprisal. Each starts at its
+ * onset (the configured threshold) and grows with the log of how far past it the event is. */
+double sn_evidence_travel(double km, double kmh, double min_km, double min_kmh);
+double sn_evidence_user_failures(double burst, double onset);
+double sn_evidence_spray(double accounts, double onset);
 double sn_evidence_volume(double now, double usual);
-double sn_evidence_enumeration(double novel_resources);
-double sn_evidence_success_after_failures(double failures_before);
+double sn_evidence_enumeration(double novel_resources, double onset);
+double sn_evidence_success_after_failures(double failures_before, double onset);
 double sn_evidence_first_privilege(double peer_share);
 /* A Kerberos ticket with RC4 or DES encryption: not an alert alone (old domains still issue
  * them), but it adds to a burst of new services (Kerberoasting) or a first use. */

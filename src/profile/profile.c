@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAIL_HORIZON_US (600.0 * 1e6)  /* bursts: 10 minutes */
 #define RATE_HORIZON_US (3600.0 * 1e6) /* volume: one hour */
 #define HOUR_US 3600000000LL
 
@@ -31,6 +30,7 @@ void sn_profile_params_default(sn_profile_params *p)
         p->discount[a] = disc[a];
     }
     p->typical_prior_weight = 5.0;
+    p->burst_seconds = 600.0;
 }
 
 sn_profiles *sn_profiles_new(const sn_profile_params *params)
@@ -406,16 +406,16 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
     j->prev_location_bits = u->last_location_bits;
     j->first_ts_us = u->events ? u->first_ts : o->ts_us;
     bool failed = o->success == 0;
-    j->user_fail_before = decay(u->fail_burst, u->fail_ts, o->ts_us, FAIL_HORIZON_US);
+    j->user_fail_before = decay(u->fail_burst, u->fail_ts, o->ts_us, p->params.burst_seconds * 1e6);
     j->user_fail_burst = j->user_fail_before + failed;
     bool novel = o->value[SN_ATTR_RESOURCE] >= 0 && j->user_count[SN_ATTR_RESOURCE] == 0;
-    j->user_novel_burst = decay(u->novel_burst, u->novel_ts, o->ts_us, FAIL_HORIZON_US) + novel;
+    j->user_novel_burst = decay(u->novel_burst, u->novel_ts, o->ts_us, p->params.burst_seconds * 1e6) + novel;
     if (o->source_key) {
         uint32_t si = sn_u64map_get(&p->source_ids, o->source_key);
         if (si) {
             const sn_source *s = &p->source[si - 1];
-            j->source_fail_burst = decay(s->fail_burst, s->ts, o->ts_us, FAIL_HORIZON_US);
-            j->source_fail_users = decay(s->users_burst, s->ts, o->ts_us, FAIL_HORIZON_US);
+            j->source_fail_burst = decay(s->fail_burst, s->ts, o->ts_us, p->params.burst_seconds * 1e6);
+            j->source_fail_users = decay(s->users_burst, s->ts, o->ts_us, p->params.burst_seconds * 1e6);
             if (failed) {
                 bool seen = false;
                 for (int i = 0; i < 8; i++)

@@ -94,6 +94,7 @@ typedef struct sn_profile_params {
     double concentration[SN_ATTR_COUNT]; /* Pitman-Yor theta */
     double discount[SN_ATTR_COUNT];      /* Pitman-Yor d */
     double typical_prior_weight;         /* pseudo-events of the peers' typical surprisal */
+    double burst_seconds;                /* horizon of failure and new-resource bursts: 600 */
 } sn_profile_params;
 
 void sn_profile_params_default(sn_profile_params *p);

@@ -46,6 +46,12 @@ void sn_engine_config_default(sn_engine_config *c)
     c->seed = 42;
     c->sample_size = 65536;
     snprintf(c->suspicious_countries, sizeof(c->suspicious_countries), "KP,IR,RU,CN,NG,SY,CU");
+    c->travel_km = 500.0;
+    c->travel_kmh = 900.0;
+    c->user_failures = 5.0;
+    c->spray_accounts = 3.0;
+    c->new_resources = 5.0;
+    c->guess_failures = 3.0;
     sn_profile_params_default(&c->profile);
 }
 
@@ -236,8 +242,8 @@ static double privilege_share(const sn_judgement *j)
     return j->org_n[a] >= PRIVILEGE_MIN_PEER_EVENTS ? j->org_share[a] : 0.0;
 }
 
-static void gather_evidence(const sn_obs *o, const sn_judgement *j, const sn_event_context *ctx,
-                            sn_evidence *b)
+static void gather_evidence(const sn_engine_config *cfg, const sn_obs *o, const sn_judgement *j,
+                            const sn_event_context *ctx, sn_evidence *b)
 {
     memset(b, 0, sizeof(*b));
     for (int a = 0; a < SN_ATTR_COUNT; a++)
@@ -249,14 +255,15 @@ static void gather_evidence(const sn_obs *o, const sn_judgement *j, const sn_eve
         /* An address places a user only roughly (a VPN, a mobile network, an anycast address
          * far from its user): twice the distance and speed are needed then. */
         double k = ctx->travel_rough ? 0.5 : 1.0;
-        b->travel = sn_evidence_travel(ctx->travel_km * k, ctx->travel_kmh * k);
+        b->travel = sn_evidence_travel(ctx->travel_km * k, ctx->travel_kmh * k, cfg->travel_km,
+                                       cfg->travel_kmh);
     }
-    b->user_failures = sn_evidence_user_failures(j->user_fail_burst);
-    b->spray = sn_evidence_spray(j->source_fail_users);
+    b->user_failures = sn_evidence_user_failures(j->user_fail_burst, cfg->user_failures);
+    b->spray = sn_evidence_spray(j->source_fail_users, cfg->spray_accounts);
     b->volume = sn_evidence_volume(j->user_rate_now, j->user_rate_usual);
-    b->enumeration = sn_evidence_enumeration(j->user_novel_burst);
+    b->enumeration = sn_evidence_enumeration(j->user_novel_burst, cfg->new_resources);
     if (j->user_fail_burst == j->user_fail_before) /* this event did not fail */
-        b->guessed = sn_evidence_success_after_failures(j->user_fail_before);
+        b->guessed = sn_evidence_success_after_failures(j->user_fail_before, cfg->guess_failures);
     /* First use of a privileged action by this user. A grant of rights or credentials counts
      * from the first event on (a forged identity's first act is often to add a credential or a
      * permission that outlives the forgery); administrative rights (Windows 4672, sudo, "admin")
@@ -342,7 +349,7 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     sn_profiles_judge(e->profiles, &o, &j);
     sn_features_build(&e->fcfg, ev, &o, &j, f, &ctx);
     sn_evidence b;
-    gather_evidence(&o, &j, &ctx, &b);
+    gather_evidence(&e->cfg, &o, &j, &ctx, &b);
     /* Reservoir sampling (Vitter's algorithm R) keeps a uniform sample of the history. */
     size_t slot = e->sample_len;
     if (e->sample_len == e->cfg.sample_size) {
@@ -476,7 +483,7 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
             sn_profiles_judge(e->profiles, &o, &j);
             sn_features_build(&e->fcfg, ev, &o, &j, v->features, &ctx);
             memcpy(block + i * SN_FEATURE_COUNT, v->features, sizeof(v->features));
-            gather_evidence(&o, &j, &ctx, &b);
+            gather_evidence(&e->cfg, &o, &j, &ctx, &b);
             behavioural[i] = behavioural_bits(&b);
             v->n_reasons = 0;
             if (behavioural[i] >= explain_from)

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #define MODEL_MAGIC "SNTLMODL"
-#define MODEL_VERSION 2u
+#define MODEL_VERSION 3u
 #define MODEL_MAX_BYTES ((size_t)8 << 30)
 
 static void put_config(sn_buf *b, const sn_engine_config *c)
@@ -35,6 +35,13 @@ static void put_config(sn_buf *b, const sn_engine_config *c)
         sn_put_f64(b, c->profile.discount[a]);
     }
     sn_put_f64(b, c->profile.typical_prior_weight);
+    sn_put_f64(b, c->profile.burst_seconds);
+    sn_put_f64(b, c->travel_km);
+    sn_put_f64(b, c->travel_kmh);
+    sn_put_f64(b, c->user_failures);
+    sn_put_f64(b, c->spray_accounts);
+    sn_put_f64(b, c->new_resources);
+    sn_put_f64(b, c->guess_failures);
 }
 
 static bool finite_in(double x, double lo, double hi)
@@ -72,6 +79,18 @@ static bool get_config(sn_rd *r, sn_engine_config *c)
             return false;
     }
     c->profile.typical_prior_weight = sn_get_f64(r);
+    c->profile.burst_seconds = sn_get_f64(r);
+    c->travel_km = sn_get_f64(r);
+    c->travel_kmh = sn_get_f64(r);
+    c->user_failures = sn_get_f64(r);
+    c->spray_accounts = sn_get_f64(r);
+    c->new_resources = sn_get_f64(r);
+    c->guess_failures = sn_get_f64(r);
+    if (!finite_in(c->profile.burst_seconds, 1, 86400) || !finite_in(c->travel_km, 0, 20100) ||
+        !finite_in(c->travel_kmh, 1, 1e6) || !finite_in(c->user_failures, 1, 1e6) ||
+        !finite_in(c->spray_accounts, 2, 1e6) || !finite_in(c->new_resources, 1, 1e6) ||
+        !finite_in(c->guess_failures, 1, 1e6))
+        return false;
     return !r->bad && finite_in(c->alert_threshold, 0, 100) && finite_in(c->prior_bits, 0, 64) &&
            finite_in(c->contamination, 0, 0.5) && finite_in(c->iforest_weight, 0, 100) &&
            finite_in(c->iforest_floor_bits, 0, 64) &&

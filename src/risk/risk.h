@@ -34,6 +34,14 @@ typedef struct sn_engine_config {
     uint64_t seed;                  /* 42 */
     size_t sample_size;             /* training rows kept (reservoir) for the forest; 65536 */
     char suspicious_countries[128]; /* "KP,IR,RU,CN,NG,SY,CU" */
+    /* Where the signals that are not surprisal start to count (README, "Detection
+     * thresholds"); the burst horizon is profile.burst_seconds. */
+    double travel_km;      /* impossible travel: at least this far (500) */
+    double travel_kmh;     /* ... and faster than this (900, an airliner) */
+    double user_failures;  /* failures of one account within the burst horizon (5) */
+    double spray_accounts; /* accounts failing from one source within the horizon (3) */
+    double new_resources;  /* resources new to one account within the horizon (5) */
+    double guess_failures; /* failures right before a success of the same account (3) */
     sn_profile_params profile;
 } sn_engine_config;
 

@@ -123,4 +123,11 @@ check "detect --top prints the strongest alerts, escaped" "grep -q '^Top 1 alert
 
 "$bin" eval --input gen.csv --json >eval.json 2>/dev/null
 check "eval --json reports the figures" "grep -q '\"f1\":' eval.json && grep -q '\"recall_by_type\":' eval.json"
+# Detection thresholds out of range are refused before anything is read.
+"$bin" detect --input bad.csv --failures 0 2>err.txt
+check "--failures 0: exit 2 naming the option and its range" \
+    "[ \$? -eq 2 ] && grep -qx \"sentinel: --failures: '0' is not a number in \\[1, 1000000\\]\" err.txt"
+"$bin" detect --input bad.csv --travel-kmh fast 2>err.txt
+check "--travel-kmh fast: exit 2" "[ \$? -eq 2 ] && grep -q -- '--travel-kmh' err.txt"
+
 exit $fail

@@ -38,18 +38,25 @@ static void calibration_reads_tail_share_in_bits(void **state)
 static void evidence_curves(void **state)
 {
     (void)state;
-    assert_true(sn_evidence_travel(7540, 12926) > 13.3 && sn_evidence_travel(7540, 12926) < 13.4);
-    assert_true(sn_evidence_travel(300, 5000) == 0.0); /* short hops: GPS/IP noise */
-    assert_true(sn_evidence_travel(5000, 800) == 0.0); /* an airliner can do it */
-    assert_true(fabs(sn_evidence_user_failures(5) - 3.0) < 1e-12);
-    assert_true(sn_evidence_user_failures(4) == 0.0);
-    assert_true(fabs(sn_evidence_spray(3) - 5.0) < 1e-12);
-    assert_true(sn_evidence_spray(7) > 10.0);
+    /* 6 + 2 log2(12926 / 900) */
+    assert_true(fabs(sn_evidence_travel(7540, 12926, 500, 900) - 13.688414) < 1e-6);
+    assert_true(sn_evidence_travel(300, 5000, 500, 900) == 0.0); /* short hops: GPS/IP noise */
+    assert_true(sn_evidence_travel(5000, 850, 500, 900) == 0.0); /* an airliner can do it */
+    assert_true(fabs(sn_evidence_travel(5000, 900, 500, 900) - 6.0) < 1e-12);
+    assert_true(sn_evidence_travel(5000, 900, 500, 1000) == 0.0); /* a stricter setting */
+    assert_true(fabs(sn_evidence_user_failures(5, 5) - 3.0) < 1e-12);
+    assert_true(sn_evidence_user_failures(4, 5) == 0.0);
+    assert_true(fabs(sn_evidence_user_failures(16, 8) - 6.0) < 1e-12);
+    assert_true(fabs(sn_evidence_spray(3, 3) - 5.0) < 1e-12);
+    assert_true(sn_evidence_spray(7, 3) > 10.0);
+    assert_true(sn_evidence_spray(7, 8) == 0.0);
     assert_true(sn_evidence_volume(10, 1) == 0.0);
-    assert_true(sn_evidence_enumeration(4) == 0.0);
-    assert_true(fabs(sn_evidence_enumeration(5) - 4.0) < 1e-12);
-    assert_true(sn_evidence_success_after_failures(2) == 0.0);
-    assert_true(fabs(sn_evidence_success_after_failures(3) - 6.0) < 1e-12);
+    assert_true(sn_evidence_enumeration(4, 5) == 0.0);
+    assert_true(fabs(sn_evidence_enumeration(5, 5) - 4.0) < 1e-12);
+    assert_true(sn_evidence_success_after_failures(2, 3) == 0.0);
+    assert_true(fabs(sn_evidence_success_after_failures(3, 3) - 6.0) < 1e-12);
+    assert_true(fabs(sn_evidence_success_after_failures(12, 3) - 10.0) < 1e-12);
+    assert_true(sn_evidence_user_failures(100, 0) == 0.0); /* an onset of 0 turns it off */
 }
 
 int main(void)
