@@ -61,9 +61,9 @@ bool sn_audit_name_denied(const char *name)
         n[len] = name[len] == '-' ? '_' : (char)tolower((unsigned char)name[len]);
     n[len] = '\0';
     /* Anything named like a credential, wherever the word appears in the name. */
-    static const char *const parts[] = {"password", "passwd", "passphrase", "secret", "token",
-                                        "credential", "authorization", "cookie", "apikey",
-                                        "api_key", "private", "bearer", "jwt", "signature"};
+    static const char *const parts[] = {
+        "password", "passwd", "passphrase", "secret",  "token",  "credential", "authorization",
+        "cookie",   "apikey", "api_key",    "private", "bearer", "jwt",        "signature"};
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
         if (strstr(n, parts[i]))
             return true;
@@ -138,8 +138,8 @@ static bool valid_name(const char *k)
     return n >= 1 && n <= 64;
 }
 
-void sn_audit_pseudonym_with(const unsigned char *key, size_t key_len, const char *value,
-                             size_t n, char out[67])
+void sn_audit_pseudonym_with(const unsigned char *key, size_t key_len, const char *value, size_t n,
+                             char out[67])
 {
     out[0] = 'p';
     out[1] = ':';
@@ -340,8 +340,8 @@ sn_status sn_audit_record_many(sn_audit *a, const sn_audit_rec *recs, size_t n, 
         sn_buf_puts(out, ",\"prev\":\"");
         sn_buf_puts(out, prev);
         sn_buf_putc(out, '"');
-        if (out->failed || !sn_audit_mac(a->key, a->key_len, out->data + start,
-                                         out->len - start, mac)) {
+        if (out->failed ||
+            !sn_audit_mac(a->key, a->key_len, out->data + start, out->len - start, mac)) {
             st = sn_error_set(err, SN_ERR_NOMEM, true, a->path, 0, NULL,
                               "out of memory or HMAC failure");
             break;
@@ -457,8 +457,8 @@ static sn_status continue_chain(sn_audit *a, off_t size, sn_error *err)
         }
         sn_audit_verifier_line(&v, tail + last, end - last, true);
         if (v.fault) {
-            st = sn_error_set(err, v.fault == SN_AUDIT_FAULT_MALFORMED ? SN_ERR_PARSE
-                                                                      : SN_ERR_CRYPTO,
+            st = sn_error_set(err,
+                              v.fault == SN_AUDIT_FAULT_MALFORMED ? SN_ERR_PARSE : SN_ERR_CRYPTO,
                               true, a->path, 0, NULL,
                               "cannot continue the audit log: its %s record fails verification: "
                               "%s; %s",
@@ -481,8 +481,8 @@ sn_status sn_audit_open(sn_audit **out, const sn_audit_options *o, sn_error *err
                             "the audit key must be %d-%d bytes (for example the 64 characters "
                             "`openssl rand -hex 32` prints)",
                             SN_AUDIT_MIN_KEY, SN_AUDIT_MAX_KEY);
-    if (o->pseudonym_key && (o->pseudonym_key_len < SN_AUDIT_MIN_KEY ||
-                             o->pseudonym_key_len > SN_AUDIT_MAX_KEY))
+    if (o->pseudonym_key &&
+        (o->pseudonym_key_len < SN_AUDIT_MIN_KEY || o->pseudonym_key_len > SN_AUDIT_MAX_KEY))
         return sn_error_set(err, SN_ERR_SECRET, true, NULL, 0, "pseudonym key",
                             "the pseudonym key must be %d-%d bytes", SN_AUDIT_MIN_KEY,
                             SN_AUDIT_MAX_KEY);

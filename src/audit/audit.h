@@ -31,8 +31,8 @@
 typedef struct sn_audit sn_audit;
 
 typedef struct sn_audit_options {
-    const char *path;                 /* the log; created (mode 0600) when missing */
-    const unsigned char *key;         /* the MAC key, at least SN_AUDIT_MIN_KEY bytes (copied) */
+    const char *path;         /* the log; created (mode 0600) when missing */
+    const unsigned char *key; /* the MAC key, at least SN_AUDIT_MIN_KEY bytes (copied) */
     size_t key_len;
     const unsigned char *pseudonym_key; /* NULL: personal fields recorded as given (copied) */
     size_t pseudonym_key_len;
@@ -111,8 +111,8 @@ uint64_t sn_audit_failures(const sn_audit *a);
  * a NUL). Without a pseudonym key, false. */
 bool sn_audit_pseudonym(const sn_audit *a, const char *value, size_t n, char out[67]);
 /* The same from a key, for `sentinel audit pseudonym` to find a person's records. */
-void sn_audit_pseudonym_with(const unsigned char *key, size_t key_len, const char *value,
-                             size_t n, char out[67]);
+void sn_audit_pseudonym_with(const unsigned char *key, size_t key_len, const char *value, size_t n,
+                             char out[67]);
 
 /* Whether a detail field name is on the denylist (case-insensitive; '-' counts as '_'). */
 bool sn_audit_name_denied(const char *name);

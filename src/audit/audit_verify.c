@@ -204,8 +204,8 @@ bool sn_audit_verifier_line(sn_audit_verifier *v, const char *line, size_t n, bo
                          "chain broken: the first record does not start the chain (records "
                          "before it were removed, or it was moved here)");
         if (p.seq != 1)
-            return fault(v, SN_AUDIT_FAULT_SEQ, p.seq, "sequence gap: seq %llu where 1 was expected",
-                         (unsigned long long)p.seq);
+            return fault(v, SN_AUDIT_FAULT_SEQ, p.seq,
+                         "sequence gap: seq %llu where 1 was expected", (unsigned long long)p.seq);
     } else {
         if (strcmp(p.prev, v->last_mac) != 0)
             return fault(v, SN_AUDIT_FAULT_CHAIN, p.seq,

@@ -33,7 +33,8 @@ static const char usage_text[] =
     "  -n, --tail N                    records shown (show; default 20)\n"
     "      --kind KIND                 only records of this kind (show)\n"
     "\n"
-    "exit status: 0 intact (verify) or done; 1 damaged, unreadable or no usable key; 2 bad usage.\n";
+    "exit status: 0 intact (verify) or done; 1 damaged, unreadable or no usable key; 2 bad "
+    "usage.\n";
 
 typedef struct audit_args {
     const char *log, *key_file, *pkey_file, *kind;
@@ -55,10 +56,18 @@ static int parse(int argc, char **argv, audit_args *a)
     int c;
     while ((c = getopt_long(argc, argv, "l:k:p:n:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'l': a->log = optarg; break;
-        case 'k': a->key_file = optarg; break;
-        case 'p': a->pkey_file = optarg; break;
-        case 'K': a->kind = optarg; break;
+        case 'l':
+            a->log = optarg;
+            break;
+        case 'k':
+            a->key_file = optarg;
+            break;
+        case 'p':
+            a->pkey_file = optarg;
+            break;
+        case 'K':
+            a->kind = optarg;
+            break;
         case 'n': {
             char *end;
             a->tail = strtol(optarg, &end, 10);
@@ -69,8 +78,12 @@ static int parse(int argc, char **argv, audit_args *a)
             }
             break;
         }
-        case 'h': fputs(usage_text, stdout); return -1;
-        default: fputs(usage_text, stderr); return SN_EXIT_USAGE;
+        case 'h':
+            fputs(usage_text, stdout);
+            return -1;
+        default:
+            fputs(usage_text, stderr);
+            return SN_EXIT_USAGE;
         }
     }
     return SN_EXIT_OK;
@@ -91,8 +104,10 @@ static int verify(const audit_args *a)
     char msg[1024];
     if (sn_secret_load(a->key_file, "SENTINEL_AUDIT_KEY", &key, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
-        fprintf(stderr, "sentinel audit verify: no usable audit key: %s (give --key-file or "
-                        "SENTINEL_AUDIT_KEY)\n", msg);
+        fprintf(stderr,
+                "sentinel audit verify: no usable audit key: %s (give --key-file or "
+                "SENTINEL_AUDIT_KEY)\n",
+                msg);
         return SN_EXIT_FAIL;
     }
     sn_audit_verifier v;
@@ -107,8 +122,7 @@ static int verify(const audit_args *a)
     }
     sn_audit_verifier_describe(&v, msg, sizeof(msg));
     if (v.fault) {
-        printf("FAILED: %s\n%llu records before it verified\n", msg,
-               (unsigned long long)v.records);
+        printf("FAILED: %s\n%llu records before it verified\n", msg, (unsigned long long)v.records);
         return SN_EXIT_FAIL;
     }
     printf("OK: %s\n", msg);

@@ -89,8 +89,8 @@ static const opt_def options[] = {
      FIELD(selfwatch_auth_failures_per_source), "N",
      "failed authentications from one address within the window that raise an alert (0: "
      "off)"},
-    {"selfwatch_auth_failures", OPT_INT, "100", 0, 10000000, 0, FIELD(selfwatch_auth_failures),
-     "N", "failed authentications from all addresses within the window that raise an alert"},
+    {"selfwatch_auth_failures", OPT_INT, "100", 0, 10000000, 0, FIELD(selfwatch_auth_failures), "N",
+     "failed authentications from all addresses within the window that raise an alert"},
     {"selfwatch_rate_limited_per_key", OPT_INT, "50", 0, 1000000, 0,
      FIELD(selfwatch_rate_limited_per_key), "N",
      "rate-limited requests of one key (or address) within the window that raise an alert"},

@@ -175,9 +175,9 @@ static sw_entry *find_entry(sw_counter *c, const char *key, int64_t b)
         for (int32_t i = 1; i < SW_MAX_KEYS; i++)
             if (c->entries[i].seen < c->entries[slot].seen)
                 slot = i;
-        uint32_t oh = (uint32_t)(sn_hash_bytes(c->entries[slot].key,
-                                               strlen(c->entries[slot].key), 0x5e1f) %
-                                 SW_HASH);
+        uint32_t oh =
+            (uint32_t)(sn_hash_bytes(c->entries[slot].key, strlen(c->entries[slot].key), 0x5e1f) %
+                       SW_HASH);
         int32_t *link = &c->heads[oh];
         while (*link != slot)
             link = &c->entries[*link].next;
@@ -320,6 +320,6 @@ void sn_selfwatch_metrics_text(sn_service *s, sn_buf *out)
                      "(failed-authentication and rate-limit spikes), by kind.\n"
                      "# TYPE sentinel_self_alerts_total counter\n");
     for (int k = 0; k < SN_SELF_ALERT_KINDS; k++)
-        sn_buf_printf(out, "sentinel_self_alerts_total{kind=\"%s\"} %" PRIu64 "\n",
-                      alert_names[k], sn_selfwatch_alerts(s, (sn_self_alert)k));
+        sn_buf_printf(out, "sentinel_self_alerts_total{kind=\"%s\"} %" PRIu64 "\n", alert_names[k],
+                      sn_selfwatch_alerts(s, (sn_self_alert)k));
 }

@@ -37,11 +37,11 @@ typedef struct sn_server_config {
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
     int log_level;           /* sn_log_level: the least severe level written */
     /* The audit log and the server watching itself (selfwatch.c, service_audit.c). */
-    char audit_log[4096];                /* the log's path; "off"; "": off, with a warning */
-    char audit_key_file[4096];           /* "": SENTINEL_AUDIT_KEY */
-    char audit_pseudonym_key_file[4096]; /* "": SENTINEL_AUDIT_PSEUDONYM_KEY, else none */
-    int audit_fsync_ms;                  /* 0: fdatasync every record; else at most every N ms */
-    int selfwatch_window;                /* seconds of the sliding windows */
+    char audit_log[4096];                   /* the log's path; "off"; "": off, with a warning */
+    char audit_key_file[4096];              /* "": SENTINEL_AUDIT_KEY */
+    char audit_pseudonym_key_file[4096];    /* "": SENTINEL_AUDIT_PSEUDONYM_KEY, else none */
+    int audit_fsync_ms;                     /* 0: fdatasync every record; else at most every N ms */
+    int selfwatch_window;                   /* seconds of the sliding windows */
     int selfwatch_auth_failures_per_source; /* thresholds per window; 0: not watched */
     int selfwatch_auth_failures;
     int selfwatch_rate_limited_per_key;

@@ -65,7 +65,7 @@ struct sn_service {
     char data_hash[65];
     uint64_t learned;
     double threshold; /* the alert threshold in force */
-    sn_audit *audit;    /* borrowed; NULL: not recorded */
+    sn_audit *audit;  /* borrowed; NULL: not recorded */
     sn_selfwatch *watch;
 };
 
@@ -151,8 +151,8 @@ void sn_selfwatch_metrics_text(sn_service *s, sn_buf *out);
 /* The audit log's part in answering (service_audit.c). */
 /* Records the verdict of each good event of evs (prediction): route, event id, user
  * (pseudonymised), level, risk score, recommendation. */
-void sn_service_audit_verdicts(sn_service *s, const sn_http_request *req,
-                               const sn_req_events *evs, const sn_verdict *verdicts);
+void sn_service_audit_verdicts(sn_service *s, const sn_http_request *req, const sn_req_events *evs,
+                               const sn_verdict *verdicts);
 /* Appends sentinel_audit_records_total and sentinel_audit_write_failures_total. */
 void sn_service_audit_metrics_text(sn_service *s, sn_buf *out);
 

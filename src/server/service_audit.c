@@ -27,8 +27,8 @@ sn_status sn_server_audit_open(const sn_server_config *cfg, sn_audit **out, sn_e
     }
     const char *penv = getenv("SENTINEL_AUDIT_PSEUDONYM_KEY");
     bool pseudonyms = cfg->audit_pseudonym_key_file[0] || (penv && *penv);
-    if (pseudonyms && sn_secret_load(cfg->audit_pseudonym_key_file,
-                                     "SENTINEL_AUDIT_PSEUDONYM_KEY", &pkey, err) != SN_OK) {
+    if (pseudonyms && sn_secret_load(cfg->audit_pseudonym_key_file, "SENTINEL_AUDIT_PSEUDONYM_KEY",
+                                     &pkey, err) != SN_OK) {
         sn_secret_free(&key);
         sn_error_format(err, why, sizeof(why));
         return sn_error_set(err, SN_ERR_SECRET, true, NULL, 0, "audit_pseudonym_key_file",
@@ -79,13 +79,11 @@ void sn_service_audit_start(sn_service *s)
     char learned[24], threshold[24];
     snprintf(learned, sizeof(learned), "%" PRIu64, s->learned);
     snprintf(threshold, sizeof(threshold), "%.2f", s->threshold);
-    sn_audit_field mf[] = {SN_AUDIT_S("event", "loaded at start"),
-                           SN_AUDIT_S("model_file", s->cfg.model),
-                           SN_AUDIT_S("trained_at", s->trained_at),
-                           SN_AUDIT_S("training_data_sha256", s->data_hash),
-                           SN_AUDIT_S("events_learned", learned),
-                           SN_AUDIT_S("alert_threshold", threshold),
-                           SN_AUDIT_B("fitted", s->models_loaded)};
+    sn_audit_field mf[] = {
+        SN_AUDIT_S("event", "loaded at start"),  SN_AUDIT_S("model_file", s->cfg.model),
+        SN_AUDIT_S("trained_at", s->trained_at), SN_AUDIT_S("training_data_sha256", s->data_hash),
+        SN_AUDIT_S("events_learned", learned),   SN_AUDIT_S("alert_threshold", threshold),
+        SN_AUDIT_B("fitted", s->models_loaded)};
     sn_audit_rec m = {"model_change", "sentinel", NULL, mf, 7};
     record(s, &m);
 }
@@ -118,8 +116,8 @@ static void copy_str(char *out, const sn_str *s)
     out[n] = '\0';
 }
 
-void sn_service_audit_verdicts(sn_service *s, const sn_http_request *req,
-                               const sn_req_events *evs, const sn_verdict *verdicts)
+void sn_service_audit_verdicts(sn_service *s, const sn_http_request *req, const sn_req_events *evs,
+                               const sn_verdict *verdicts)
 {
     if (!s->audit || !evs->good)
         return;

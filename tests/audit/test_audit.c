@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char KEY[] = "0123456789abcdef0123456789abcdef";   /* 32 bytes */
+static const char KEY[] = "0123456789abcdef0123456789abcdef";  /* 32 bytes */
 static const char PKEY[] = "fedcba9876543210fedcba9876543210"; /* 32 bytes */
 static char path[64];
 
@@ -117,9 +117,9 @@ static void writes_exact_records_chained_from_the_genesis(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
 
     char genesis[65], mac1[65], mac2[65], expect[1024];
-    assert_int_equal(sn_hmac_hex((const unsigned char *)KEY, 32, "sentinel audit log v1 genesis",
-                                 29, genesis),
-                     SN_OK);
+    assert_int_equal(
+        sn_hmac_hex((const unsigned char *)KEY, 32, "sentinel audit log v1 genesis", 29, genesis),
+        SN_OK);
     int n = snprintf(expect, sizeof(expect),
                      "{\"seq\":1,\"time\":\"2025-12-03T10:00:00.000000Z\",\"kind\":\"api_call\","
                      "\"actor\":\"anonymous\",\"source\":\"127.0.0.1\",\"details\":{\"route\":"
@@ -298,8 +298,9 @@ static void never_records_secrets(void **state)
     sn_audit_close(a);
     size_t len;
     char *text = slurp(&len);
-    static const char *const secrets[] = {"hunter2", "sk_live", "eyJhbGciOi", "cs-123456",
-                                          "tok-987654", "0011223344556677", "dXNlcjpwYXNz"};
+    static const char *const secrets[] = {"hunter2",     "sk_live",    "eyJhbGciOi",
+                                          "cs-123456",   "tok-987654", "0011223344556677",
+                                          "dXNlcjpwYXNz"};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
         assert_null(strstr(text, secrets[i]));
     assert_non_null(strstr(text, "\"kind\":\"key_change\",\"actor\":\"redacted\",\"source\":null,"

@@ -102,8 +102,7 @@ static void records_start_calls_and_verdicts(void **state)
     snprintf(cfg.model, sizeof(cfg.model), "test.bin");
     cfg.batch_limit = 1000;
     sn_server_config_digest(&cfg, digest);
-    snprintf(want,
-             sizeof(want),
+    snprintf(want, sizeof(want),
              "{\"seq\":1,\"time\":\"%.27s\",\"kind\":\"config_change\",\"actor\":\"sentinel\","
              "\"source\":null,\"details\":{\"event\":\"in force at start\",\"config_sha256\":"
              "\"%s\",\"config_file\":null,\"version\":\"" SENTINEL_VERSION "\"}",
@@ -113,9 +112,10 @@ static void records_start_calls_and_verdicts(void **state)
     assert_non_null(strstr(text, "\"kind\":\"model_change\",\"actor\":\"sentinel\",\"source\":null,"
                                  "\"details\":{\"event\":\"loaded at start\",\"model_file\":"
                                  "\"test.bin\",\"trained_at\":"));
-    assert_non_null(strstr(text, "\"kind\":\"prediction\",\"actor\":\"svc-7\",\"source\":"
-                                 "\"198.51.100.4\",\"details\":{\"route\":\"/api/v1/analyze/"
-                                 "access\",\"event_id\":\"A1\",\"user\":\"U0007\",\"risk_level\":"));
+    assert_non_null(strstr(text,
+                           "\"kind\":\"prediction\",\"actor\":\"svc-7\",\"source\":"
+                           "\"198.51.100.4\",\"details\":{\"route\":\"/api/v1/analyze/"
+                           "access\",\"event_id\":\"A1\",\"user\":\"U0007\",\"risk_level\":"));
     assert_non_null(strstr(text, "\"kind\":\"api_call\",\"actor\":\"svc-7\",\"source\":"
                                  "\"198.51.100.4\",\"details\":{\"method\":\"POST\",\"route\":"
                                  "\"/api/v1/analyze/access\",\"status\":200,\"duration_us\":812}"));
@@ -130,8 +130,8 @@ static void records_start_calls_and_verdicts(void **state)
     free(text);
 
     sn_audit_verifier v;
-    assert_int_equal(sn_audit_verifier_init(&v, (const unsigned char *)"0123456789abcdef0123456789abcdef",
-                                             32, &err),
+    assert_int_equal(sn_audit_verifier_init(
+                         &v, (const unsigned char *)"0123456789abcdef0123456789abcdef", 32, &err),
                      SN_OK);
     assert_int_equal(sn_audit_verify_file(path, &v, &err), SN_OK);
     assert_int_equal(v.fault, SN_AUDIT_FAULT_NONE);
@@ -232,9 +232,17 @@ static void the_config_digest_follows_every_option(void **state)
 static void options_come_from_the_command_line(void **state)
 {
     (void)state;
-    char *argv[] = {"serve",           "--model",         "m.bin", "--audit-log", "/var/a.jsonl",
-                    "--audit-fsync-ms", "0",              "--selfwatch-auth-failures-per-source",
-                    "5",               "--selfwatch-window", "30"};
+    char *argv[] = {"serve",
+                    "--model",
+                    "m.bin",
+                    "--audit-log",
+                    "/var/a.jsonl",
+                    "--audit-fsync-ms",
+                    "0",
+                    "--selfwatch-auth-failures-per-source",
+                    "5",
+                    "--selfwatch-window",
+                    "30"};
     sn_server_config cfg;
     bool help;
     sn_error err;

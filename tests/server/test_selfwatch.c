@@ -212,7 +212,8 @@ static void alerts_are_audited_without_the_address_in_the_text(void **state)
     sn_audit_options o = {.path = path,
                           .key = (const unsigned char *)"0123456789abcdef0123456789abcdef",
                           .key_len = 32,
-                          .pseudonym_key = (const unsigned char *)"pseudonym-key-0123456789abcdef!!",
+                          .pseudonym_key =
+                              (const unsigned char *)"pseudonym-key-0123456789abcdef!!",
                           .pseudonym_key_len = 32};
     sn_audit *a;
     sn_error err;
