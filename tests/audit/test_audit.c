@@ -11,9 +11,11 @@
 #include "core/secret.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -554,6 +556,43 @@ static void verifier_refuses_long_lines_without_holding_them(void **state)
     unlink(path);
 }
 
+static void a_failed_write_leaves_only_whole_records(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    put(a, "/health", 200);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    /* The file may grow by 100 bytes only: the next record is written in part, then refused. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 100;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sn_audit_field f[] = {SN_AUDIT_S("route", "/metrics")};
+    sn_audit_rec r = {"api_call", NULL, NULL, f, 1};
+    sn_error err;
+    sn_status got = sn_audit_record(a, &r, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(got, SN_ERR_IO);
+    assert_string_equal(err.msg, "cannot write: File too large");
+    struct stat after;
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(after.st_size, st.st_size);
+    assert_int_equal(sn_audit_records(a), 1);
+    assert_int_equal(sn_audit_failures(a), 1);
+    /* The chain goes on from the last whole record. */
+    put(a, "/health", 200);
+    sn_audit_close(a);
+    char msg[256];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "2 records, chain intact");
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +606,7 @@ int main(void)
         cmocka_unit_test(many_threads_make_one_chain),
         cmocka_unit_test(verifier_names_the_first_bad_record),
         cmocka_unit_test(verifier_refuses_long_lines_without_holding_them),
+        cmocka_unit_test(a_failed_write_leaves_only_whole_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
