@@ -6,6 +6,7 @@
 #include "core/secret.h"
 
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,7 @@ static int verify(const audit_args *a)
         return SN_EXIT_FAIL;
     }
     sn_audit_verifier_describe(&v, msg, sizeof(msg));
+    OPENSSL_cleanse(v.key, sizeof(v.key));
     if (v.fault) {
         printf("FAILED: %s\n%llu records before it verified\n", msg, (unsigned long long)v.records);
         return SN_EXIT_FAIL;

@@ -251,6 +251,20 @@ static void options_come_from_the_command_line(void **state)
     assert_int_equal(cfg.audit_fsync_ms, 0);
     assert_int_equal(cfg.selfwatch_auth_failures_per_source, 5);
     assert_int_equal(cfg.selfwatch_window, 30);
+    /* `audit_log: off` in the file turns it off explicitly. */
+    char yaml[64];
+    temp(yaml, sizeof(yaml), "sn-svc-yaml");
+    FILE *f = fopen(yaml, "w");
+    fputs("model: m.bin\naudit_log: off\naudit_key_file: /etc/sentinel/audit.key\n", f);
+    fclose(f);
+    char *from_file[] = {"serve", "--config", yaml};
+    assert_int_equal(sn_server_config_parse(&cfg, 3, from_file, &help, &err), SN_OK);
+    assert_string_equal(cfg.audit_log, "off");
+    assert_string_equal(cfg.audit_key_file, "/etc/sentinel/audit.key");
+    sn_audit *a = (sn_audit *)1;
+    assert_int_equal(sn_server_audit_open(&cfg, &a, &err), SN_OK);
+    assert_null(a);
+    unlink(yaml);
     char *bad[] = {"serve", "--model", "m.bin", "--audit-fsync-ms", "-1"};
     assert_int_equal(sn_server_config_parse(&cfg, 5, bad, &help, &err), SN_ERR_USAGE);
     char msg[512];
