@@ -126,6 +126,7 @@ typedef enum sn_audit_fault {
     SN_AUDIT_FAULT_MAC,       /* its mac does not match its bytes */
     SN_AUDIT_FAULT_CHAIN,     /* its prev is not the previous record's mac */
     SN_AUDIT_FAULT_SEQ,       /* its seq is not one more than the previous record's */
+    SN_AUDIT_FAULT_ANCHOR,    /* the anchored record is missing or not the one anchored */
 } sn_audit_fault;
 
 /* What the parser takes out of one line. */
@@ -148,6 +149,9 @@ typedef struct sn_audit_verifier {
     char last_mac[65];
     uint64_t last_seq, records;
     long line;
+    /* A record known from elsewhere (a seq and mac kept since): 0 when none. */
+    uint64_t anchor_seq;
+    char anchor_mac[65];
     /* The first fault: where and why. */
     sn_audit_fault fault;
     long fault_line;
@@ -161,11 +165,18 @@ sn_status sn_audit_verifier_init(sn_audit_verifier *v, const unsigned char *key,
 /* Feeds the next line (without its newline; complete is false for a last line that has none).
  * Returns false at the first fault (and from then on). */
 bool sn_audit_verifier_line(sn_audit_verifier *v, const char *line, size_t n, bool complete);
+/* Sets the anchor from "SEQ:MAC" (what `sentinel audit verify` printed for the last record at
+ * an earlier check): the log must still hold that record, so that records removed from its end
+ * are found. SN_ERR_USAGE when text is not of that form. */
+sn_status sn_audit_verifier_anchor(sn_audit_verifier *v, const char *text, sn_error *err);
+/* After the last line: a fault when the log ends before the anchored record. */
+void sn_audit_verifier_finish(sn_audit_verifier *v);
 /* The fault as one sentence: "line 3 (seq 3): mac mismatch: ..." */
 void sn_audit_verifier_describe(const sn_audit_verifier *v, char *out, size_t cap);
 
 /* Verifies a whole file: reads it line by line (lines longer than SN_AUDIT_MAX_RECORD are
- * faults, never held whole). SN_OK once the file was read (v tells whether it is intact);
+ * faults, never held whole), then sn_audit_verifier_finish. SN_OK once the file was read (v
+ * tells whether it is intact);
  * SN_ERR_IO when it cannot be read. */
 sn_status sn_audit_verify_file(const char *path, sn_audit_verifier *v, sn_error *err);
 

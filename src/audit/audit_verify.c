@@ -217,10 +217,42 @@ bool sn_audit_verifier_line(sn_audit_verifier *v, const char *line, size_t n, bo
                          "sequence gap: seq %llu where %llu was expected",
                          (unsigned long long)p.seq, (unsigned long long)v->last_seq + 1);
     }
+    if (v->anchor_seq && p.seq == v->anchor_seq && strcmp(p.mac, v->anchor_mac) != 0)
+        return fault(v, SN_AUDIT_FAULT_ANCHOR, p.seq,
+                     "anchor mismatch: this is not the record anchored as seq %llu (its mac "
+                     "differs): the log was rewritten from here or earlier",
+                     (unsigned long long)p.seq);
     v->last_seq = p.seq;
     memcpy(v->last_mac, p.mac, 65);
     v->records++;
     return true;
+}
+
+sn_status sn_audit_verifier_anchor(sn_audit_verifier *v, const char *text, sn_error *err)
+{
+    const char *colon = strchr(text, ':');
+    uint64_t seq = 0;
+    const char *p = text;
+    for (; p < colon && *p >= '0' && *p <= '9' && seq < UINT64_MAX / 10; p++)
+        seq = seq * 10 + (uint64_t)(*p - '0');
+    if (!colon || p != colon || seq == 0 || !is_hex64(colon + 1))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--anchor",
+                            "expected SEQ:MAC (a seq and its record's 64-digit mac, as `sentinel "
+                            "audit verify` prints them)");
+    v->anchor_seq = seq;
+    memcpy(v->anchor_mac, colon + 1, 65);
+    return SN_OK;
+}
+
+void sn_audit_verifier_finish(sn_audit_verifier *v)
+{
+    if (v->fault || !v->anchor_seq || (v->records && v->last_seq >= v->anchor_seq))
+        return;
+    v->line++;
+    fault(v, SN_AUDIT_FAULT_ANCHOR, 0,
+          "the log ends at seq %llu, before the anchored record seq %llu: records were removed "
+          "from its end",
+          (unsigned long long)(v->records ? v->last_seq : 0), (unsigned long long)v->anchor_seq);
 }
 
 void sn_audit_verifier_describe(const sn_audit_verifier *v, char *out, size_t cap)
@@ -290,6 +322,8 @@ sn_status sn_audit_verify_file(const char *path, sn_audit_verifier *v, sn_error 
         if (v->fault)
             break;
     }
+    if (st == SN_OK)
+        sn_audit_verifier_finish(v);
     free(line);
     free(chunk);
     close(fd);

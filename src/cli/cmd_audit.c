@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "usage: sentinel audit verify --log FILE [--key-file KEY]\n"
+    "usage: sentinel audit verify --log FILE [--key-file KEY] [--anchor SEQ:MAC]\n"
     "       sentinel audit show --log FILE [--tail N] [--kind KIND]\n"
     "       sentinel audit pseudonym VALUE [--pseudonym-key-file KEY]\n"
     "\n"
@@ -21,7 +21,9 @@ static const char usage_text[] =
     "           sequence number. Prints `OK: N records, chain intact` and the last record's seq\n"
     "           and mac, or `FAILED: line L (seq S): why` for the first bad record (mac\n"
     "           mismatch: changed; chain broken: a record removed or reordered; malformed JSON;\n"
-    "           record cut short; sequence gap).\n"
+    "           record cut short; sequence gap). Records removed from the end of a log cannot\n"
+    "           be told from its end: --anchor SEQ:MAC (the last record as an earlier check\n"
+    "           printed it) fails when that record is no longer there.\n"
     "show       prints the last N records (default 20), of one kind if given, as they are.\n"
     "pseudonym  prints the pseudonym the log holds in place of VALUE (a user id, an address),\n"
     "           to find a person's records.\n"
@@ -31,6 +33,7 @@ static const char usage_text[] =
     "  -k, --key-file KEY              the audit key (owner-only file); default: the\n"
     "                                  SENTINEL_AUDIT_KEY environment variable\n"
     "  -p, --pseudonym-key-file KEY    the pseudonym key; default: SENTINEL_AUDIT_PSEUDONYM_KEY\n"
+    "      --anchor SEQ:MAC            a record the log must still hold (verify)\n"
     "  -n, --tail N                    records shown (show; default 20)\n"
     "      --kind KIND                 only records of this kind (show)\n"
     "\n"
@@ -38,7 +41,7 @@ static const char usage_text[] =
     "usage.\n";
 
 typedef struct audit_args {
-    const char *log, *key_file, *pkey_file, *kind;
+    const char *log, *key_file, *pkey_file, *kind, *anchor;
     long tail;
 } audit_args;
 
@@ -49,6 +52,7 @@ static int parse(int argc, char **argv, audit_args *a)
                                          {"pseudonym-key-file", required_argument, NULL, 'p'},
                                          {"tail", required_argument, NULL, 'n'},
                                          {"kind", required_argument, NULL, 'K'},
+                                         {"anchor", required_argument, NULL, 'A'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof(*a));
@@ -68,6 +72,9 @@ static int parse(int argc, char **argv, audit_args *a)
             break;
         case 'K':
             a->kind = optarg;
+            break;
+        case 'A':
+            a->anchor = optarg;
             break;
         case 'n': {
             char *end;
@@ -114,6 +121,11 @@ static int verify(const audit_args *a)
     sn_audit_verifier v;
     sn_status st = sn_audit_verifier_init(&v, key.data, key.len, &err);
     sn_secret_free(&key);
+    if (st == SN_OK && a->anchor && sn_audit_verifier_anchor(&v, a->anchor, &err) != SN_OK) {
+        sn_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel audit verify: %s\n", msg);
+        return SN_EXIT_USAGE;
+    }
     if (st == SN_OK)
         st = sn_audit_verify_file(a->log, &v, &err);
     if (st != SN_OK) {
@@ -129,7 +141,9 @@ static int verify(const audit_args *a)
     }
     printf("OK: %s\n", msg);
     if (v.records)
-        printf("last record: seq %llu, mac %s\n", (unsigned long long)v.last_seq, v.last_mac);
+        printf("last record: seq %llu, mac %s (check later with --anchor %llu:%s)\n",
+               (unsigned long long)v.last_seq, v.last_mac, (unsigned long long)v.last_seq,
+               v.last_mac);
     return SN_EXIT_OK;
 }
 

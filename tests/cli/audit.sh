@@ -64,7 +64,9 @@ stop
 out=$("$bin" audit verify --log "$log" --key-file "$tmp/key")
 [ $? -eq 0 ] || fail "verify of the untouched log: $out"
 [ "$(echo "$out" | head -1)" = "OK: 7 records, chain intact" ] || fail "verify said: $out"
-echo "$out" | grep -Eq '^last record: seq 7, mac [0-9a-f]{64}$' || fail "last record line: $out"
+echo "$out" | grep -Eq '^last record: seq 7, mac [0-9a-f]{64} \(check later with --anchor 7:[0-9a-f]{64}\)$' ||
+  fail "last record line: $out"
+anchor7=$(echo "$out" | sed -n 's/.*--anchor \(7:[0-9a-f]*\))$/\1/p')
 
 # What was recorded, in order; never the token, never the user id of the path.
 kinds=$(sed 's/.*"kind":"\([a-z_]*\)".*/\1/' "$log" | tr '\n' ' ')
@@ -81,6 +83,14 @@ curl -s -o /dev/null "$url/health"
 stop
 [ "$("$bin" audit verify --log "$log" --key-file "$tmp/key" | head -1)" = \
   "OK: 11 records, chain intact" ] || fail "after a restart"
+# The anchor kept from the first check is still there.
+out=$("$bin" audit verify --log "$log" --key-file "$tmp/key" --anchor "$anchor7")
+[ $? -eq 0 ] || fail "anchor $anchor7: $out"
+anchor11=$(echo "$out" | sed -n 's/.*--anchor \(11:[0-9a-f]*\))$/\1/p')
+[ -n "$anchor11" ] || fail "no anchor printed: $out"
+"$bin" audit verify --log "$log" --key-file "$tmp/key" --anchor 7:xyz >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] || fail "a malformed anchor"
+grep -q -- '--anchor: expected SEQ:MAC' "$tmp/err" || fail "anchor message: $(cat "$tmp/err")"
 # The key from the environment works the same.
 [ "$(SENTINEL_AUDIT_KEY=0123456789abcdef0123456789abcdef0123456789abcdef \
   "$bin" audit verify --log "$log" | head -1)" = "OK: 11 records, chain intact" ] ||
@@ -110,6 +120,18 @@ damaged "lines[-1] = lines[-1][:-40]" \
   "FAILED: line 11 (seq 11): record cut short: the file ends inside it (no newline)"
 damaged "lines[6] = b'not json\n'" \
   "FAILED: line 7: malformed JSON: '[' or '{' expected near 'not' (column 3)"
+# The last two records removed: only the anchor tells.
+python3 -c "import sys; l=open(sys.argv[1],'rb').read().split(b'\n'); open(sys.argv[2],'wb').write(b'\n'.join(l[:-3]) + b'\n')" \
+  "$log" "$tmp/bad.jsonl"
+out=$("$bin" audit verify --log "$tmp/bad.jsonl" --key-file "$tmp/key" | head -1)
+[ "$out" = "OK: 9 records, chain intact" ] || fail "log cut by whole records: $out"
+out=$("$bin" audit verify --log "$tmp/bad.jsonl" --key-file "$tmp/key" --anchor "$anchor11")
+[ $? -eq 1 ] || fail "anchor past the end did not fail"
+[ "$(echo "$out" | head -1)" = "FAILED: line 10: the log ends at seq 9, before the anchored record seq 11: records were removed from its end" ] ||
+  fail "anchor past the end: $out"
+out=$("$bin" audit verify --log "$log" --key-file "$tmp/key" --anchor "7:${anchor11#11:}" | head -1)
+[ "$out" = "FAILED: line 7 (seq 7): anchor mismatch: this is not the record anchored as seq 7 (its mac differs): the log was rewritten from here or earlier" ] ||
+  fail "anchor mismatch: $out"
 
 # The server refuses to continue a log whose last record was cut short.
 cp "$tmp/bad.jsonl" "$log.cut"
