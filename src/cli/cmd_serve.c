@@ -1,6 +1,7 @@
 /* sentinel serve: the REST API for real-time decisions, until SIGTERM or SIGINT. */
 #include "cli.h"
 
+#include "audit/audit.h"
 #include "risk/risk.h"
 #include "server/server.h"
 
@@ -32,6 +33,9 @@ static const char usage_text[] =
     "\n"
     "It listens only once the model is loaded. Standard error carries the log: one JSON object\n"
     "per line (time, level, msg; for each request method, path, status, duration_us).\n"
+    "With --audit-log FILE (and --audit-key-file KEY or SENTINEL_AUDIT_KEY) the configuration,\n"
+    "the model, every request and every verdict go into a tamper-evident audit log, which\n"
+    "`sentinel audit verify --log FILE` checks.\n"
     "\n"
     "options (each also from the environment, SENTINEL_NAME, and from the YAML file given by\n"
     "--config, `name: value`; the command line wins over the environment, which wins over the\n"
@@ -90,7 +94,18 @@ int sn_cmd_serve(int argc, char **argv)
     int status = SN_EXIT_FAIL;
     sn_service *svc = NULL;
     sn_server *srv = NULL;
+    sn_audit *audit = NULL;
     sn_engine *engine;
+    /* The audit log first: a server asked to keep one never runs without it. */
+    if (sn_server_audit_open(&cfg, &audit, &err) != SN_OK) {
+        sn_error_format(&err, msg, sizeof(msg));
+        sn_log_msg(log, SN_LOG_ERROR, "cannot open the audit log", msg);
+        goto done;
+    }
+    if (!cfg.audit_log[0])
+        sn_log_msg(log, SN_LOG_WARN, "audit log off",
+                   "no audit_log given: set audit_log to a file (with audit_key_file or "
+                   "SENTINEL_AUDIT_KEY), or audit_log: off");
     if (sn_engine_load(&engine, cfg.model, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot load the model", msg);
@@ -102,6 +117,8 @@ int sn_cmd_serve(int argc, char **argv)
         sn_log_msg(log, SN_LOG_ERROR, "cannot start", err.msg);
         goto done;
     }
+    sn_service_set_audit(svc, audit);
+    sn_service_audit_start(svc);
     if (sn_server_start(&srv, svc, &cfg, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot start", msg);
@@ -123,10 +140,16 @@ int sn_cmd_serve(int argc, char **argv)
     sn_log_str(&line, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", 7);
     sn_log_end(log, &line);
     sn_server_stop(srv);
+    sn_audit_field stopped[] = {SN_AUDIT_S("event", "stopped"),
+                                SN_AUDIT_S("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")};
+    sn_audit_rec rec = {"service", "sentinel", NULL, stopped, 2};
+    if (sn_audit_record(audit, &rec, &err) != SN_OK)
+        sn_log_msg(log, SN_LOG_ERROR, "cannot write the audit log", err.msg);
     sn_log_msg(log, SN_LOG_INFO, "stopped", NULL);
     status = SN_EXIT_OK;
 done:
     sn_service_free(svc);
+    sn_audit_close(audit);
     sn_log_free(log);
     return status;
 }

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,31 @@ static const opt_def options[] = {
     {"log_level", OPT_LOG_LEVEL, "info", 0, 0, 0, FIELD(log_level), "LEVEL",
      "least severe log lines written to standard error: debug, info (one per request), warn, "
      "error or off"},
+    {"audit_log", OPT_STRING, "", 0, 0, 0, FIELD(audit_log), "FILE|off",
+     "tamper-evident audit log (JSON lines, HMAC-chained); `off` turns it off; unset: off, "
+     "with a warning at start"},
+    {"audit_key_file", OPT_STRING, "", 0, 0, 0, FIELD(audit_key_file), "FILE",
+     "the audit log's HMAC key (owner-only file, 32-256 bytes); default: the key itself in "
+     "SENTINEL_AUDIT_KEY"},
+    {"audit_pseudonym_key_file", OPT_STRING, "", 0, 0, 0, FIELD(audit_pseudonym_key_file), "FILE",
+     "key that pseudonymises user ids and addresses in the audit log; default: "
+     "SENTINEL_AUDIT_PSEUDONYM_KEY, else recorded as they are"},
+    {"audit_fsync_ms", OPT_INT, "1000", 0, 60000, 0, FIELD(audit_fsync_ms), "MS",
+     "audit records are written at once; fdatasync at most every MS milliseconds (0: after "
+     "every record)"},
+    {"selfwatch_window", OPT_INT, "60", 1, 86400, 0, FIELD(selfwatch_window), "SECONDS",
+     "the sliding window of the spikes the server watches in itself"},
+    {"selfwatch_auth_failures_per_source", OPT_INT, "20", 0, 1000000, 0,
+     FIELD(selfwatch_auth_failures_per_source), "N",
+     "failed authentications from one address within the window that raise an alert (0: "
+     "off)"},
+    {"selfwatch_auth_failures", OPT_INT, "100", 0, 10000000, 0, FIELD(selfwatch_auth_failures), "N",
+     "failed authentications from all addresses within the window that raise an alert"},
+    {"selfwatch_rate_limited_per_key", OPT_INT, "50", 0, 1000000, 0,
+     FIELD(selfwatch_rate_limited_per_key), "N",
+     "rate-limited requests of one key (or address) within the window that raise an alert"},
+    {"selfwatch_rate_limited", OPT_INT, "500", 0, 10000000, 0, FIELD(selfwatch_rate_limited), "N",
+     "rate-limited requests of all callers within the window that raise an alert"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -504,4 +530,58 @@ void sn_server_config_help(FILE *out)
         else
             fprintf(out, "  %-28s (%s%s; %s: in the file)\n", "", def, env, o->name);
     }
+}
+
+void sn_server_config_digest(const sn_server_config *c, char out[65])
+{
+    char text[8192];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (size_t i = 0; ok && i < N_OPTIONS; i++) {
+        const opt_def *o = &options[i];
+        const char *field = (const char *)c + o->offset;
+        int n = 0;
+        switch (o->type) {
+        case OPT_STRING:
+        case OPT_LISTEN:
+            n = snprintf(text, sizeof(text), "%s: %s\n", o->name, field);
+            break;
+        case OPT_INT:
+        case OPT_LOG_LEVEL: {
+            int v;
+            memcpy(&v, field, sizeof(v));
+            if (o->type == OPT_LOG_LEVEL)
+                n = snprintf(text, sizeof(text), "%s: %s\n", o->name,
+                             sn_log_level_name((sn_log_level)v));
+            else
+                n = snprintf(text, sizeof(text), "%s: %d\n", o->name, v);
+            break;
+        }
+        case OPT_SIZE: {
+            size_t v;
+            memcpy(&v, field, sizeof(v));
+            n = snprintf(text, sizeof(text), "%s: %zu\n", o->name, v);
+            break;
+        }
+        case OPT_DOUBLE: {
+            double v;
+            memcpy(&v, field, sizeof(v));
+            n = isnan(v) ? snprintf(text, sizeof(text), "%s: \n", o->name)
+                         : snprintf(text, sizeof(text), "%s: %.17g\n", o->name, v);
+            break;
+        }
+        }
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+        ok = EVP_DigestUpdate(ctx, text, len);
+    }
+    ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
+    EVP_MD_CTX_free(ctx);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; ok && i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[ok ? 64 : 0] = '\0';
 }

@@ -13,6 +13,7 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -80,6 +81,7 @@ typedef struct req_ctx {
     bool too_large;   /* the body went past the limit while arriving */
     bool offloaded;   /* suspended, waiting for a worker's answer in resp */
     size_t received;
+    char source[48]; /* the client's address, for the audit log */
     sn_buf body;
     /* For the worker: the connection's strings stay valid while it is suspended. */
     sn_http_request req;
@@ -137,6 +139,8 @@ static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Con
     r->body = NULL;
     int64_t took = mono_us() - rc->start_us;
     sn_service_observe(srv->svc, path, status, took);
+    sn_service_audit_call(srv->svc, NULL, rc->source[0] ? rc->source : NULL, method, path, status,
+                          took);
     if (sn_log_enabled(srv->log, SN_LOG_INFO)) {
         sn_log_line line;
         sn_log_begin(&line, SN_LOG_INFO, "request");
@@ -168,6 +172,21 @@ static void cancel_job(sn_job *job)
     sn_service_gauge_queued(rc->srv->svc, -1);
     sn_service_error(&rc->resp, 503, "shutting_down", "the server is shutting down", NULL);
     MHD_resume_connection(rc->conn);
+}
+
+/* The peer's address as text ("" when unknown). */
+static void client_address(struct MHD_Connection *c, char out[48])
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, 48);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, 48);
 }
 
 static long long content_length(struct MHD_Connection *c)
@@ -203,6 +222,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rc->conn = c;
         rc->job.run = run_job;
         rc->job.cancel = cancel_job;
+        client_address(c, rc->source);
         sn_buf_init(&rc->body);
         *con_cls = rc;
         atomic_fetch_add(&srv->in_flight, 1);
@@ -255,6 +275,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sn_service_error(&resp, 413, "body_too_large", msg, NULL);
         return send_response(srv, rc, c, method, url, &resp, true);
     }
+    req.source = rc->source[0] ? rc->source : NULL;
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &rc->args);
     req.args = rc->args.args;
     req.n_args = rc->args.n;

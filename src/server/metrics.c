@@ -144,4 +144,6 @@ void sn_service_metrics_text(sn_service *s, sn_buf *out)
     counter(out, "sentinel_log_lines_dropped_total",
             "Log lines dropped because standard error was not read fast enough.",
             sn_log_dropped(s->log));
+    sn_selfwatch_metrics_text(s, out);
+    sn_service_audit_metrics_text(s, out);
 }

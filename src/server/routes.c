@@ -222,6 +222,7 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_
     } else if (sn_service_analyse(s, &evs, &v, now, &err) != SN_OK) {
         internal_error(resp, err.msg);
     } else {
+        sn_service_audit_verdicts(s, req, &evs, &v);
         sn_buf b;
         sn_buf_init(&b);
         sn_json_verdict(&b, &evs.items[0].ev, &v, now);
@@ -272,6 +273,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_r
         internal_error(resp, err.msg);
         goto done;
     }
+    sn_service_audit_verdicts(s, req, &evs, verdicts);
     size_t anomalies = 0;
     for (size_t i = 0; i < n; i++)
         anomalies += !evs.items[i].err && verdicts[i].is_anomaly;

@@ -36,6 +36,16 @@ typedef struct sn_server_config {
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
     int log_level;           /* sn_log_level: the least severe level written */
+    /* The audit log and the server watching itself (selfwatch.c, service_audit.c). */
+    char audit_log[4096];                   /* the log's path; "off"; "": off, with a warning */
+    char audit_key_file[4096];              /* "": SENTINEL_AUDIT_KEY */
+    char audit_pseudonym_key_file[4096];    /* "": SENTINEL_AUDIT_PSEUDONYM_KEY, else none */
+    int audit_fsync_ms;                     /* 0: fdatasync every record; else at most every N ms */
+    int selfwatch_window;                   /* seconds of the sliding windows */
+    int selfwatch_auth_failures_per_source; /* thresholds per window; 0: not watched */
+    int selfwatch_auth_failures;
+    int selfwatch_rate_limited_per_key;
+    int selfwatch_rate_limited;
 } sn_server_config;
 
 void sn_server_config_default(sn_server_config *c);
@@ -50,6 +60,10 @@ sn_status sn_server_config_parse(sn_server_config *c, int argc, char **argv, boo
 
 /* The options table as help text: name, argument, default, meaning. */
 void sn_server_config_help(FILE *out);
+
+/* SHA-256 (hex) of the options in force, written one `name: value` line each in the table's
+ * order: what the audit log records of the configuration (file paths, never a secret's bytes). */
+void sn_server_config_digest(const sn_server_config *c, char out[65]);
 
 /* HOST and PORT of a listen address; false when it is not HOST:PORT with PORT in 0..65535. */
 bool sn_server_split_listen(const char *listen, char *host, size_t host_cap, int *port);
@@ -110,6 +124,8 @@ typedef struct sn_http_arg {
 
 /* One request, all of it borrowed for the duration of the call. */
 typedef struct sn_http_request {
+    const char *source;       /* the client's address as text; NULL when unknown */
+    const char *caller;       /* key id or token subject once authenticated; NULL: anonymous */
     const char *method;       /* "GET", "POST", ... */
     const char *path;         /* decoded, without the query */
     const char *content_type; /* NULL when absent */
@@ -163,6 +179,37 @@ size_t sn_service_routes(sn_route_info *out, size_t cap);
 
 /* The OpenAPI 3.1 document served at GET /openapi.json (static, NUL-terminated). */
 const char *sn_openapi_document(size_t *len);
+
+/* ---- Audit log and watching itself ------------------------------------------------------ */
+
+typedef struct sn_audit sn_audit;
+
+/* Opens the audit log cfg asks for: NULL in *out when audit_log is "off" or empty. A log asked for
+ * without a usable key (audit_key_file, else SENTINEL_AUDIT_KEY) is refused with SN_ERR_SECRET;
+ * the pseudonym key comes from audit_pseudonym_key_file, else SENTINEL_AUDIT_PSEUDONYM_KEY, else
+ * personal values are recorded as they are. */
+sn_status sn_server_audit_open(const sn_server_config *cfg, sn_audit **out, sn_error *err);
+/* The service records to a (borrowed until sn_service_free; NULL: nothing is recorded). */
+void sn_service_set_audit(sn_service *s, sn_audit *a);
+/* The service's audit log (NULL when off), for sn_audit_auth and sn_audit_record. */
+sn_audit *sn_service_audit(sn_service *s);
+/* Records the configuration in force (config_change, with sn_server_config_digest) and the model
+ * loaded (model_change): at start. */
+void sn_service_audit_start(sn_service *s);
+/* Records one answered request (api_call): caller (NULL: "anonymous"), source, method, the route
+ * as the OpenAPI document names it (never the raw path, which may hold a user id), status and
+ * duration. */
+void sn_service_audit_call(sn_service *s, const char *caller, const char *source,
+                           const char *method, const char *path, int status, int64_t duration_us);
+
+/* Counts a failed authentication from source (an address). Past selfwatch_auth_failures_per_source
+ * from one source, or selfwatch_auth_failures from all, within selfwatch_window seconds, raises
+ * one alert per window: into GET /api/v1/anomalies, sentinel_self_alerts_total, the audit log and
+ * the log. Thread-safe. */
+void sn_selfwatch_auth_failure(sn_service *s, const char *source);
+/* The same for a request refused by a rate limit, per key (or source when anonymous) and overall
+ * (selfwatch_rate_limited_per_key, selfwatch_rate_limited). */
+void sn_selfwatch_rate_limited(sn_service *s, const char *key_or_source);
 
 /* ---- HTTP front end ----------------------------------------------------------------------- */
 

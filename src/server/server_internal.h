@@ -14,6 +14,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+typedef struct sn_selfwatch sn_selfwatch;
+
 /* Deepest nesting of arrays and objects a request body may have. */
 #define SN_BODY_MAX_DEPTH 32
 
@@ -63,6 +65,8 @@ struct sn_service {
     char data_hash[65];
     uint64_t learned;
     double threshold; /* the alert threshold in force */
+    sn_audit *audit;  /* borrowed; NULL: not recorded */
+    sn_selfwatch *watch;
 };
 
 /* One event of a request after conversion: its event (strings in the batch's arena) or why it
@@ -119,6 +123,38 @@ bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_ris
 size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out);
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
+
+/* Puts an alert of the server's own (a JSON object like a verdict) into the feed of recent
+ * anomalies; json is copied. */
+void sn_service_push_anomaly(sn_service *s, const char *json, size_t len);
+
+/* The server watching itself (selfwatch.c). */
+typedef enum sn_self_alert {
+    SN_SELF_AUTH_PER_SOURCE,
+    SN_SELF_AUTH_OVERALL,
+    SN_SELF_RATE_PER_KEY,
+    SN_SELF_RATE_OVERALL,
+    SN_SELF_ALERT_KINDS
+} sn_self_alert;
+/* The thresholds and window of cfg; NULL when out of memory. */
+sn_selfwatch *sn_selfwatch_new(const sn_server_config *cfg);
+void sn_selfwatch_free(sn_selfwatch *w);
+/* The clock the windows follow (tests); NULL: the real time. */
+void sn_selfwatch_set_clock(sn_service *s, int64_t (*now_us)(void));
+/* Alerts of kind raised since start. */
+uint64_t sn_selfwatch_alerts(const sn_service *s, sn_self_alert kind);
+/* "auth_failures_per_source", ...: the metrics label of kind. */
+const char *sn_self_alert_name(sn_self_alert kind);
+/* Appends sentinel_self_alerts_total for GET /metrics. */
+void sn_selfwatch_metrics_text(sn_service *s, sn_buf *out);
+
+/* The audit log's part in answering (service_audit.c). */
+/* Records the verdict of each good event of evs (prediction): route, event id, user
+ * (pseudonymised), level, risk score, recommendation. */
+void sn_service_audit_verdicts(sn_service *s, const sn_http_request *req, const sn_req_events *evs,
+                               const sn_verdict *verdicts);
+/* Appends sentinel_audit_records_total and sentinel_audit_write_failures_total. */
+void sn_service_audit_metrics_text(sn_service *s, sn_buf *out);
 
 /* Workers for requests taken off the HTTP threads (jobs.c). */
 typedef struct sn_job sn_job;

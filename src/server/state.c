@@ -94,7 +94,10 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->ring_cap = cfg->recent_anomalies > 0 ? (size_t)cfg->recent_anomalies : 1;
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
     s->ring_len = calloc(s->ring_cap, sizeof(*s->ring_len));
-    if (!s->users || !s->ring || !s->ring_len || !s->routes || fair_init(&s->lock) != 0) {
+    s->watch = sn_selfwatch_new(cfg);
+    if (!s->users || !s->ring || !s->ring_len || !s->routes || !s->watch ||
+        fair_init(&s->lock) != 0) {
+        sn_selfwatch_free(s->watch);
         sn_user_history_free(s->users);
         free(s->routes);
         free(s->ring);
@@ -117,6 +120,7 @@ void sn_service_free(sn_service *s)
     free(s->ring_len);
     free(s->routes);
     sn_user_history_free(s->users);
+    sn_selfwatch_free(s->watch);
     sn_engine_free(s->engine);
     fair_destroy(&s->lock);
     free(s);
@@ -147,6 +151,18 @@ static void ring_push(sn_service *s, char *json, size_t len)
     free(s->ring[slot]);
     s->ring[slot] = json;
     s->ring_len[slot] = len;
+}
+
+void sn_service_push_anomaly(sn_service *s, const char *json, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    fair_lock(&s->lock);
+    ring_push(s, copy, len);
+    fair_unlock(&s->lock);
 }
 
 /* Judges a run of consecutive good events at once (the engine's block path). */

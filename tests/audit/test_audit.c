@@ -1,0 +1,612 @@
+/* The audit log: exact record layout and MACs, continuing a chain, refusing a damaged tail, what
+ * is never recorded, pseudonyms, bounded records, many threads, and the verifier naming the first
+ * bad record after each kind of damage. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "audit/audit.h"
+#include "core/secret.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char KEY[] = "0123456789abcdef0123456789abcdef";  /* 32 bytes */
+static const char PKEY[] = "fedcba9876543210fedcba9876543210"; /* 32 bytes */
+static char path[64];
+
+static int64_t fixed_now(void)
+{
+    return 1764756000000000LL; /* 2025-12-03T10:00:00Z */
+}
+
+static void fresh_path(void)
+{
+    snprintf(path, sizeof(path), "/tmp/sn-audit-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+}
+
+static sn_audit *open_log(bool pseudonyms, int fsync_ms)
+{
+    sn_audit_options o = {.path = path,
+                          .key = (const unsigned char *)KEY,
+                          .key_len = 32,
+                          .pseudonym_key = pseudonyms ? (const unsigned char *)PKEY : NULL,
+                          .pseudonym_key_len = pseudonyms ? 32 : 0,
+                          .fsync_ms = fsync_ms,
+                          .now_us = fixed_now};
+    sn_audit *a = NULL;
+    sn_error err;
+    sn_status st = sn_audit_open(&a, &o, &err);
+    if (st != SN_OK)
+        fail_msg("open: %s", err.msg);
+    return a;
+}
+
+static void put(sn_audit *a, const char *route, int status)
+{
+    sn_audit_field f[] = {SN_AUDIT_S("route", route), SN_AUDIT_I("status", status)};
+    sn_audit_rec r = {"api_call", NULL, "127.0.0.1", f, 2};
+    sn_error err;
+    assert_int_equal(sn_audit_record(a, &r, &err), SN_OK);
+}
+
+/* The whole file; caller frees. */
+static char *slurp(size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 22);
+    assert_non_null(buf);
+    *n = fread(buf, 1, (1 << 22) - 1, f);
+    buf[*n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+/* Start of line i (from 1) in s. */
+static char *line_at(char *s, int i)
+{
+    for (int k = 1; k < i; k++) {
+        s = strchr(s, '\n');
+        assert_non_null(s);
+        s++;
+    }
+    return s;
+}
+
+static void verify(char *out, size_t cap, bool *intact)
+{
+    sn_audit_verifier v;
+    sn_error err;
+    assert_int_equal(sn_audit_verifier_init(&v, (const unsigned char *)KEY, 32, &err), SN_OK);
+    assert_int_equal(sn_audit_verify_file(path, &v, &err), SN_OK);
+    sn_audit_verifier_describe(&v, out, cap);
+    *intact = v.fault == SN_AUDIT_FAULT_NONE;
+}
+
+static void writes_exact_records_chained_from_the_genesis(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    put(a, "/health", 200);
+    put(a, "/api/v1/anomalies", 422);
+    assert_int_equal(sn_audit_records(a), 2);
+    sn_audit_close(a);
+
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    char genesis[65], mac1[65], mac2[65], expect[1024];
+    assert_int_equal(
+        sn_hmac_hex((const unsigned char *)KEY, 32, "sentinel audit log v1 genesis", 29, genesis),
+        SN_OK);
+    int n = snprintf(expect, sizeof(expect),
+                     "{\"seq\":1,\"time\":\"2025-12-03T10:00:00.000000Z\",\"kind\":\"api_call\","
+                     "\"actor\":\"anonymous\",\"source\":\"127.0.0.1\",\"details\":{\"route\":"
+                     "\"/health\",\"status\":200},\"prev\":\"%s\"}",
+                     genesis);
+    assert_int_equal(sn_hmac_hex((const unsigned char *)KEY, 32, expect, (size_t)n, mac1), SN_OK);
+    size_t len;
+    char *text = slurp(&len);
+    char *l2 = line_at(text, 2);
+    /* The line is the signed bytes with the mac member in place of the closing brace. */
+    assert_int_equal(memcmp(text, expect, (size_t)n - 1), 0);
+    char tail[128];
+    snprintf(tail, sizeof(tail), ",\"mac\":\"%s\"}\n", mac1);
+    assert_int_equal(memcmp(text + n - 1, tail, strlen(tail)), 0);
+    assert_ptr_equal(l2, text + n - 1 + strlen(tail));
+
+    n = snprintf(expect, sizeof(expect),
+                 "{\"seq\":2,\"time\":\"2025-12-03T10:00:00.000000Z\",\"kind\":\"api_call\","
+                 "\"actor\":\"anonymous\",\"source\":\"127.0.0.1\",\"details\":{\"route\":"
+                 "\"/api/v1/anomalies\",\"status\":422},\"prev\":\"%s\"}",
+                 mac1);
+    assert_int_equal(sn_hmac_hex((const unsigned char *)KEY, 32, expect, (size_t)n, mac2), SN_OK);
+    assert_int_equal(memcmp(l2, expect, (size_t)n - 1), 0);
+    snprintf(tail, sizeof(tail), ",\"mac\":\"%s\"}\n", mac2);
+    assert_string_equal(l2 + n - 1, tail);
+    free(text);
+    unlink(path);
+}
+
+static void reopening_continues_the_chain(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    put(a, "/health", 200);
+    put(a, "/health", 200);
+    sn_audit_close(a);
+    a = open_log(false, 50); /* and with the fdatasync thread */
+    put(a, "/metrics", 200);
+    sn_audit_close(a);
+    a = open_log(false, 0);
+    put(a, "/metrics", 200);
+    sn_audit_close(a);
+    char msg[512];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_true(ok);
+    assert_string_equal(msg, "4 records, chain intact");
+    size_t len;
+    char *text = slurp(&len);
+    assert_non_null(strstr(line_at(text, 4), "{\"seq\":4,"));
+    free(text);
+    unlink(path);
+}
+
+static sn_status try_open(char *msg, size_t cap)
+{
+    sn_audit_options o = {.path = path, .key = (const unsigned char *)KEY, .key_len = 32};
+    sn_audit *a = NULL;
+    sn_error err;
+    sn_status st = sn_audit_open(&a, &o, &err);
+    sn_error_format(&err, msg, cap);
+    sn_audit_close(a);
+    return st;
+}
+
+static void refuses_to_continue_a_damaged_tail(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    for (int i = 0; i < 3; i++)
+        put(a, "/health", 200);
+    sn_audit_close(a);
+    size_t len;
+    char *text = slurp(&len);
+    char msg[1024];
+    char want[1024];
+
+    /* One byte of the last record changed. */
+    char *l3 = line_at(text, 3);
+    char *digit = strstr(l3, "200");
+    digit[0] = '5';
+    spit(text, len);
+    assert_int_equal(try_open(msg, sizeof(msg)), SN_ERR_CRYPTO);
+    snprintf(want, sizeof(want),
+             "%s: cannot continue the audit log: its last record fails verification: mac "
+             "mismatch: the record was changed after it was written (or the key is not this "
+             "log's); check it with `sentinel audit verify --log FILE`, and move it aside to "
+             "start a new log",
+             path);
+    assert_string_equal(msg, want);
+    digit[0] = '2';
+
+    /* The record before the last removed: the last no longer links to its predecessor. */
+    char *l2 = line_at(text, 2);
+    char removed[8192];
+    size_t head = (size_t)(l2 - text), l2len = (size_t)(l3 - l2);
+    memcpy(removed, text, head);
+    memcpy(removed + head, l3, len - head - l2len);
+    spit(removed, len - l2len);
+    assert_int_equal(try_open(msg, sizeof(msg)), SN_ERR_CRYPTO);
+    assert_non_null(strstr(msg, "its last record fails verification: chain broken: its prev is "
+                                "not the mac of the record before it"));
+
+    /* Cut short: the file ends inside the last record. */
+    spit(text, len - 10);
+    assert_int_equal(try_open(msg, sizeof(msg)), SN_ERR_PARSE);
+    snprintf(want, sizeof(want),
+             "%s: cannot continue the audit log: its last record is cut short (no newline at the "
+             "end); check it with `sentinel audit verify --log FILE`, and move it aside to start "
+             "a new log",
+             path);
+    assert_string_equal(msg, want);
+
+    /* Intact again: it opens and continues. */
+    spit(text, len);
+    assert_int_equal(try_open(msg, sizeof(msg)), SN_OK);
+    free(text);
+    unlink(path);
+}
+
+static void refuses_short_keys_and_a_second_writer(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit_options o = {.path = path, .key = (const unsigned char *)"short", .key_len = 5};
+    sn_audit *a = NULL, *b = NULL;
+    sn_error err;
+    assert_int_equal(sn_audit_open(&a, &o, &err), SN_ERR_SECRET);
+    assert_null(a);
+    assert_string_equal(err.msg, "the audit key must be 32-256 bytes (for example the 64 "
+                                 "characters `openssl rand -hex 32` prints)");
+    a = open_log(false, 0);
+    o.key = (const unsigned char *)KEY;
+    o.key_len = 32;
+    assert_int_equal(sn_audit_open(&b, &o, &err), SN_ERR_IO);
+    assert_string_equal(err.msg, "the audit log is open for writing in another process");
+    sn_audit_close(a);
+    unlink(path);
+}
+
+static void never_records_secrets(void **state)
+{
+    (void)state;
+    assert_true(sn_audit_name_denied("password"));
+    assert_true(sn_audit_name_denied("new_password"));
+    assert_true(sn_audit_name_denied("Authorization"));
+    assert_true(sn_audit_name_denied("X-Api-Key"));
+    assert_true(sn_audit_name_denied("access_token"));
+    assert_true(sn_audit_name_denied("client_secret"));
+    assert_true(sn_audit_name_denied("key"));
+    assert_true(sn_audit_name_denied("hmac_key"));
+    assert_true(sn_audit_name_denied("cookie"));
+    assert_false(sn_audit_name_denied("key_id"));
+    assert_false(sn_audit_name_denied("route"));
+    assert_false(sn_audit_name_denied("user"));
+
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    sn_audit_field f[] = {
+        SN_AUDIT_S("key_id", "ops-1"),
+        SN_AUDIT_S("password", "hunter2-pw"),
+        SN_AUDIT_S("api_key", "sk_live_abcdef"),
+        SN_AUDIT_S("Authorization", "Bearer eyJhbGciOi.payload.sig"),
+        SN_AUDIT_S("client_secret", "cs-123456"),
+        SN_AUDIT_S("access_token", "tok-987654"),
+        SN_AUDIT_S("key", "0011223344556677"),
+        SN_AUDIT_S("note", "Bearer eyJhbGciOi.other.sig"),
+        SN_AUDIT_B("ok", true),
+    };
+    sn_audit_rec r = {"key_change", "Basic dXNlcjpwYXNz", NULL, f, 9};
+    sn_error err;
+    assert_int_equal(sn_audit_record(a, &r, &err), SN_OK);
+    assert_int_equal(sn_audit_auth(a, "ops-1", "203.0.113.9", false, "unknown key"), SN_OK);
+    sn_audit_close(a);
+    size_t len;
+    char *text = slurp(&len);
+    static const char *const secrets[] = {"hunter2",     "sk_live",    "eyJhbGciOi",
+                                          "cs-123456",   "tok-987654", "0011223344556677",
+                                          "dXNlcjpwYXNz"};
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+        assert_null(strstr(text, secrets[i]));
+    assert_non_null(strstr(text, "\"kind\":\"key_change\",\"actor\":\"redacted\",\"source\":null,"
+                                 "\"details\":{\"key_id\":\"ops-1\",\"ok\":true,\"redacted\":["
+                                 "\"password\",\"api_key\",\"Authorization\",\"client_secret\","
+                                 "\"access_token\",\"key\",\"note\"]},\"prev\":"));
+    assert_non_null(strstr(line_at(text, 2),
+                           "\"kind\":\"auth\",\"actor\":\"ops-1\",\"source\":\"203.0.113.9\","
+                           "\"details\":{\"outcome\":\"failure\",\"reason\":\"unknown key\"}"));
+    free(text);
+    unlink(path);
+}
+
+static void pseudonymises_personal_values(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(true, 0);
+    sn_audit_field f[] = {SN_AUDIT_P("user", "U0090"), SN_AUDIT_S("event_id", "E1")};
+    sn_audit_rec r = {"prediction", "svc-1", "198.51.100.7", f, 2};
+    sn_error err;
+    assert_int_equal(sn_audit_record(a, &r, &err), SN_OK);
+    char user[67], src[67], p[67];
+    assert_true(sn_audit_pseudonym(a, "U0090", 5, p));
+    sn_audit_close(a);
+    char hex[65];
+    assert_int_equal(sn_hmac_hex((const unsigned char *)PKEY, 32, "U0090", 5, hex), SN_OK);
+    snprintf(user, sizeof(user), "p:%s", hex);
+    assert_string_equal(p, user);
+    assert_int_equal(sn_hmac_hex((const unsigned char *)PKEY, 32, "198.51.100.7", 12, hex), SN_OK);
+    snprintf(src, sizeof(src), "p:%s", hex);
+    size_t len;
+    char *text = slurp(&len);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "\"actor\":\"svc-1\",\"source\":\"%s\",\"details\":{\"user\":\"%s\",\"event_id\":"
+             "\"E1\"}",
+             src, user);
+    assert_non_null(strstr(text, want));
+    assert_null(strstr(text, "U0090"));
+    assert_null(strstr(text, "198.51.100.7"));
+    free(text);
+    unlink(path);
+}
+
+static void bounds_every_record(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    char *big = malloc(100001);
+    assert_non_null(big);
+    memset(big, 'x', 100000);
+    big[100000] = '\0';
+    big[3] = (char)0xff; /* invalid UTF-8 becomes U+FFFD */
+    sn_audit_field f[40];
+    char names[40][8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof(names[i]), "f%d", i);
+        f[i] = SN_AUDIT_S(names[i], big);
+    }
+    sn_audit_rec r = {"config_change", big, NULL, f, 40};
+    sn_error err;
+    assert_int_equal(sn_audit_record(a, &r, &err), SN_OK);
+    sn_audit_rec bad = {"Config", NULL, NULL, NULL, 0};
+    assert_int_equal(sn_audit_record(a, &bad, &err), SN_ERR_USAGE);
+    sn_audit_field badf[] = {SN_AUDIT_I("Status Code", 1)};
+    sn_audit_rec bad2 = {"api_call", NULL, NULL, badf, 1};
+    assert_int_equal(sn_audit_record(a, &bad2, &err), SN_ERR_USAGE);
+    sn_audit_close(a);
+    free(big);
+    size_t len;
+    char *text = slurp(&len);
+    char *nl = strchr(text, '\n');
+    assert_non_null(nl);
+    assert_ptr_equal(nl + 1, text + len); /* the two bad records wrote nothing */
+    assert_true(len <= SN_AUDIT_MAX_RECORD);
+    assert_non_null(strstr(text, "\"f0\":\"xxx\xef\xbf\xbdxxxx"));
+    assert_non_null(strstr(text, ",\"truncated\":true},\"prev\":"));
+    assert_null(strstr(text, "\"f39\""));
+    /* 512 bytes at most per value: 511 of the 512 are x (one is the 3-byte U+FFFD). */
+    char *v0 = strstr(text, "\"f0\":\"") + 6;
+    assert_int_equal(strchr(v0, '"') - v0, 512);
+    char msg[256];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "1 records, chain intact");
+    free(text);
+    unlink(path);
+}
+
+static sn_audit *shared;
+
+static void *writer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 250; i++) {
+        if (i % 50 == 0) {
+            sn_audit_field f[] = {SN_AUDIT_I("i", i)};
+            sn_audit_rec recs[3] = {{"prediction", NULL, NULL, f, 1},
+                                    {"prediction", NULL, NULL, f, 1},
+                                    {"prediction", NULL, NULL, f, 1}};
+            sn_error err;
+            sn_audit_record_many(shared, recs, 3, &err);
+        } else {
+            put(shared, "/api/v1/analyze/access", 200);
+        }
+    }
+    return NULL;
+}
+
+static void many_threads_make_one_chain(void **state)
+{
+    (void)state;
+    fresh_path();
+    shared = open_log(false, 20);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, writer, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    /* Per thread: 245 single records and 5 batches of 3. */
+    assert_int_equal(sn_audit_records(shared), 4 * (245 + 15));
+    assert_int_equal(sn_audit_failures(shared), 0);
+    sn_audit_close(shared);
+    char msg[256];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_true(ok);
+    assert_string_equal(msg, "1040 records, chain intact");
+    unlink(path);
+}
+
+/* A log of five records, then damage, then what the verifier says. */
+static char *five(size_t *len)
+{
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    for (int i = 0; i < 5; i++)
+        put(a, "/health", 200 + i);
+    sn_audit_close(a);
+    return slurp(len);
+}
+
+static void verifier_names_the_first_bad_record(void **state)
+{
+    (void)state;
+    size_t len;
+    char *text = five(&len);
+    char msg[512];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_true(ok);
+    assert_string_equal(msg, "5 records, chain intact");
+
+    /* (a) one byte changed in record 3. */
+    char *copy = malloc(len + 1);
+    memcpy(copy, text, len + 1);
+    char *l3 = line_at(copy, 3);
+    strstr(l3, "202")[2] = '9';
+    spit(copy, len);
+    verify(msg, sizeof(msg), &ok);
+    assert_false(ok);
+    assert_string_equal(msg, "line 3 (seq 3): mac mismatch: the record was changed after it was "
+                             "written (or the key is not this log's)");
+
+    /* (b) record 3 removed. */
+    l3 = line_at(text, 3);
+    char *l4 = line_at(text, 4);
+    size_t head = (size_t)(l3 - text), cut = (size_t)(l4 - l3);
+    memcpy(copy, text, head);
+    memcpy(copy + head, l4, len - head - cut);
+    spit(copy, len - cut);
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 3 (seq 4): chain broken: its prev is not the mac of the "
+                             "record before it (line 2, seq 2): a record was removed or "
+                             "reordered");
+
+    /* (c) records 2 and 3 swapped. */
+    char *l2 = line_at(text, 2);
+    size_t a2 = (size_t)(l2 - text), n2 = (size_t)(l3 - l2), n3 = (size_t)(l4 - l3);
+    memcpy(copy, text, len);
+    memcpy(copy + a2, l3, n3);
+    memcpy(copy + a2 + n3, l2, n2);
+    spit(copy, len);
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 2 (seq 3): chain broken: its prev is not the mac of the "
+                             "record before it (line 1, seq 1): a record was removed or "
+                             "reordered");
+
+    /* (d) the last record cut short. */
+    spit(text, len - 20);
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 5 (seq 5): record cut short: the file ends inside it (no "
+                             "newline)");
+
+    /* The first record removed. */
+    spit(l2, len - (size_t)(l2 - text));
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 1 (seq 2): chain broken: the first record does not start the "
+                             "chain (records before it were removed, or it was moved here)");
+
+    /* Not JSON. */
+    memcpy(copy, text, len);
+    l3 = line_at(copy, 3);
+    l3[0] = '[';
+    spit(copy, len);
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 3: malformed JSON: ']' expected near ':' (column 7)");
+
+    /* A blank line. */
+    memcpy(copy, text, len);
+    spit(copy, (size_t)(line_at(copy, 2) - copy));
+    FILE *f = fopen(path, "ab");
+    fputs("\n", f);
+    fclose(f);
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 2: malformed record: empty line");
+
+    /* Another key. */
+    spit(text, len);
+    sn_audit_verifier v;
+    sn_error err;
+    assert_int_equal(sn_audit_verifier_init(&v, (const unsigned char *)PKEY, 32, &err), SN_OK);
+    assert_int_equal(sn_audit_verify_file(path, &v, &err), SN_OK);
+    sn_audit_verifier_describe(&v, msg, sizeof(msg));
+    assert_string_equal(msg, "line 1 (seq 1): mac mismatch: the record was changed after it was "
+                             "written (or the key is not this log's)");
+    free(copy);
+    free(text);
+    unlink(path);
+}
+
+static void verifier_refuses_long_lines_without_holding_them(void **state)
+{
+    (void)state;
+    fresh_path();
+    char *big = malloc(1 << 20);
+    assert_non_null(big);
+    memset(big, 'a', 1 << 20);
+    spit(big, 1 << 20);
+    free(big);
+    char msg[256];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "line 1: malformed record: longer than 16383 bytes");
+    spit("", 0);
+    verify(msg, sizeof(msg), &ok);
+    assert_true(ok);
+    assert_string_equal(msg, "0 records, chain intact");
+    unlink(path);
+}
+
+static void a_failed_write_leaves_only_whole_records(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    put(a, "/health", 200);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    /* The file may grow by 100 bytes only: the next record is written in part, then refused. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)st.st_size + 100;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    sn_audit_field f[] = {SN_AUDIT_S("route", "/metrics")};
+    sn_audit_rec r = {"api_call", NULL, NULL, f, 1};
+    sn_error err;
+    sn_status got = sn_audit_record(a, &r, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_int_equal(got, SN_ERR_IO);
+    assert_string_equal(err.msg, "cannot write: File too large");
+    struct stat after;
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(after.st_size, st.st_size);
+    assert_int_equal(sn_audit_records(a), 1);
+    assert_int_equal(sn_audit_failures(a), 1);
+    /* The chain goes on from the last whole record. */
+    put(a, "/health", 200);
+    sn_audit_close(a);
+    char msg[256];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_string_equal(msg, "2 records, chain intact");
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(writes_exact_records_chained_from_the_genesis),
+        cmocka_unit_test(reopening_continues_the_chain),
+        cmocka_unit_test(refuses_to_continue_a_damaged_tail),
+        cmocka_unit_test(refuses_short_keys_and_a_second_writer),
+        cmocka_unit_test(never_records_secrets),
+        cmocka_unit_test(pseudonymises_personal_values),
+        cmocka_unit_test(bounds_every_record),
+        cmocka_unit_test(many_threads_make_one_chain),
+        cmocka_unit_test(verifier_names_the_first_bad_record),
+        cmocka_unit_test(verifier_refuses_long_lines_without_holding_them),
+        cmocka_unit_test(a_failed_write_leaves_only_whole_records),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
