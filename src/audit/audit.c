@@ -57,7 +57,7 @@ bool sn_audit_name_denied(const char *name)
 {
     char n[72];
     size_t len = 0;
-    for (; name[len] && len < sizeof(n) - 1; len++)
+    for (; len < sizeof(n) - 1 && name[len]; len++)
         n[len] = name[len] == '-' ? '_' : (char)tolower((unsigned char)name[len]);
     n[len] = '\0';
     /* Anything named like a credential, wherever the word appears in the name. */
@@ -335,7 +335,7 @@ sn_status sn_audit_record_many(sn_audit *a, const sn_audit_rec *recs, size_t n, 
         size_t from = i ? ends[i - 1] : 0, start = out->len;
         char when[32], mac[65];
         sn_format_timestamp(a->now_us(), when);
-        sn_buf_printf(out, "{\"seq\":%llu,\"time\":\"%s\"", (unsigned long long)(seq + 1), when);
+        sn_buf_printf(out, "{\"seq\":%llu,\"time\":\"%s\"", (unsigned long long)seq + 1u, when);
         sn_buf_append(out, body.data + from, ends[i] - from);
         sn_buf_puts(out, ",\"prev\":\"");
         sn_buf_puts(out, prev);
