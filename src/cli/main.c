@@ -13,6 +13,7 @@ static const sn_command commands[] = {
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
+    {"keys", "create, list and revoke API keys for serve", sn_cmd_keys},
 };
 
 static void usage(FILE *out)

@@ -3,6 +3,7 @@
 #ifndef SN_SERVER_INTERNAL_H
 #define SN_SERVER_INTERNAL_H
 
+#include "auth.h"
 #include "server.h"
 
 #include "../core/buf.h"
@@ -46,6 +47,8 @@ typedef struct sn_fair_lock {
 struct sn_service {
     sn_server_config cfg;
     sn_log *log; /* borrowed; may be NULL */
+    sn_auth *auth;
+    sn_ratelimit *limits;
     sn_fair_lock lock;
     sn_engine *engine;
     sn_user_history *users;
@@ -101,6 +104,10 @@ void sn_json_verdict(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
 void sn_json_error_object(sn_buf *out, const char *code, const char *message, const char *field);
 /* The error code of a refused event: missing_field, invalid_field or invalid_event. */
 const char *sn_json_event_error_code(const sn_error *err);
+/* Takes the raw model scores out of a JSON answer for callers who may not see them: every
+ * anomaly_score, mean and peer anomaly score and evidence bits removed, and each risk_score
+ * replaced by its risk_band ("60-80"). On failure the answer becomes a 500. */
+void sn_json_redact_scores(sn_http_response *resp);
 /* Moves out's bytes into resp with status (500 when out failed for lack of memory). */
 void sn_json_respond(sn_http_response *resp, int status, sn_buf *out);
 /* Current time as ISO 8601 UTC with microseconds, and as microseconds. */

@@ -70,6 +70,15 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->cfg = *cfg;
     s->log = log;
     s->engine = engine;
+    sn_status ast = sn_server_config_check(cfg, err);
+    if (ast == SN_OK)
+        ast = sn_auth_new(&s->auth, cfg, log, err);
+    if (ast != SN_OK) {
+        sn_engine_free(engine);
+        free(s);
+        return ast;
+    }
+    s->limits = sn_ratelimit_new((size_t)cfg->rate_limit_sources);
     s->started_us = sn_now_us();
     s->models_loaded = sn_engine_is_fitted(engine);
     const sn_engine_stats *st = sn_engine_get_stats(engine);
@@ -94,7 +103,10 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->ring_cap = cfg->recent_anomalies > 0 ? (size_t)cfg->recent_anomalies : 1;
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
     s->ring_len = calloc(s->ring_cap, sizeof(*s->ring_len));
-    if (!s->users || !s->ring || !s->ring_len || !s->routes || fair_init(&s->lock) != 0) {
+    if (!s->users || !s->ring || !s->ring_len || !s->routes || !s->limits ||
+        fair_init(&s->lock) != 0) {
+        sn_auth_free(s->auth);
+        sn_ratelimit_free(s->limits);
         sn_user_history_free(s->users);
         free(s->routes);
         free(s->ring);
@@ -118,6 +130,8 @@ void sn_service_free(sn_service *s)
     free(s->routes);
     sn_user_history_free(s->users);
     sn_engine_free(s->engine);
+    sn_auth_free(s->auth);
+    sn_ratelimit_free(s->limits);
     fair_destroy(&s->lock);
     free(s);
 }
