@@ -32,7 +32,7 @@ print(jwt.encode({"sub": "bench", "role": "analyst", "scope": "*", "iat": now, "
                  open(sys.argv[1], "rb").read(), algorithm="RS256"))' "$work/jwt.key")
 
 high="1000000/second" # counted on every request, never reached
-start() { # name, options...
+start() { # name, options...; sets url_NAME (not in a subshell: the trap stops the servers)
     local name=$1
     shift
     $bin serve --listen 127.0.0.1:0 --model "$work/m.bin" --log-level warn "$@" \
@@ -42,13 +42,13 @@ start() { # name, options...
         grep -q '^listening on ' "$work/$name.out" 2>/dev/null && break
         sleep 0.05
     done
-    sed -n 's/^listening on //p' "$work/$name.out"
+    printf -v "url_$name" '%s' "$(sed -n 's/^listening on //p' "$work/$name.out")"
 }
-url_off=$(start off --insecure-no-auth --rate-limit-general 0 --rate-limit-analysis 0)
-url_keys=$(start keys --keys-file "$work/keys.jsonl" --rate-limit-general "$high" \
-    --rate-limit-analysis "$high")
-url_jwt=$(start jwt --jwt-public-key-file "$work/jwt.pub" --rate-limit-general "$high" \
-    --rate-limit-analysis "$high")
+start off --insecure-no-auth --rate-limit-general 0 --rate-limit-analysis 0
+start keys --keys-file "$work/keys.jsonl" --rate-limit-general "$high" \
+    --rate-limit-analysis "$high"
+start jwt --jwt-public-key-file "$work/jwt.pub" --rate-limit-general "$high" \
+    --rate-limit-analysis "$high"
 [[ -n $url_off && -n $url_keys && -n $url_jwt ]] || { echo "a server did not start"; exit 1; }
 
 script() { # file, method, bearer ("" for none)
@@ -57,7 +57,9 @@ script() { # file, method, bearer ("" for none)
         if [[ $2 == POST ]]; then
             sed -n '/^wrk.headers/,$p' bench/server_access.lua
         fi
-        [[ -n $3 ]] && echo "wrk.headers[\"Authorization\"] = \"Bearer $3\""
+        if [[ -n $3 ]]; then
+            echo "wrk.headers[\"Authorization\"] = \"Bearer $3\""
+        fi
     } >"$1"
 }
 script "$work/post-off.lua" POST ""

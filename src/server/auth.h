@@ -88,8 +88,10 @@ sn_status sn_jwt_verifier_new(sn_jwt_verifier **out, const sn_server_config *cfg
 void sn_jwt_verifier_free(sn_jwt_verifier *v);
 /* Verifies a compact JWS: the signature with the configured key, the algorithm equal to the
  * configured one (never "none", never HS256 keyed with a public key), exp required, lifetime,
- * iat, nbf, iss and aud, then role (required), scope or department, and sub (required). */
-sn_auth_result sn_jwt_verify(const sn_jwt_verifier *v, const char *token, int64_t now,
+ * iat, nbf, iss and aud, then role (required), scope or department, and sub (required).
+ * Accepted tokens are remembered (by SHA-256) so that the signature is verified once per token;
+ * exp and nbf are checked at every use. Thread-safe. */
+sn_auth_result sn_jwt_verify(sn_jwt_verifier *v, const char *token, int64_t now,
                              sn_principal *who, const char **why);
 
 typedef struct sn_auth sn_auth;

@@ -464,6 +464,38 @@ static void jwt_hs256_claims(void **state)
     sn_service_free(s);
 }
 
+static void jwt_remembered_tokens_still_expire(void **state)
+{
+    (void)state;
+    const char *secret_file = path_in("hs256.secret");
+    sn_server_config cfg;
+    base_config(&cfg);
+    snprintf(cfg.jwt_hs256_secret_file, sizeof(cfg.jwt_hs256_secret_file), "%s", secret_file);
+    sn_jwt_verifier *v;
+    sn_error err;
+    assert_int_equal(sn_jwt_verifier_new(&v, &cfg, &err), SN_OK);
+    long now = (long)time(NULL);
+    char *claims = claimsf("{\"sub\":\"carol\",\"role\":\"viewer\",\"nbf\":%ld,\"exp\":%ld}",
+                           now + 100, now + 300);
+    char *t = make_token(JWT_ALG_HS256, HS_SECRET, strlen(HS_SECRET), claims);
+    free(claims);
+    sn_principal who;
+    const char *why;
+    /* Not yet valid, then valid (and remembered), then expired although remembered. */
+    assert_int_equal(sn_jwt_verify(v, t, now, &who, &why), SN_AUTH_INVALID);
+    assert_int_equal(sn_jwt_verify(v, t, now + 100, &who, &why), SN_AUTH_OK);
+    assert_string_equal(who.id, "sub:carol");
+    assert_int_equal(sn_jwt_verify(v, t, now + 100, &who, &why), SN_AUTH_OK);
+    assert_string_equal(who.id, "sub:carol");
+    assert_int_equal(sn_jwt_verify(v, t, now + 361, &who, &why), SN_AUTH_EXPIRED);
+    assert_string_equal(why, "token expired");
+    /* A token differing in its last character is not taken for the remembered one. */
+    t[strlen(t) - 1] = t[strlen(t) - 1] == 'A' ? 'B' : 'A';
+    assert_int_equal(sn_jwt_verify(v, t, now + 100, &who, &why), SN_AUTH_INVALID);
+    free(t);
+    sn_jwt_verifier_free(v);
+}
+
 /* PEM text of a fresh key pair's private and public halves (caller frees). */
 static void rsa_pair(char **priv, char **pub)
 {
@@ -743,6 +775,7 @@ int main(void)
         cmocka_unit_test(roles_scopes_and_raw_scores),
         cmocka_unit_test(scope_rules),
         cmocka_unit_test(jwt_hs256_claims),
+        cmocka_unit_test(jwt_remembered_tokens_still_expire),
         cmocka_unit_test(jwt_rs256_refuses_algorithm_confusion),
         cmocka_unit_test(rate_limit_exact_under_concurrency),
         cmocka_unit_test(analysis_limit_and_failed_logins),
