@@ -44,8 +44,8 @@ static const char usage_text[] =
 
 static const char exit_text[] =
     "\n"
-    "exit status: 0 stopped by a signal; 1 failure (unreadable model, address in use);\n"
-    "2 bad option.\n";
+    "exit status: 0 stopped by a signal; 1 failure (unreadable model, keys file or TLS key,\n"
+    "address in use); 2 bad option, or no credential configured.\n";
 
 /* Room for max_connections sockets: the soft limit on open files is often 1024. */
 static void raise_open_files(int max_connections)
