@@ -589,7 +589,6 @@ static const char *arg_value(const sn_http_request *req, const char *name, bool 
 static void h_anomalies(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                     sn_http_response *resp)
 {
-    (void)caller;
     bool present;
     const char *v = arg_value(req, "limit", &present);
     long limit = 100;
@@ -605,7 +604,7 @@ static void h_anomalies(sn_service *s, const sn_http_request *req, const sn_call
     }
     sn_buf list;
     sn_buf_init(&list);
-    size_t count = sn_service_anomalies(s, (size_t)limit, &list);
+    size_t count = sn_service_anomalies(s, (size_t)limit, &caller->who, &list);
     sn_buf b;
     sn_buf_init(&b);
     sn_buf_puts(&b, "{\"count\":");

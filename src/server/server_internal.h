@@ -122,8 +122,8 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
 /* The user's risk; false when nothing is recorded for them. */
 bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_risk *out);
 /* Appends up to limit of the most recent anomalous verdicts, newest first, as a JSON array;
- * returns how many. */
-size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out);
+ * returns how many. With who, only those of events whose department its scope covers. */
+size_t sn_service_anomalies(sn_service *s, size_t limit, const sn_principal *who, sn_buf *out);
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
 

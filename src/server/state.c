@@ -205,9 +205,14 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
             anomalies++;
             sn_buf_reset(&json);
             sn_json_verdict(&json, &evs->items[k].ev, v, analysed_at);
-            char *copy = json.failed ? NULL : malloc(json.len + 1);
+            /* The verdict, then the event's department, which decides who may read it. */
+            const sn_str *dept = &evs->items[k].ev.department;
+            char *copy = json.failed ? NULL : malloc(json.len + 1 + dept->n + 1);
             if (copy) {
                 memcpy(copy, json.data, json.len + 1);
+                if (dept->n)
+                    memcpy(copy + json.len + 1, dept->p, dept->n);
+                copy[json.len + 1 + dept->n] = '\0';
                 ring_push(s, copy, json.len);
             }
         }
@@ -231,14 +236,17 @@ bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_ris
     return found;
 }
 
-size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out)
+size_t sn_service_anomalies(sn_service *s, size_t limit, const sn_principal *who, sn_buf *out)
 {
     sn_buf_putc(out, '[');
     fair_lock(&s->lock);
     size_t k = 0;
-    for (; k < limit && k < s->ring_count; k++) {
-        size_t slot = (s->ring_head + s->ring_count - 1 - k) % s->ring_cap;
-        if (k)
+    for (size_t seen = 0; k < limit && seen < s->ring_count; seen++) {
+        size_t slot = (s->ring_head + s->ring_count - 1 - seen) % s->ring_cap;
+        const char *dept = s->ring[slot] + s->ring_len[slot] + 1;
+        if (who && !sn_scope_covers(who, dept))
+            continue;
+        if (k++)
             sn_buf_putc(out, ',');
         sn_buf_append(out, s->ring[slot], s->ring_len[slot]);
     }

@@ -115,6 +115,12 @@ static const char *add_key(const char *file, sn_role role, const char *scope, in
     "\"crm_system\",\"action\":\"read\",\"timestamp\":\"2026-12-20 10:00:00\",\"source_ip\":"     \
     "\"192.168.1.10\",\"location\":\"Mumbai, IN\",\"success\":true}"
 
+/* An event no baseline expects: a new place, the small hours, an admin action that failed. */
+#define ODD(user, dept)                                                                           \
+    "{\"user_id\":\"" user "\",\"department\":\"" dept "\",\"resource\":\"payroll_system\","    \
+    "\"action\":\"admin\",\"timestamp\":\"2026-12-21 03:12:00\",\"source_ip\":\"175.45.176.1\","  \
+    "\"location\":\"Pyongyang, KP\",\"success\":false}"
+
 static const char UNAUTH[] = "{\"error\":{\"code\":\"unauthenticated\",\"message\":"
                              "\"authentication required: send Authorization: Bearer <API key or "
                              "token>\"}}";
@@ -298,10 +304,25 @@ static void roles_scopes_and_raw_scores(void **state)
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(r->body, "\"mean_anomaly_score\":"));
     assert_int_equal(call(s, "GET", "/api/v1/user/USAL/risk-score", analyst, NULL)->status, 200);
-    /* The viewer's list of anomalies carries no raw score either. */
+    /* The list of anomalies: only those of the caller's departments, and for a viewer without
+     * raw scores. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(call(s, "POST", "/api/v1/analyze/access", analyst, ODD("UFIN", "Finance"))
+                             ->status,
+                         200);
+        assert_int_equal(call(s, "POST", "/api/v1/analyze/access", analyst, ODD("USAL", "Sales"))
+                             ->status,
+                         200);
+    }
+    r = call(s, "GET", "/api/v1/anomalies", admin, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "\"user_id\":\"USAL\""));
+    assert_non_null(strstr(r->body, "\"user_id\":\"UFIN\""));
     r = call(s, "GET", "/api/v1/anomalies", finance, NULL);
     assert_int_equal(r->status, 200);
     assert_null(strstr(r->body, "anomaly_score"));
+    assert_null(strstr(r->body, "\"user_id\":\"USAL\""));
+    assert_non_null(strstr(r->body, "\"user_id\":\"UFIN\""));
     sn_service_free(s);
 }
 
