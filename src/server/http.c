@@ -233,9 +233,14 @@ static void client_address(struct MHD_Connection *c, char *out, size_t cap)
     if (sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
                   (socklen_t)cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)cap);
+    else if (sa->sa_family == AF_INET6) {
+        /* One IPv6 client usually holds a whole /64: its rate is counted per /64. */
+        struct in6_addr a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        memset(a.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a, out, (socklen_t)cap);
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "/64");
+    }
 }
 
 static long long content_length(struct MHD_Connection *c)

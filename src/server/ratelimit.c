@@ -79,31 +79,30 @@ static void refill(bucket *b, const sn_rate *rate, int64_t now)
     b->updated = now;
 }
 
-/* Makes room for one more caller: forgets every bucket idle long enough to be full again (as if
- * never seen), or failing that the least recently updated one. Called with the lock held. */
+/* Makes room for more callers: forgets every bucket idle long enough to be full again (as if
+ * never seen); if none is, the older half by age (everything last seen before the midpoint
+ * between the oldest update and now), so that a flood of new callers costs one sweep per many
+ * insertions rather than one each. Called with the lock held. */
 static void evict(sn_ratelimit *rl, const sn_rate *rates, int64_t now)
 {
-    bucket **oldest = NULL;
-    for (size_t i = 0; i < rl->n_slots; i++)
-        for (bucket **pb = &rl->slots[i]; *pb;) {
-            bucket *b = *pb;
-            const sn_rate *r = &rates[b->cls];
-            int64_t period_us = (int64_t)r->period_s * 1000000;
-            if (r->count == 0 || now - b->updated >= period_us) {
-                *pb = b->next;
-                free(b);
-                rl->count--;
-                continue;
+    int64_t oldest = now;
+    for (int pass = 0; pass < 2 && rl->count >= rl->max; pass++) {
+        int64_t cutoff = oldest + (now - oldest) / 2;
+        for (size_t i = 0; i < rl->n_slots; i++)
+            for (bucket **pb = &rl->slots[i]; *pb;) {
+                bucket *b = *pb;
+                const sn_rate *r = &rates[b->cls];
+                bool idle = r->count == 0 || now - b->updated >= (int64_t)r->period_s * 1000000;
+                if (pass == 0 ? idle : b->updated <= cutoff) {
+                    *pb = b->next;
+                    free(b);
+                    rl->count--;
+                    continue;
+                }
+                if (b->updated < oldest)
+                    oldest = b->updated;
+                pb = &b->next;
             }
-            if (!oldest || b->updated < (*oldest)->updated)
-                oldest = pb;
-            pb = &b->next;
-        }
-    if (rl->count >= rl->max && oldest) {
-        bucket *b = *oldest;
-        *oldest = b->next;
-        free(b);
-        rl->count--;
     }
 }
 

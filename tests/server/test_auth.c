@@ -683,18 +683,33 @@ static void rate_limit_memory_is_bounded(void **state)
         assert_true(d.allowed);
         assert_true(sn_ratelimit_tracked(rl) <= 16);
     }
-    /* Idle callers (bucket full again after a period) are forgotten first. */
-    sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 1000000 + 61000000, &d);
+    /* A full table of callers none of whom is idle: the older half goes at once. */
+    sn_ratelimit *busy = sn_ratelimit_new(16);
+    for (int i = 0; i < 16; i++) {
+        snprintf(who, sizeof(who), "addr:b%d", i);
+        sn_ratelimit_take(busy, SN_RATE_GENERAL, &rate, who, 1000000 + i * 1000, &d);
+    }
+    assert_int_equal(sn_ratelimit_tracked(busy), 16);
+    sn_ratelimit_take(busy, SN_RATE_GENERAL, &rate, "addr:late", 1016000, &d);
+    assert_int_equal(sn_ratelimit_tracked(busy), 8);
+    sn_ratelimit_free(busy);
+    /* Idle callers (bucket full again after a period) are forgotten first: fill the table,
+     * then a newcomer a minute later finds every one of them idle. */
+    for (int i = 0; sn_ratelimit_tracked(rl) < 16; i++) {
+        snprintf(who, sizeof(who), "addr:f%d", i);
+        sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, who, 2000000, &d);
+    }
+    sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 2000000 + 61000000, &d);
     assert_int_equal(sn_ratelimit_tracked(rl), 1);
     /* Refill: 10 a minute is one every 6 seconds. */
     for (int i = 0; i < 9; i++)
-        sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 62000000, &d);
+        sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 63000000, &d);
     assert_true(d.allowed);
     assert_int_equal(d.remaining, 0);
-    sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 62000000, &d);
+    sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 63000000, &d);
     assert_false(d.allowed);
     assert_int_equal(d.retry_after, 6);
-    sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 68000000, &d);
+    sn_ratelimit_take(rl, SN_RATE_GENERAL, &rate, "addr:new", 69000000, &d);
     assert_true(d.allowed);
     sn_ratelimit_free(rl);
 }
