@@ -517,10 +517,9 @@ static void jwt_remembered_tokens_still_expire(void **state)
     sn_jwt_verifier_free(v);
 }
 
-/* PEM text of a fresh key pair's private and public halves (caller frees). */
-static void rsa_pair(char **priv, char **pub)
+/* PEM text of a key pair's private and public halves (caller frees). */
+static void pem_pair(EVP_PKEY *k, char **priv, char **pub)
 {
-    EVP_PKEY *k = EVP_RSA_gen(2048);
     assert_non_null(k);
     BIO *b = BIO_new(BIO_s_mem());
     assert_int_equal(PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL), 1);
@@ -536,11 +535,59 @@ static void rsa_pair(char **priv, char **pub)
     EVP_PKEY_free(k);
 }
 
+static void jwt_es256_and_short_secrets(void **state)
+{
+    (void)state;
+    char *priv, *pub;
+    pem_pair(EVP_EC_gen("P-256"), &priv, &pub);
+    const char *pub_file = path_in("es256.pub");
+    FILE *f = fopen(pub_file, "w");
+    fputs(pub, f);
+    fclose(f);
+    sn_server_config cfg;
+    base_config(&cfg);
+    snprintf(cfg.jwt_public_key_file, sizeof(cfg.jwt_public_key_file), "%s", pub_file);
+    snprintf(cfg.jwt_algorithm, sizeof(cfg.jwt_algorithm), "ES256");
+    sn_service *s = service(&cfg);
+    char *claims = claimsf("{\"sub\":\"dan\",\"role\":\"admin\",\"exp\":%ld}",
+                           (long)time(NULL) + 300);
+    assert_int_equal(call(s, "GET", "/api/v1/model/metrics",
+                          bearer_of(make_token(JWT_ALG_ES256, priv, strlen(priv), claims)), NULL)
+                         ->status,
+                     200);
+    /* RS256 is not ES256, even from the same issuer. */
+    char *rsa_priv, *rsa_pub;
+    pem_pair(EVP_RSA_gen(2048), &rsa_priv, &rsa_pub);
+    sn_http_response *r = call(s, "GET", "/api/v1/model/metrics",
+                               bearer_of(make_token(JWT_ALG_RS256, rsa_priv, strlen(rsa_priv),
+                                                    claims)),
+                               NULL);
+    assert_int_equal(r->status, 401);
+    free(claims);
+    sn_service_free(s);
+    free(priv);
+    free(pub);
+    free(rsa_priv);
+    free(rsa_pub);
+    /* An HS256 secret shorter than 32 bytes is refused at start. */
+    const char *short_file = path_in("short.secret");
+    f = fopen(short_file, "w");
+    fputs("tooshort", f);
+    fclose(f);
+    assert_int_equal(chmod(short_file, 0600), 0);
+    base_config(&cfg);
+    snprintf(cfg.jwt_hs256_secret_file, sizeof(cfg.jwt_hs256_secret_file), "%s", short_file);
+    sn_service *none = NULL;
+    sn_error err;
+    assert_int_equal(sn_service_new(&none, fx_engine(true), &cfg, NULL, &err), SN_ERR_SECRET);
+    assert_non_null(strstr(err.msg, "at least 32 bytes"));
+}
+
 static void jwt_rs256_refuses_algorithm_confusion(void **state)
 {
     (void)state;
     char *priv, *pub;
-    rsa_pair(&priv, &pub);
+    pem_pair(EVP_RSA_gen(2048), &priv, &pub);
     const char *pub_file = path_in("rs256.pub");
     FILE *f = fopen(pub_file, "w");
     fputs(pub, f);
@@ -813,6 +860,7 @@ int main(void)
         cmocka_unit_test(jwt_hs256_claims),
         cmocka_unit_test(jwt_remembered_tokens_still_expire),
         cmocka_unit_test(jwt_rs256_refuses_algorithm_confusion),
+        cmocka_unit_test(jwt_es256_and_short_secrets),
         cmocka_unit_test(rate_limit_exact_under_concurrency),
         cmocka_unit_test(analysis_limit_and_failed_logins),
         cmocka_unit_test(rate_limit_memory_is_bounded),
