@@ -4,8 +4,10 @@
  * in-flight requests finish. Requests go to the service (routes.c); nothing here knows the API
  * beyond asking it which requests are heavy: those are suspended and answered from a worker of
  * their own (jobs.c), so that the HTTP thread's other connections are not held up meanwhile.
- * Every answer is counted for /metrics and logged (method, path, status, duration; never the
- * body, the query or a header). */
+ * A request is admitted or refused on its headers alone (credentials, role, rate), before its
+ * body is read. TLS through GnuTLS when a certificate is configured. Every answer carries the
+ * security headers, is counted for /metrics and logged (method, path, status, duration, the
+ * caller's public id; never the body, the query, a header or a credential). */
 #include "server_internal.h"
 
 #include "../core/secret.h"

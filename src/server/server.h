@@ -6,7 +6,8 @@
  *   - the log: structured JSON lines on standard error;
  *   - the service: the detection engine and what the server remembers (recent anomalous
  *     verdicts, per-user history for the user risk score), answering requests in process, with
- *     its metrics and its OpenAPI document;
+ *     its metrics and its OpenAPI document, after checking who calls, what their role allows
+ *     and how often they call (auth.h);
  *   - the HTTP front end (libmicrohttpd) that carries requests to the service over a socket. */
 #ifndef SN_SERVER_H
 #define SN_SERVER_H
@@ -130,7 +131,9 @@ typedef struct sn_service sn_service;
 
 /* Takes ownership of engine (freed with the service, also on failure); log (may be NULL) is
  * borrowed until sn_service_free. A service whose engine is not fitted answers /health and the
- * analysis endpoints with 503. */
+ * analysis endpoints with 503. Refuses (sn_server_config_check) a configuration without a
+ * credential unless insecure_no_auth; SN_ERR_SECRET when the keys file or the JWT secret cannot
+ * be used. */
 sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_config *cfg,
                          sn_log *log, sn_error *err);
 void sn_service_free(sn_service *s);
@@ -238,7 +241,8 @@ const char *sn_openapi_document(size_t *len);
 
 typedef struct sn_server sn_server;
 
-/* Binds cfg->listen and serves svc (borrowed until sn_server_stop) on a pool of worker threads,
+/* Binds cfg->listen and serves svc (borrowed until sn_server_stop) on a pool of worker threads
+ * (over TLS when cfg->tls_cert_file is set: TLS 1.3 only unless tls_min_version is "1.2"),
  * with batches answered by a second pool so that one never holds up the connections of the
  * thread that received it. Each answered request is logged to the service's log. Once it returns
  * SN_OK, connections are accepted. Failures (address in use, bad host) return SN_ERR_IO with err
