@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: sentinel keys create --role ROLE [--scope SCOPE] [--expires WHEN] [--name NAME]\n"
@@ -99,6 +102,31 @@ static int parse_args(int argc, char **argv, keys_args *a)
     return SN_EXIT_OK;
 }
 
+/* Serialises the commands that change the keys file (read, change, rename over it): without
+ * it, two at once would each write the file they read and one change would be lost. The lock
+ * is FILE.lock beside it, held until the returned descriptor is closed; -1 on failure. */
+static int lock_keys(const char *keys)
+{
+    char path[4096 + 8];
+    if (snprintf(path, sizeof(path), "%s.lock", keys) >= (int)sizeof(path))
+        return -1;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    while (flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    return fd;
+}
+
+static int lock_failed(const char *keys)
+{
+    fprintf(stderr, "sentinel keys: cannot lock %s.lock: %s\n", keys, strerror(errno));
+    return SN_EXIT_FAIL;
+}
+
 /* A duration from now or a UTC date, as Unix seconds; 0 when not understood. */
 static int64_t parse_expiry(const char *s, int64_t now)
 {
@@ -164,22 +192,30 @@ static int keys_create(int argc, char **argv)
                            a.expires);
     sn_keylist list;
     sn_error err;
-    if (sn_keys_load(a.keys, true, &list, &err) != SN_OK)
+    int lock = lock_keys(a.keys);
+    if (lock < 0)
+        return lock_failed(a.keys);
+    if (sn_keys_load(a.keys, true, &list, &err) != SN_OK) {
+        close(lock);
         return fail(&err);
+    }
     char text[SN_KEY_TEXT_LEN + 1];
     int64_t expires = rec.expires;
     if (sn_key_generate(&rec, text, &err) != SN_OK) {
         sn_keylist_free(&list);
+        close(lock);
         return fail(&err);
     }
     rec.expires = expires;
     if (sn_keylist_add(&list, &rec) != SN_OK) {
         sn_keylist_free(&list);
+        close(lock);
         fprintf(stderr, "sentinel keys: out of memory\n");
         return SN_EXIT_FAIL;
     }
     sn_status st = sn_keys_save(a.keys, &list, &err);
     sn_keylist_free(&list);
+    close(lock);
     if (st != SN_OK)
         return fail(&err);
     /* The key alone on standard output, for scripts; what it is on standard error. */
@@ -231,14 +267,20 @@ static int keys_revoke(int argc, char **argv)
         return usage_error("%s", "revoke needs the ID of the key (see sentinel keys list)");
     sn_keylist list;
     sn_error err;
-    if (sn_keys_load(a.keys, false, &list, &err) != SN_OK)
+    int lock = lock_keys(a.keys);
+    if (lock < 0)
+        return lock_failed(a.keys);
+    if (sn_keys_load(a.keys, false, &list, &err) != SN_OK) {
+        close(lock);
         return fail(&err);
+    }
     sn_key_record *found = NULL;
     for (size_t i = 0; i < list.n && !found; i++)
         if (!strcmp(list.items[i].id, a.id))
             found = &list.items[i];
     if (!found) {
         sn_keylist_free(&list);
+        close(lock);
         fprintf(stderr, "sentinel keys: no key with ID '%.40s' in %s\n", a.id, a.keys);
         return SN_EXIT_FAIL;
     }
@@ -246,6 +288,7 @@ static int keys_revoke(int argc, char **argv)
         found->revoked = (int64_t)time(NULL);
     sn_status st = sn_keys_save(a.keys, &list, &err);
     sn_keylist_free(&list);
+    close(lock);
     if (st != SN_OK)
         return fail(&err);
     fprintf(stderr, "revoked key %s\n", a.id);

@@ -31,6 +31,14 @@ check "revoke ID" "$bin" keys revoke "$id" --keys "$keys" 2>/dev/null
 "$bin" keys list --keys "$keys" >"$tmp/list"
 check "list shows it revoked" grep -q "^$id .* revoked " "$tmp/list"
 
+# Creations at once each keep their key (the file is locked while it is read and replaced).
+before=$(wc -l <"$keys")
+for _ in $(seq 10); do
+    "$bin" keys create --role viewer --keys "$keys" >/dev/null 2>&1 &
+done
+wait
+check "10 creations at once add 10 keys" test "$(wc -l <"$keys")" = $((before + 10))
+
 expect() { # name, exit status, stderr pattern, args...
     local name=$1 want=$2 pattern=$3
     shift 3
