@@ -289,9 +289,9 @@ static sn_auth_result verify_uncached(const sn_jwt_verifier *v, const char *toke
     jwt_t *jwt = NULL;
     if (jwt_decode(&jwt, token, v->key.data, (int)v->key.len) != 0 || !jwt)
         return refuse(jwt, why, "invalid token: malformed or bad signature", SN_AUTH_INVALID);
-    /* libjwt takes the algorithm from the token's own header: "none" passes unsigned and HS256
-     * is verified with whatever key bytes it was given (a public key included). Only the one
-     * configured algorithm is accepted. */
+    /* libjwt takes the algorithm from the token's own header, so HS256 is verified with
+     * whatever key bytes it was given, a public key's PEM text included (RFC 8725 section 2.1).
+     * Only the one configured algorithm is accepted ("none" among the refused). */
     if (jwt_get_alg(jwt) != v->alg)
         return refuse(jwt, why, "invalid token: signing algorithm not accepted", SN_AUTH_INVALID);
     long exp, iat, nbf;
