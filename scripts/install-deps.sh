@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 packages=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libssl-dev nodejs npm
           python3-sklearn python3-numpy clang libclang-rt-14-dev libmicrohttpd-dev libyaml-dev
           libmaxminddb-dev wrk libjwt-dev libsqlite3-dev libgnutls28-dev sqlite3 gnutls-bin
-          chromium cppcheck clang-tidy)
+          chromium cppcheck clang-tidy python3-jwt python3-cryptography openssl)
 
 # A package counts as present when dpkg has it installed. Node.js and npm also count as present
 # when their commands exist: Node.js builds from other sources (NodeSource's "nodejs", which

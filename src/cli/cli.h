@@ -25,5 +25,6 @@ int sn_cmd_users(int argc, char **argv);
 int sn_cmd_user_risk(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_audit(int argc, char **argv);
+int sn_cmd_keys(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage_text[] =
@@ -21,15 +22,19 @@ static const char usage_text[] =
     "  listening on http://HOST:PORT\n"
     "SIGTERM or SIGINT stops it: no new connections, in-flight requests finish.\n"
     "\n"
-    "endpoints:\n"
-    "  GET  /health                           status, version, models_loaded, timestamp\n"
-    "  POST /api/v1/analyze/access            one event -> its verdict\n"
-    "  POST /api/v1/analyze/batch             {\"events\": [...]} -> a verdict per event\n"
-    "  GET  /api/v1/user/USER_ID/risk-score   the user's risk from five factors\n"
-    "  GET  /api/v1/anomalies?limit=N         most recent anomalous verdicts (1-1000, 100)\n"
-    "  GET  /api/v1/model/metrics             the model: training, threshold, parameters\n"
-    "  GET  /metrics                          Prometheus metrics\n"
-    "  GET  /openapi.json                     the OpenAPI 3.1 document of this API\n"
+    "endpoints (roles admitted):\n"
+    "  GET  /health                           status, version, models_loaded (public)\n"
+    "  POST /api/v1/analyze/access            one event -> its verdict (analyst, service)\n"
+    "  POST /api/v1/analyze/batch             {\"events\": [...]} -> verdicts (analyst, service)\n"
+    "  GET  /api/v1/user/USER_ID/risk-score   the user's risk (viewer, analyst, admin; scope)\n"
+    "  GET  /api/v1/anomalies?limit=N         recent anomalous verdicts (viewer, analyst, admin)\n"
+    "  GET  /api/v1/model/metrics             the model (admin)\n"
+    "  GET  /metrics                          Prometheus metrics (admin, service)\n"
+    "  GET  /openapi.json                     the OpenAPI 3.1 document (any role)\n"
+    "\n"
+    "Callers send Authorization: Bearer KEY (from `sentinel keys create`) or a JWT; viewers and\n"
+    "services get risk bands in place of raw scores. Without any credential configured the\n"
+    "server refuses to start, unless --insecure-no-auth (loopback only).\n"
     "\n"
     "It listens only once the model is loaded. Standard error carries the log: one JSON object\n"
     "per line (time, level, msg; for each request method, path, status, duration_us).\n"
@@ -43,8 +48,8 @@ static const char usage_text[] =
 
 static const char exit_text[] =
     "\n"
-    "exit status: 0 stopped by a signal; 1 failure (unreadable model, address in use);\n"
-    "2 bad option.\n";
+    "exit status: 0 stopped by a signal; 1 failure (unreadable model, keys file or TLS key,\n"
+    "address in use); 2 bad option, or no credential configured.\n";
 
 /* Room for max_connections sockets: the soft limit on open files is often 1024. */
 static void raise_open_files(int max_connections)
@@ -75,6 +80,23 @@ int sn_cmd_serve(int argc, char **argv)
         sn_server_config_help(stdout);
         fputs(exit_text, stdout);
         return SN_EXIT_OK;
+    }
+    if (sn_server_config_check(&cfg, &err) != SN_OK) {
+        sn_error_format(&err, msg, sizeof(msg));
+        fprintf(stderr, "sentinel serve: %s\n", msg);
+        return SN_EXIT_USAGE;
+    }
+    if (cfg.insecure_no_auth) {
+        /* Written whatever the log level: nobody should run this way without noticing. */
+        char now[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fprintf(stderr,
+                "{\"time\":\"%s\",\"level\":\"warn\",\"msg\":\"authentication is off "
+                "(--insecure-no-auth): every caller on this machine is an admin\"}\n",
+                now);
     }
     /* The signals are taken by sigwait below; worker threads inherit the mask. */
     sigset_t stop;

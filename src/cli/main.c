@@ -14,6 +14,7 @@ static const sn_command commands[] = {
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
     {"audit", "verify the audit log's chain, show its records", sn_cmd_audit},
+    {"keys", "create, list and revoke API keys for serve", sn_cmd_keys},
 };
 
 static void usage(FILE *out)

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <strings.h>
 #include <yaml.h>
 
 typedef enum opt_type {
@@ -19,6 +22,8 @@ typedef enum opt_type {
     OPT_SIZE, /* bytes, with an optional KiB/MiB/GiB suffix */
     OPT_DOUBLE,
     OPT_LOG_LEVEL, /* debug, info, warn, error or off */
+    OPT_BOOL,      /* true/false, yes/no, on/off, 1/0; on the command line --name alone is true */
+    OPT_RATE,      /* N/second, N/minute, N/hour or N/day; 0 or off: no limit */
 } opt_type;
 
 enum {
@@ -96,6 +101,44 @@ static const opt_def options[] = {
      "rate-limited requests of one key (or address) within the window that raise an alert"},
     {"selfwatch_rate_limited", OPT_INT, "500", 0, 10000000, 0, FIELD(selfwatch_rate_limited), "N",
      "rate-limited requests of all callers within the window that raise an alert"},
+    {"keys_file", OPT_STRING, "", 0, 0, 0, FIELD(keys_file), "FILE",
+     "API keys written by `sentinel keys create` (owner-only file); re-read when it changes"},
+    {"jwt_hs256_secret_file", OPT_STRING, "", 0, 0, 0, FIELD(jwt_hs256_secret_file), "FILE",
+     "accept JWT bearer tokens signed with HS256 and this secret (owner-only file)"},
+    {"jwt_public_key_file", OPT_STRING, "", 0, 0, 0, FIELD(jwt_public_key_file), "FILE",
+     "accept JWT bearer tokens signed with RS256 or ES256, verified with this PEM public key"},
+    {"jwt_algorithm", OPT_STRING, "", 0, 0, 0, FIELD(jwt_algorithm), "ALG",
+     "HS256, RS256 or ES256: the only algorithm accepted; default HS256 with a secret file, "
+     "RS256 with a public key"},
+    {"jwt_issuer", OPT_STRING, "", 0, 0, 0, FIELD(jwt_issuer), "ISS",
+     "tokens must carry exactly this `iss` claim (not checked when empty)"},
+    {"jwt_audience", OPT_STRING, "", 0, 0, 0, FIELD(jwt_audience), "AUD",
+     "tokens must name this audience in `aud` (not checked when empty)"},
+    {"jwt_max_lifetime", OPT_INT, "900", 1, 86400, 0, FIELD(jwt_max_lifetime), "SECONDS",
+     "longest token lifetime accepted: exp - iat (exp - now without iat)"},
+    {"jwt_clock_skew", OPT_INT, "60", 0, 600, 0, FIELD(jwt_clock_skew), "SECONDS",
+     "leeway for exp, nbf and iat against this server's clock"},
+    {"insecure_no_auth", OPT_BOOL, "false", 0, 0, 0, FIELD(insecure_no_auth), "",
+     "serve without authentication, every caller an admin: loopback addresses only, with a "
+     "warning at every start"},
+    {"rate_limit_general", OPT_RATE, "1000/hour", 0, 0, 0, FIELD(rate_general), "N/PERIOD",
+     "requests per caller to all but the analysis and training endpoints (0: no limit)"},
+    {"rate_limit_analysis", OPT_RATE, "100/minute", 0, 0, 0, FIELD(rate_analysis), "N/PERIOD",
+     "requests per caller to /api/v1/analyze/* and /api/v1/predict/access (0: no limit)"},
+    {"rate_limit_training", OPT_RATE, "1/hour", 0, 0, 0, FIELD(rate_training), "N/PERIOD",
+     "requests per caller to endpoints that fit models: /api/v1/roles/discover (0: no limit)"},
+    {"rate_limit_sources", OPT_INT, "100000", 16, 10000000, 0, FIELD(rate_limit_sources), "N",
+     "callers whose rate is tracked at once; the idle are forgotten first"},
+    {"tls_cert_file", OPT_STRING, "", 0, 0, 0, FIELD(tls_cert_file), "FILE",
+     "serve HTTPS with this PEM certificate (chain); needs --tls-key-file"},
+    {"tls_key_file", OPT_STRING, "", 0, 0, 0, FIELD(tls_key_file), "FILE",
+     "the certificate's PEM private key (owner-only file)"},
+    {"tls_min_version", OPT_STRING, "1.3", 0, 0, 0, FIELD(tls_min_version), "VERSION",
+     "oldest TLS version accepted: 1.3, or 1.2 to also allow TLS 1.2"},
+    {"cors_origins", OPT_STRING, "", 0, 0, 0, FIELD(cors_origins), "ORIGINS",
+     "comma-separated origins (https://host[:port]) browsers may call from; none when empty"},
+    {"cors_allow_credentials", OPT_BOOL, "false", 0, 0, 0, FIELD(cors_allow_credentials), "",
+     "let those origins send credentials (Access-Control-Allow-Credentials: true)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -263,6 +306,41 @@ static bool apply(sn_server_config *c, const opt_def *o, const char *value, char
             }
         snprintf(why, n, "%s is not one of debug, info, warn, error, off", q);
         return false;
+    case OPT_BOOL: {
+        static const char *const yes[] = {"true", "yes", "on", "1"};
+        static const char *const no[] = {"false", "no", "off", "0"};
+        for (size_t i = 0; i < 4; i++)
+            if (!strcasecmp(value, yes[i]) || !strcasecmp(value, no[i])) {
+                bool bv = !strcasecmp(value, yes[i]);
+                memcpy(field, &bv, sizeof(bv));
+                return true;
+            }
+        snprintf(why, n, "%s is not true or false", q);
+        return false;
+    }
+    case OPT_RATE: {
+        sn_rate r = {0, 3600};
+        if (strcmp(value, "0") != 0 && strcasecmp(value, "off") != 0) {
+            static const struct {
+                const char *name;
+                long seconds;
+            } periods[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}};
+            errno = 0;
+            long count = isdigit((unsigned char)value[0]) ? strtol(value, &end, 10) : -1;
+            r.period_s = 0;
+            if (!errno && count >= 1 && count <= 10000000L && *end == '/')
+                for (size_t i = 0; i < 4; i++)
+                    if (!strcasecmp(end + 1, periods[i].name))
+                        r.period_s = periods[i].seconds;
+            if (!r.period_s) {
+                snprintf(why, n, "%s is not N/second, N/minute, N/hour or N/day (N >= 1), or 0", q);
+                return false;
+            }
+            r.count = count;
+        }
+        memcpy(field, &r, sizeof(r));
+        return true;
+    }
     case OPT_DOUBLE:
         if (!*value && (o->flags & OPT_EMPTY_UNSET)) {
             double nan = NAN;
@@ -427,6 +505,8 @@ static const opt_def *cli_option(int argc, char **argv, int *i, const char **val
     }
     if (eq) {
         *value = eq + 1;
+    } else if (o->type == OPT_BOOL) {
+        *value = "true"; /* a flag: --insecure-no-auth */
     } else if (*i + 1 < argc) {
         *value = argv[++*i];
     } else {
@@ -518,7 +598,7 @@ void sn_server_config_help(FILE *out)
         char name[64], env[64], left[96];
         cli_name(o, name, sizeof(name));
         env_name(o, env, sizeof(env));
-        snprintf(left, sizeof(left), "%s %s", name, o->arg);
+        snprintf(left, sizeof(left), o->arg[0] ? "%s %s" : "%s%s", name, o->arg);
         fprintf(out, "  %-28s %s\n", left, o->help);
         char def[96];
         if (o->def[0])
@@ -572,6 +652,18 @@ void sn_server_config_digest(const sn_server_config *c, char out[65])
                          : snprintf(text, sizeof(text), "%s: %.17g\n", o->name, v);
             break;
         }
+        case OPT_BOOL: {
+            bool v;
+            memcpy(&v, field, sizeof(v));
+            n = snprintf(text, sizeof(text), "%s: %s\n", o->name, v ? "true" : "false");
+            break;
+        }
+        case OPT_RATE: {
+            sn_rate v;
+            memcpy(&v, field, sizeof(v));
+            n = snprintf(text, sizeof(text), "%s: %ld/%lds\n", o->name, v.count, v.period_s);
+            break;
+        }
         }
         size_t len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
         ok = EVP_DigestUpdate(ctx, text, len);
@@ -584,4 +676,63 @@ void sn_server_config_digest(const sn_server_config *c, char out[65])
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[ok ? 64 : 0] = '\0';
+}
+
+/* A loopback address: 127.0.0.0/8, ::1 or localhost. */
+static bool is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!strcasecmp(host, "localhost"))
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+sn_status sn_server_config_check(const sn_server_config *c, sn_error *err)
+{
+    bool credential = c->keys_file[0] || c->jwt_hs256_secret_file[0] || c->jwt_public_key_file[0];
+    if (c->insecure_no_auth) {
+        char host[256];
+        int port;
+        if (!sn_server_split_listen(c->listen, host, sizeof(host), &port) || !is_loopback(host))
+            return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--insecure-no-auth",
+                                "serving without authentication is only allowed on a loopback "
+                                "address (127.0.0.1, [::1], localhost), not on '%.60s'",
+                                c->listen);
+    } else if (!credential) {
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--keys-file",
+                            "no credential is configured: give --keys-file (see `sentinel keys "
+                            "create`), --jwt-hs256-secret-file or --jwt-public-key-file, or "
+                            "--insecure-no-auth to serve on loopback without authentication");
+    }
+    if (c->jwt_hs256_secret_file[0] && c->jwt_public_key_file[0])
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--jwt-public-key-file",
+                            "give either --jwt-hs256-secret-file or --jwt-public-key-file");
+    if (c->jwt_algorithm[0]) {
+        bool hs = !strcmp(c->jwt_algorithm, "HS256");
+        bool pk = !strcmp(c->jwt_algorithm, "RS256") || !strcmp(c->jwt_algorithm, "ES256");
+        if (!hs && !pk)
+            return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--jwt-algorithm",
+                                "'%.20s' is not HS256, RS256 or ES256", c->jwt_algorithm);
+        if ((hs && c->jwt_public_key_file[0]) || (pk && c->jwt_hs256_secret_file[0]))
+            return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--jwt-algorithm",
+                                "%s does not go with the key file given (HS256 takes "
+                                "--jwt-hs256-secret-file; RS256 and ES256 --jwt-public-key-file)",
+                                c->jwt_algorithm);
+    }
+    if (!c->tls_cert_file[0] != !c->tls_key_file[0])
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0,
+                            c->tls_cert_file[0] ? "--tls-key-file" : "--tls-cert-file",
+                            "TLS needs both --tls-cert-file and --tls-key-file");
+    if (strcmp(c->tls_min_version, "1.3") != 0 && strcmp(c->tls_min_version, "1.2") != 0)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--tls-min-version",
+                            "'%.8s' is not 1.3 or 1.2", c->tls_min_version);
+    if (strchr(c->cors_origins, '*'))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--cors-origins",
+                            "list the exact origins allowed; a wildcard is refused");
+    return SN_OK;
 }

@@ -4,14 +4,19 @@
  * in-flight requests finish. Requests go to the service (routes.c); nothing here knows the API
  * beyond asking it which requests are heavy: those are suspended and answered from a worker of
  * their own (jobs.c), so that the HTTP thread's other connections are not held up meanwhile.
- * Every answer is counted for /metrics and logged (method, path, status, duration; never the
- * body, the query or a header). */
+ * A request is admitted or refused on its headers alone (credentials, role, rate), before its
+ * body is read. TLS through GnuTLS when a certificate is configured. Every answer carries the
+ * security headers, is counted for /metrics and logged (method, path, status, duration, the
+ * caller's public id; never the body, the query, a header or a credential). */
 #include "server_internal.h"
 
+#include "../audit/audit.h"
+#include "../core/secret.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,6 +45,9 @@ struct sn_server {
     atomic_int connections;
     atomic_llong trimmed_at; /* monotonic seconds of the last give_back */
     atomic_bool draining;
+    bool tls;
+    char *tls_cert; /* PEM, NUL-terminated; MHD reads it at start */
+    sn_secret tls_key;
 };
 
 /* Bodies from this size on are followed by give_back(srv, true). */
@@ -87,6 +95,9 @@ typedef struct req_ctx {
     sn_http_request req;
     args_ctx args;
     sn_http_response resp;
+    sn_caller caller; /* what admitting the request decided */
+    char remote[64];  /* the client's address, as its rate limit counts it */
+    bool credential;  /* the request presented one (an Authorization header) */
 } req_ctx;
 
 static int64_t mono_us(void)
@@ -106,6 +117,21 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* On every answer: the API's responses are data, never pages to render, frame or cache. */
+static void add_security_headers(const sn_server *srv, struct MHD_Response *mr)
+{
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+                            "form-action 'none'");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    if (srv->tls)
+        MHD_add_response_header(mr, "Strict-Transport-Security",
+                                "max-age=31536000; includeSubDomains");
+}
+
 /* Queues r (its body is handed over), then counts and logs it. */
 static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Connection *c,
                                      const char *method, const char *path, sn_http_response *r,
@@ -120,16 +146,41 @@ static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Con
         free(r->body);
         status = 500;
     } else {
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                r->content_type ? r->content_type : "application/json");
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+        if (r->body_len || r->status != 204)
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    r->content_type ? r->content_type : "application/json");
+        add_security_headers(srv, mr);
         if (r->allow)
             MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
+        char num[32];
         if (r->retry_after > 0) {
-            char secs[16];
-            snprintf(secs, sizeof(secs), "%d", r->retry_after);
-            MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+            snprintf(num, sizeof(num), "%d", r->retry_after);
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, num);
+        }
+        if (r->challenge)
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                    "Bearer realm=\"sentinel\"");
+        if (r->rate_limit > 0) {
+            snprintf(num, sizeof(num), "%ld", r->rate_limit);
+            MHD_add_response_header(mr, "RateLimit-Limit", num);
+            snprintf(num, sizeof(num), "%ld", r->rate_remaining);
+            MHD_add_response_header(mr, "RateLimit-Remaining", num);
+            snprintf(num, sizeof(num), "%ld", r->rate_reset);
+            MHD_add_response_header(mr, "RateLimit-Reset", num);
+        }
+        if (r->vary_origin)
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, "Origin");
+        if (r->cors_origin) {
+            MHD_add_response_header(mr, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN,
+                                    r->cors_origin);
+            if (r->cors_credentials)
+                MHD_add_response_header(mr, "Access-Control-Allow-Credentials", "true");
+            if (r->preflight_methods) {
+                MHD_add_response_header(mr, "Access-Control-Allow-Methods", r->preflight_methods);
+                MHD_add_response_header(mr, "Access-Control-Allow-Headers",
+                                        "Authorization, Content-Type");
+                MHD_add_response_header(mr, "Access-Control-Max-Age", "600");
+            }
         }
         if (close)
             MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -139,8 +190,19 @@ static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Con
     r->body = NULL;
     int64_t took = mono_us() - rc->start_us;
     sn_service_observe(srv->svc, path, status, took);
-    sn_service_audit_call(srv->svc, NULL, rc->source[0] ? rc->source : NULL, method, path, status,
-                          took);
+    const char *source = rc->source[0] ? rc->source : NULL;
+    const char *caller = rc->caller.who.id[0] ? rc->caller.who.id : NULL;
+    /* Authentication attempts: a refused credential, or an accepted one (not when
+     * authentication is off); both feed the audit log, refusals also the watch on spikes. */
+    if (status == 401) {
+        sn_audit_auth(sn_service_audit(srv->svc), caller, source, false, "credential refused");
+        sn_selfwatch_auth_failure(srv->svc, source ? source : "unknown");
+    } else if (rc->credential && caller && !srv->cfg.insecure_no_auth) {
+        sn_audit_auth(sn_service_audit(srv->svc), caller, source, true, NULL);
+    }
+    if (status == 429)
+        sn_selfwatch_rate_limited(srv->svc, caller ? caller : (source ? source : "unknown"));
+    sn_service_audit_call(srv->svc, caller, source, method, path, status, took);
     if (sn_log_enabled(srv->log, SN_LOG_INFO)) {
         sn_log_line line;
         sn_log_begin(&line, SN_LOG_INFO, "request");
@@ -148,6 +210,9 @@ static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Con
         sn_log_str(&line, "path", path, strlen(path));
         sn_log_int(&line, "status", status);
         sn_log_int(&line, "duration_us", took);
+        /* Who called, by public id: never the key, the token or the Authorization header. */
+        if (rc->caller.who.id[0])
+            sn_log_str(&line, "caller", rc->caller.who.id, strlen(rc->caller.who.id));
         sn_log_end(srv->log, &line);
     }
     return ret;
@@ -159,7 +224,7 @@ static void run_job(sn_job *job)
     req_ctx *rc = (req_ctx *)job;
     sn_server *srv = rc->srv;
     sn_service_gauge_queued(srv->svc, -1);
-    sn_service_handle(srv->svc, &rc->req, &rc->resp);
+    sn_service_answer(srv->svc, &rc->req, &rc->caller, &rc->resp);
     bool large = rc->req.body_len >= LARGE_BODY;
     MHD_resume_connection(rc->conn);
     if (large)
@@ -174,19 +239,30 @@ static void cancel_job(sn_job *job)
     MHD_resume_connection(rc->conn);
 }
 
-/* The peer's address as text ("" when unknown). */
-static void client_address(struct MHD_Connection *c, char out[48])
+/* The peer's address as text: in full for the audit log ("" when unknown), or, for the rate
+ * limits of unauthenticated callers, with an IPv6 address cut to its /64 (one IPv6 client
+ * usually holds a whole /64) and "unknown" when there is none. */
+static void client_address(struct MHD_Connection *c, char *out, size_t cap, bool per_64)
 {
-    out[0] = '\0';
+    snprintf(out, cap, "%s", per_64 ? "unknown" : "");
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!ci || !ci->client_addr)
         return;
     const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, 48);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, 48);
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    } else if (sa->sa_family == AF_INET6) {
+        struct in6_addr a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (per_64)
+            memset(a.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &a, out, (socklen_t)cap);
+        if (per_64) {
+            size_t n = strlen(out);
+            snprintf(out + n, cap - n, "/64");
+        }
+    }
 }
 
 static long long content_length(struct MHD_Connection *c)
@@ -211,7 +287,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     sn_http_request req = {.method = method, .path = url};
     req.content_type =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    sn_http_response resp;
+    req.authorization =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+    sn_http_response resp = {0};
     if (!rc) {
         /* First call: headers only. Answer now whatever the body cannot change. */
         rc = calloc(1, sizeof(*rc));
@@ -222,8 +301,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rc->conn = c;
         rc->job.run = run_job;
         rc->job.cancel = cancel_job;
-        client_address(c, rc->source);
+        client_address(c, rc->source, sizeof(rc->source), false);
         sn_buf_init(&rc->body);
+        client_address(c, rc->remote, sizeof(rc->remote), true);
+        rc->credential = req.authorization != NULL;
         *con_cls = rc;
         atomic_fetch_add(&srv->in_flight, 1);
         sn_service_gauge_in_flight(srv->svc, 1);
@@ -231,12 +312,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             sn_service_error(&resp, 503, "shutting_down", "the server is shutting down", NULL);
             return send_response(srv, rc, c, method, url, &resp, true);
         }
-        /* Only a request with a body is answered before it arrives (413 without reading 10 MiB);
-         * one without waits for its last call, which keeps the connection open. */
-        long long length = content_length(c);
-        bool body = length > 0 || MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                              MHD_HTTP_HEADER_TRANSFER_ENCODING);
-        if (body && !sn_service_precheck(srv->svc, &req, length, &resp))
+        /* Admitted (or refused) once, on the headers: a refused request with a body is answered
+         * before it arrives (401 or 413 without reading 10 MiB). */
+        req.remote = rc->remote;
+        if (!sn_service_admit(srv->svc, &req, content_length(c), &rc->caller, &resp))
             return send_response(srv, rc, c, method, url, &resp, false);
         return MHD_YES;
     }
@@ -285,10 +364,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     req.body = rc->body.data;
     req.body_len = rc->body.len;
+    req.remote = rc->remote;
     if (sn_service_is_heavy(url)) {
-        /* What is refused at once (wrong method, content type) needs no worker. */
-        if (!sn_service_precheck(srv->svc, &req, (long long)req.body_len, &resp))
-            return send_response(srv, rc, c, method, url, &resp, false);
         if (!sn_pool_reserve(srv->pool)) {
             char msg[128];
             snprintf(msg, sizeof(msg), "%d batches are already waiting; try again shortly",
@@ -305,7 +382,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sn_pool_submit(srv->pool, &rc->job);
         return MHD_YES;
     }
-    sn_service_handle(srv->svc, &req, &resp);
+    sn_service_answer(srv->svc, &req, &rc->caller, &resp);
     return send_response(srv, rc, c, method, url, &resp, false);
 }
 
@@ -403,7 +480,8 @@ static sn_status open_listener(sn_server *srv, sn_error *err)
     srv->listen_fd = fd;
     srv->port = port;
     bool v6 = strchr(host, ':') != NULL;
-    snprintf(srv->url, sizeof(srv->url), "http://%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "",
+    snprintf(srv->url, sizeof(srv->url), "%s://%s%s%s:%d",
+             srv->cfg.tls_cert_file[0] ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
              port);
     return SN_OK;
 }
@@ -412,6 +490,37 @@ static unsigned worker_threads(const sn_server_config *cfg)
 {
     long n = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1u : (unsigned)n;
+}
+
+/* The certificate (public: any readable file) and its key (a secret: owner-only file). */
+static sn_status load_tls(sn_server *srv, sn_error *err)
+{
+    if (!MHD_is_feature_supported(MHD_FEATURE_TLS))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--tls-cert-file",
+                            "this libmicrohttpd was built without TLS");
+    FILE *f = fopen(srv->cfg.tls_cert_file, "rb");
+    if (!f)
+        return sn_error_set(err, SN_ERR_IO, true, srv->cfg.tls_cert_file, 0, "--tls-cert-file",
+                            "cannot open: %s", strerror(errno));
+    srv->tls_cert = malloc(SN_SECRET_MAX + 1);
+    size_t n = srv->tls_cert ? fread(srv->tls_cert, 1, SN_SECRET_MAX, f) : 0;
+    fclose(f);
+    if (!srv->tls_cert)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    if (n == 0)
+        return sn_error_set(err, SN_ERR_IO, true, srv->cfg.tls_cert_file, 0, "--tls-cert-file",
+                            "empty certificate file");
+    srv->tls_cert[n] = '\0';
+    sn_status st = sn_secret_from_file(srv->cfg.tls_key_file, &srv->tls_key, err);
+    if (st == SN_OK)
+        srv->tls = true;
+    return st;
+}
+
+static void free_tls(sn_server *srv)
+{
+    free(srv->tls_cert);
+    sn_secret_free(&srv->tls_key);
 }
 
 sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_config *cfg,
@@ -429,8 +538,11 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
     atomic_init(&srv->connections, 0);
     atomic_init(&srv->trimmed_at, 0);
     atomic_init(&srv->draining, false);
-    sn_status st = open_listener(srv, err);
+    sn_status st = cfg->tls_cert_file[0] ? load_tls(srv, err) : SN_OK;
+    if (st == SN_OK)
+        st = open_listener(srv, err);
     if (st != SN_OK) {
+        free_tls(srv);
         free(srv);
         return st;
     }
@@ -438,6 +550,7 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
     srv->pool = sn_pool_new(threads, MAX_QUEUED_BATCHES);
     if (!srv->pool) {
         close(srv->listen_fd);
+        free_tls(srv);
         free(srv);
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "cannot start workers");
     }
@@ -445,16 +558,30 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
      * quiescing works with the pool, and suspending connections for the workers. */
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    /* TLS 1.3 only unless TLS 1.2 is asked for; GnuTLS's NORMAL set otherwise. */
+    struct MHD_OptionItem tls_opts[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
+                                        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key.data},
+                                        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                         (void *)(strcmp(cfg->tls_min_version, "1.2") == 0
+                                                      ? "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+                                                      : "NORMAL:-VERS-ALL:+VERS-TLS1.3")},
+                                        {MHD_OPTION_END, 0, NULL}};
+    if (srv->tls)
+        flags |= MHD_USE_TLS;
+    else
+        tls_opts[0].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_log, srv,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
         threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         sn_pool_free(srv->pool);
         close(srv->listen_fd);
+        free_tls(srv);
         free(srv);
         return sn_error_set(err, SN_ERR_IO, true, NULL, 0, NULL,
                             "cannot start the HTTP server (libmicrohttpd refused the options)");
@@ -500,5 +627,6 @@ void sn_server_stop(sn_server *s)
     MHD_stop_daemon(s->daemon);
     if (s->listen_fd_ours)
         close(s->listen_fd);
+    free_tls(s);
     free(s);
 }

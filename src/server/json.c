@@ -550,3 +550,63 @@ void sn_service_error(sn_http_response *resp, int status, const char *code, cons
     resp->retry_after = 0;
     sn_json_respond(resp, status, &b);
 }
+
+/* A key the raw-score redaction removes: the model's scores and evidence in bits. */
+static bool raw_score_key(const char *key)
+{
+    return !strcmp(key, "anomaly_score") || !strcmp(key, "mean_anomaly_score") ||
+           !strcmp(key, "peer_mean_anomaly_score") || strstr(key, "bits") != NULL;
+}
+
+static bool redact(json_t *v)
+{
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (!redact(json_array_get(v, i)))
+                return false;
+        return true;
+    }
+    if (!json_is_object(v))
+        return true;
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(v, tmp, key, val)
+    {
+        if (raw_score_key(key)) {
+            json_object_del(v, key);
+        } else if (!strcmp(key, "risk_score") && json_is_number(val)) {
+            /* A band of twenty points says as much as the level needs and no more. */
+            int lo = (int)(json_number_value(val) / 20.0) * 20;
+            if (lo > 80)
+                lo = 80;
+            if (lo < 0)
+                lo = 0;
+            char band[16];
+            snprintf(band, sizeof(band), "%d-%d", lo, lo + 20);
+            if (json_object_set_new(v, "risk_band", json_string(band)) != 0)
+                return false;
+            json_object_del(v, key);
+        } else if (!redact(val)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void sn_json_redact_scores(sn_http_response *resp)
+{
+    json_t *root = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, NULL);
+    bool ok = root && redact(root);
+    char *text = ok ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(root);
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+    if (!text) {
+        sn_service_error(resp, 500, "internal_error", "out of memory", NULL);
+        return;
+    }
+    resp->body = text;
+    resp->body_len = strlen(text);
+}

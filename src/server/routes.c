@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-typedef void (*handler_fn)(sn_service *s, const sn_http_request *req, sn_http_response *resp);
+typedef void (*handler_fn)(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                           sn_http_response *resp);
 
 typedef struct route {
     const char *name;   /* the path as the OpenAPI document and the metrics write it */
@@ -18,41 +19,62 @@ typedef struct route {
     bool json_body;
     bool heavy;       /* answered off the HTTP thread (sn_service_is_heavy) */
     bool needs_model; /* 503 while no model is loaded */
+    unsigned roles;   /* sn_role bits admitted; 0: public, no credential needed */
+    sn_rate_class rate;
     handler_fn fn;
 } route;
 
-static void h_health(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_user_risk(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_openapi(sn_service *s, const sn_http_request *req, sn_http_response *resp);
+static void h_health(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_anomalies(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_predict_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
+static void h_openapi(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp);
 
 /* The routing table; the OpenAPI document (openapi.c) describes exactly these routes, which
  * tests/server/test_openapi.c checks. /health, /metrics and /openapi.json never take the engine
- * lock. */
+ * lock. The roles column is the access policy: analysis for analysts and services, reading
+ * verdicts and user risk for viewers and up, the model for admins, /metrics for admins and
+ * services (what a metrics scraper is), the API's own description for anyone authenticated,
+ * /health for everyone. */
+#define VIEWER_UP (SN_ROLE_VIEWER | SN_ROLE_ANALYST | SN_ROLE_ADMIN)
+#define ANALYSIS (SN_ROLE_ANALYST | SN_ROLE_SERVICE)
 static const route routes[] = {
-    {"/health", "/health", NULL, "GET", false, false, false, h_health},
-    {"/api/v1/analyze/access", "/api/v1/analyze/access", NULL, "POST", true, false, true,
-     h_analyze_access},
-    {"/api/v1/analyze/batch", "/api/v1/analyze/batch", NULL, "POST", true, true, true,
-     h_analyze_batch},
+    {"/health", "/health", NULL, "GET", false, false, false, 0, SN_RATE_GENERAL, h_health},
+    {"/api/v1/analyze/access", "/api/v1/analyze/access", NULL, "POST", true, false, true, ANALYSIS,
+     SN_RATE_ANALYSIS, h_analyze_access},
+    {"/api/v1/analyze/batch", "/api/v1/analyze/batch", NULL, "POST", true, true, true, ANALYSIS,
+     SN_RATE_ANALYSIS, h_analyze_batch},
     {"/api/v1/user/{user_id}/risk-score", "/api/v1/user/", "/risk-score", "GET", false, false,
-     false, h_user_risk},
-    {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, h_anomalies},
+     false, VIEWER_UP, SN_RATE_GENERAL, h_user_risk},
+    {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, VIEWER_UP,
+     SN_RATE_GENERAL, h_anomalies},
     {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
-     h_model_metrics},
-    /* Not built yet: they answer 501 before looking at the body. */
+     SN_ROLE_ADMIN, SN_RATE_GENERAL, h_model_metrics},
+    /* Not built yet: they answer 501 before looking at the body. Role discovery fits a model,
+     * so it is limited like training. */
     {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, false, false,
-     h_roles_discover},
+     SN_ROLE_ANALYST, SN_RATE_TRAINING, h_roles_discover},
     {"/api/v1/predict/access", "/api/v1/predict/access", NULL, "POST", false, false, false,
-     h_predict_access},
-    {"/metrics", "/metrics", NULL, "GET", false, false, false, h_metrics},
-    {"/openapi.json", "/openapi.json", NULL, "GET", false, false, false, h_openapi},
+     ANALYSIS, SN_RATE_ANALYSIS, h_predict_access},
+    {"/metrics", "/metrics", NULL, "GET", false, false, false, SN_ROLE_ADMIN | SN_ROLE_SERVICE,
+     SN_RATE_GENERAL, h_metrics},
+    {"/openapi.json", "/openapi.json", NULL, "GET", false, false, false, SN_ROLE_ANY,
+     SN_RATE_GENERAL, h_openapi},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -114,53 +136,194 @@ static bool is_json_type(const char *ct)
     return *rest == '\0' || *rest == ';';
 }
 
-bool sn_service_precheck(sn_service *s, const sn_http_request *req, long long content_length,
-                         sn_http_response *resp)
+/* The request's Origin when it is one of cors_origins (compared exactly), else NULL. */
+static const char *allowed_origin(const sn_service *s, const char *origin)
+{
+    if (!origin || !*origin)
+        return NULL;
+    size_t n = strlen(origin);
+    for (const char *p = s->cfg.cors_origins; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *last = end;
+        while (last > p && last[-1] == ' ')
+            last--;
+        if (last > p && (size_t)(last - p) == n && !memcmp(p, origin, n))
+            return origin;
+        p = end;
+    }
+    return NULL;
+}
+
+/* What every answer to the caller carries: CORS and rate limit headers. */
+static void decorate(const sn_service *s, const sn_caller *caller, sn_http_response *resp)
+{
+    resp->vary_origin = s->cfg.cors_origins[0] != '\0';
+    resp->cors_origin = caller->cors_origin;
+    resp->cors_credentials = caller->cors_origin && s->cfg.cors_allow_credentials;
+    resp->rate_limit = caller->rate_limit;
+    resp->rate_remaining = caller->rate_remaining;
+    resp->rate_reset = caller->rate_reset;
+}
+
+static const sn_rate *rate_of(const sn_service *s, sn_rate_class c)
+{
+    return c == SN_RATE_ANALYSIS   ? &s->cfg.rate_analysis
+           : c == SN_RATE_TRAINING ? &s->cfg.rate_training
+                                   : &s->cfg.rate_general;
+}
+
+/* Counts one request of the caller known as key; false with a 429 in resp when over. */
+static bool take_rate(sn_service *s, sn_rate_class c, const char *key, sn_caller *caller,
+                      sn_http_response *resp)
+{
+    static const char *const words[] = {"these endpoints", "the analysis endpoints",
+                                        "the training endpoints"};
+    sn_rate_decision d;
+    const sn_rate *rate = rate_of(s, c);
+    sn_ratelimit_take(s->limits, c, rate, key, sn_now_us(), &d);
+    caller->rate_limit = d.limit;
+    caller->rate_remaining = d.remaining;
+    caller->rate_reset = d.reset_s;
+    if (d.allowed)
+        return true;
+    const char *period = rate->period_s == 1    ? "second"
+                         : rate->period_s == 60 ? "minute"
+                         : rate->period_s == 3600 ? "hour"
+                                                  : "day";
+    char msg[160];
+    snprintf(msg, sizeof(msg), "more than %ld requests per %s to %s; retry in %ld s", rate->count,
+             period, words[c], d.retry_after);
+    sn_service_error(resp, 429, "rate_limited", msg, NULL);
+    resp->retry_after = (int)d.retry_after;
+    return false;
+}
+
+static bool refuse(const sn_service *s, const sn_caller *caller, sn_http_response *resp)
+{
+    decorate(s, caller, resp);
+    return false;
+}
+
+bool sn_service_admit(sn_service *s, const sn_http_request *req, long long content_length,
+                      sn_caller *caller, sn_http_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
+    memset(caller, 0, sizeof(*caller));
+    caller->cors_origin = allowed_origin(s, req->origin);
     const route *r = find_route(req->path);
+    if (!strcmp(req->method, "OPTIONS")) {
+        /* A browser's preflight carries no credentials: it is answered on the origin alone. */
+        if (!r) {
+            sn_service_error(resp, 404, "not_found", "no endpoint at this path", NULL);
+        } else if (!caller->cors_origin) {
+            sn_service_error(resp, 403, "origin_not_allowed",
+                             "this origin may not call the API from a browser", NULL);
+        } else {
+            resp->status = 204;
+            resp->preflight_methods = !strcmp(r->method, "GET") ? "GET, HEAD" : "POST";
+        }
+        return refuse(s, caller, resp);
+    }
     if (!r) {
         sn_service_error(resp, 404, "not_found", "no endpoint at this path", NULL);
-        return false;
+        return refuse(s, caller, resp);
     }
     bool get = !strcmp(r->method, "GET");
     if (strcmp(req->method, r->method) != 0 && !(get && !strcmp(req->method, "HEAD"))) {
         sn_service_error(resp, 405, "method_not_allowed",
                          get ? "this endpoint answers GET" : "this endpoint answers POST", NULL);
         resp->allow = get ? "GET, HEAD" : "POST";
-        return false;
+        return refuse(s, caller, resp);
+    }
+    char address_key[80];
+    snprintf(address_key, sizeof(address_key), "addr:%.64s", req->remote ? req->remote : "local");
+    if (r->roles) {
+        const char *why = NULL;
+        sn_auth_result a = sn_auth_check(s->auth, req->authorization, &caller->who, &why);
+        if (a != SN_AUTH_OK) {
+            /* Guessing keys costs the guesser's address its general allowance. */
+            if (!take_rate(s, SN_RATE_GENERAL, address_key, caller, resp))
+                return refuse(s, caller, resp);
+            sn_service_error(resp, 401,
+                             a == SN_AUTH_MISSING ? "unauthenticated" : "invalid_credentials", why,
+                             NULL);
+            resp->challenge = true;
+            return refuse(s, caller, resp);
+        }
+    } else {
+        snprintf(caller->who.id, sizeof(caller->who.id), "anonymous");
+    }
+    /* An anonymous caller (public route, or authentication off) is known by its address. */
+    const char *key = strcmp(caller->who.id, "anonymous") != 0 ? caller->who.id : address_key;
+    if (!take_rate(s, r->rate, key, caller, resp))
+        return refuse(s, caller, resp);
+    if (r->roles && !(r->roles & (unsigned)caller->who.role)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the %s role may not use this endpoint",
+                 sn_role_name((sn_role)caller->who.role));
+        sn_service_error(resp, 403, "forbidden", msg, NULL);
+        return refuse(s, caller, resp);
     }
     if (r->json_body && !is_json_type(req->content_type)) {
         sn_service_error(resp, 415, "unsupported_media_type",
                          "send the body as JSON with Content-Type: application/json", NULL);
-        return false;
+        return refuse(s, caller, resp);
     }
     if (content_length >= 0 && (unsigned long long)content_length > s->cfg.body_limit) {
         char msg[128];
         snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit", s->cfg.body_limit);
         sn_service_error(resp, 413, "body_too_large", msg, NULL);
-        return false;
+        return refuse(s, caller, resp);
     }
+    decorate(s, caller, resp);
     return true;
+}
+
+/* Viewers and services get levels, bands and recommendations, never the model's raw scores. */
+static bool sees_raw_scores(const sn_caller *caller)
+{
+    return caller->who.role != SN_ROLE_VIEWER && caller->who.role != SN_ROLE_SERVICE;
+}
+
+void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                       sn_http_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    const route *r = find_route(req->path);
+    if (!r) {
+        sn_service_error(resp, 404, "not_found", "no endpoint at this path", NULL);
+    } else if (req->body_len > s->cfg.body_limit) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit", s->cfg.body_limit);
+        sn_service_error(resp, 413, "body_too_large", msg, NULL);
+    } else if (r->needs_model && !s->models_loaded) {
+        sn_service_error(resp, 503, "model_not_ready", "no model is loaded yet", NULL);
+        resp->retry_after = 1;
+    } else {
+        r->fn(s, req, caller, resp);
+        if (resp->status == 200 && !resp->content_type && r->roles && !sees_raw_scores(caller))
+            sn_json_redact_scores(resp);
+    }
+    decorate(s, caller, resp);
 }
 
 void sn_service_handle(sn_service *s, const sn_http_request *req, sn_http_response *resp)
 {
-    if (!sn_service_precheck(s, req, (long long)req->body_len, resp))
-        return;
-    const route *r = find_route(req->path);
-    if (r->needs_model && !s->models_loaded) {
-        sn_service_error(resp, 503, "model_not_ready", "no model is loaded yet", NULL);
-        resp->retry_after = 1;
-        return;
-    }
-    r->fn(s, req, resp);
+    sn_caller caller;
+    if (sn_service_admit(s, req, (long long)req->body_len, &caller, resp))
+        sn_service_answer(s, req, &caller, resp);
 }
 
 /* ---- Endpoints -------------------------------------------------------------------------- */
 
-static void h_health(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_health(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     (void)req;
     char now[32];
     sn_now_iso(now);
@@ -196,8 +359,10 @@ static void internal_error(sn_http_response *resp, const char *msg)
     sn_service_error(resp, 500, "internal_error", msg, NULL);
 }
 
-static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     json_t *root = parse_body(req, resp);
     if (!root)
         return;
@@ -232,8 +397,10 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_
     json_decref(root);
 }
 
-static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     json_t *root = parse_body(req, resp);
     if (!root)
         return;
@@ -319,7 +486,8 @@ done:
     json_decref(root);
 }
 
-static void h_user_risk(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
     const char *user = req->path + strlen("/api/v1/user/");
     size_t n = strlen(user) - strlen("/risk-score");
@@ -329,7 +497,16 @@ static void h_user_risk(sn_service *s, const sn_http_request *req, sn_http_respo
         return;
     }
     sn_user_risk r;
-    if (!sn_service_user_risk(s, user, n, &r)) {
+    bool found = sn_service_user_risk(s, user, n, &r);
+    /* A caller limited to some departments learns nothing of users outside them, not even
+     * whether they exist. */
+    if (found ? !sn_scope_covers(&caller->who, r.department)
+              : !sn_scope_covers(&caller->who, NULL)) {
+        sn_service_error(resp, 403, "out_of_scope",
+                         "this user is outside the departments the caller may read", "user_id");
+        return;
+    }
+    if (!found) {
         sn_service_error(resp, 404, "user_not_found",
                          "no events of this user were analysed since the server started",
                          "user_id");
@@ -411,7 +588,8 @@ static const char *arg_value(const sn_http_request *req, const char *name, bool 
     return v;
 }
 
-static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_anomalies(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
     bool present;
     const char *v = arg_value(req, "limit", &present);
@@ -428,7 +606,7 @@ static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_respo
     }
     sn_buf list;
     sn_buf_init(&list);
-    size_t count = sn_service_anomalies(s, (size_t)limit, &list);
+    size_t count = sn_service_anomalies(s, (size_t)limit, &caller->who, &list);
     sn_buf b;
     sn_buf_init(&b);
     sn_buf_puts(&b, "{\"count\":");
@@ -444,8 +622,10 @@ static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_respo
     sn_json_respond(resp, 200, &b);
 }
 
-static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     (void)req;
     sn_buf b;
     sn_buf_init(&b);
@@ -453,22 +633,28 @@ static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_r
     sn_json_respond(resp, 200, &b);
 }
 
-static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     (void)s;
     (void)req;
     sn_service_error(resp, 501, "not_implemented", "role discovery is not available yet", NULL);
 }
 
-static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_predict_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     (void)s;
     (void)req;
     sn_service_error(resp, 501, "not_implemented", "access prediction is not available yet", NULL);
 }
 
-static void h_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     (void)req;
     sn_buf b;
     sn_buf_init(&b);
@@ -478,8 +664,10 @@ static void h_metrics(sn_service *s, const sn_http_request *req, sn_http_respons
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-static void h_openapi(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+static void h_openapi(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                    sn_http_response *resp)
 {
+    (void)caller;
     (void)s;
     (void)req;
     size_t n;

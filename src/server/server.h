@@ -6,7 +6,8 @@
  *   - the log: structured JSON lines on standard error;
  *   - the service: the detection engine and what the server remembers (recent anomalous
  *     verdicts, per-user history for the user risk score), answering requests in process, with
- *     its metrics and its OpenAPI document;
+ *     its metrics and its OpenAPI document, after checking who calls, what their role allows
+ *     and how often they call (auth.h);
  *   - the HTTP front end (libmicrohttpd) that carries requests to the service over a socket. */
 #ifndef SN_SERVER_H
 #define SN_SERVER_H
@@ -20,6 +21,13 @@
 #include <stdio.h>
 
 /* ---- Configuration ---------------------------------------------------------------------- */
+
+/* A rate limit: count requests per period_s seconds (a token bucket that holds count and refills
+ * evenly over the period); count 0 turns it off. */
+typedef struct sn_rate {
+    long count;
+    long period_s;
+} sn_rate;
 
 typedef struct sn_server_config {
     char listen[256];        /* HOST:PORT ("[::1]:8080" for IPv6); port 0 picks a free one */
@@ -46,6 +54,25 @@ typedef struct sn_server_config {
     int selfwatch_auth_failures;
     int selfwatch_rate_limited_per_key;
     int selfwatch_rate_limited;
+    /* Who may call (auth.c): API keys, JWT bearer tokens, or nobody checked at all. */
+    char keys_file[4096];              /* written by `sentinel keys create`; re-read on change */
+    char jwt_hs256_secret_file[4096];  /* HS256 shared secret (owner-only file) */
+    char jwt_public_key_file[4096];    /* RS256/ES256 public key (PEM) */
+    char jwt_algorithm[16];            /* HS256, RS256 or ES256; "" from the key file given */
+    char jwt_issuer[256];              /* required `iss` ("" not checked) */
+    char jwt_audience[256];            /* required in `aud` ("" not checked) */
+    int jwt_max_lifetime;              /* seconds from iat (or now) to exp at most */
+    int jwt_clock_skew;                /* seconds of leeway for exp, nbf and iat */
+    bool insecure_no_auth;             /* every caller is an admin; loopback only */
+    /* Rate limits (ratelimit.c), per key or token subject, per address when unauthenticated. */
+    sn_rate rate_general, rate_analysis, rate_training;
+    int rate_limit_sources; /* callers tracked at most; idle ones are forgotten first */
+    /* Transport. */
+    char tls_cert_file[4096]; /* PEM certificate chain; TLS is on when set */
+    char tls_key_file[4096];  /* PEM private key (owner-only file) */
+    char tls_min_version[8];  /* "1.3" (default) or "1.2" */
+    char cors_origins[4096];  /* comma-separated exact origins allowed to call from a browser */
+    bool cors_allow_credentials;
 } sn_server_config;
 
 void sn_server_config_default(sn_server_config *c);
@@ -67,6 +94,11 @@ void sn_server_config_digest(const sn_server_config *c, char out[65]);
 
 /* HOST and PORT of a listen address; false when it is not HOST:PORT with PORT in 0..65535. */
 bool sn_server_split_listen(const char *listen, char *host, size_t host_cap, int *port);
+
+/* The checks across options: a credential (keys file or JWT key) unless insecure_no_auth, which
+ * may only listen on a loopback address; TLS certificate and key together; no wildcard origin.
+ * SN_ERR_USAGE with err naming the option. */
+sn_status sn_server_config_check(const sn_server_config *c, sn_error *err);
 
 /* ---- Log: one JSON object per line -------------------------------------------------------- */
 
@@ -113,7 +145,9 @@ typedef struct sn_service sn_service;
 
 /* Takes ownership of engine (freed with the service, also on failure); log (may be NULL) is
  * borrowed until sn_service_free. A service whose engine is not fitted answers /health and the
- * analysis endpoints with 503. */
+ * analysis endpoints with 503. Refuses (sn_server_config_check) a configuration without a
+ * credential unless insecure_no_auth; SN_ERR_SECRET when the keys file or the JWT secret cannot
+ * be used. */
 sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_config *cfg,
                          sn_log *log, sn_error *err);
 void sn_service_free(sn_service *s);
@@ -129,6 +163,9 @@ typedef struct sn_http_request {
     const char *method;       /* "GET", "POST", ... */
     const char *path;         /* decoded, without the query */
     const char *content_type; /* NULL when absent */
+    const char *authorization; /* the Authorization header; NULL when absent */
+    const char *origin;        /* the Origin header (browsers); NULL when absent */
+    const char *remote;        /* the client's address as text; NULL in process */
     const char *body;
     size_t body_len;
     const sn_http_arg *args;
@@ -142,15 +179,51 @@ typedef struct sn_http_response {
     const char *content_type; /* static; NULL: application/json */
     const char *allow;        /* static; the Allow header of a 405 */
     int retry_after;          /* seconds for a Retry-After header; 0: none */
+    bool challenge;           /* a 401: WWW-Authenticate: Bearer */
+    long rate_limit, rate_remaining, rate_reset; /* RateLimit-* headers when rate_limit > 0 */
+    const char *cors_origin;  /* Access-Control-Allow-Origin (the request's own Origin) */
+    bool cors_credentials;    /* Access-Control-Allow-Credentials: true */
+    bool vary_origin;         /* Vary: Origin (CORS is configured) */
+    const char *preflight_methods; /* static; the answer to a CORS preflight */
 } sn_http_response;
 
-/* What can be decided before the body arrives: unknown path, wrong method, wrong content type,
- * a declared length over the limit (content_length < 0: not declared). Returns true when the
- * request may go on; false with resp filled with the answer to send at once. */
-bool sn_service_precheck(sn_service *s, const sn_http_request *req, long long content_length,
-                         sn_http_response *resp);
+/* Roles, as bits so that a route lists those it admits in one mask. */
+typedef enum sn_role {
+    SN_ROLE_VIEWER = 1,
+    SN_ROLE_ANALYST = 2,
+    SN_ROLE_ADMIN = 4,
+    SN_ROLE_SERVICE = 8,
+} sn_role;
 
-/* Answers one whole request (every check of sn_service_precheck included). Thread-safe. */
+#define SN_ROLE_ANY (SN_ROLE_VIEWER | SN_ROLE_ANALYST | SN_ROLE_ADMIN | SN_ROLE_SERVICE)
+
+/* An authenticated caller. */
+typedef struct sn_principal {
+    int role;        /* one sn_role; SN_ROLE_ANY when authentication is off */
+    char id[160];    /* "key:PUBLIC_ID", "sub:SUBJECT" or "anonymous"; never a secret */
+    char scope[256]; /* which users it may read: "*", "department:NAME", comma-separated */
+} sn_principal;
+
+/* What admitting a request decided, carried to its answer. */
+typedef struct sn_caller {
+    sn_principal who;
+    long rate_limit, rate_remaining, rate_reset;
+    const char *cors_origin; /* borrowed from the request */
+} sn_caller;
+
+/* Everything decided before the body arrives, in this order: a CORS preflight (OPTIONS),
+ * unknown path (404), wrong method (405), credentials (401; refused attempts count against the
+ * address's rate), rate limit (429), role (403), content type (415), declared length (413;
+ * content_length < 0: not declared). Counts one request against the caller's rate limit. Returns
+ * true when the request may go on, with caller filled; false with resp filled. */
+bool sn_service_admit(sn_service *s, const sn_http_request *req, long long content_length,
+                      sn_caller *caller, sn_http_response *resp);
+
+/* Answers an admitted request once its body has arrived. Thread-safe. */
+void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                       sn_http_response *resp);
+
+/* Answers one whole request: sn_service_admit, then sn_service_answer. Thread-safe. */
 void sn_service_handle(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 
 /* An error answer, {"error": {"code", "message", "field"}} (field omitted when NULL). */
@@ -215,7 +288,8 @@ void sn_selfwatch_rate_limited(sn_service *s, const char *key_or_source);
 
 typedef struct sn_server sn_server;
 
-/* Binds cfg->listen and serves svc (borrowed until sn_server_stop) on a pool of worker threads,
+/* Binds cfg->listen and serves svc (borrowed until sn_server_stop) on a pool of worker threads
+ * (over TLS when cfg->tls_cert_file is set: TLS 1.3 only unless tls_min_version is "1.2"),
  * with batches answered by a second pool so that one never holds up the connections of the
  * thread that received it. Each answered request is logged to the service's log. Once it returns
  * SN_OK, connections are accepted. Failures (address in use, bad host) return SN_ERR_IO with err

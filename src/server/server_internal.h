@@ -3,6 +3,7 @@
 #ifndef SN_SERVER_INTERNAL_H
 #define SN_SERVER_INTERNAL_H
 
+#include "auth.h"
 #include "server.h"
 
 #include "../core/buf.h"
@@ -48,6 +49,8 @@ typedef struct sn_fair_lock {
 struct sn_service {
     sn_server_config cfg;
     sn_log *log; /* borrowed; may be NULL */
+    sn_auth *auth;
+    sn_ratelimit *limits;
     sn_fair_lock lock;
     sn_engine *engine;
     sn_user_history *users;
@@ -105,6 +108,10 @@ void sn_json_verdict(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
 void sn_json_error_object(sn_buf *out, const char *code, const char *message, const char *field);
 /* The error code of a refused event: missing_field, invalid_field or invalid_event. */
 const char *sn_json_event_error_code(const sn_error *err);
+/* Takes the raw model scores out of a JSON answer for callers who may not see them: every
+ * anomaly_score, mean and peer anomaly score and evidence bits removed, and each risk_score
+ * replaced by its risk_band ("60-80"). On failure the answer becomes a 500. */
+void sn_json_redact_scores(sn_http_response *resp);
 /* Moves out's bytes into resp with status (500 when out failed for lack of memory). */
 void sn_json_respond(sn_http_response *resp, int status, sn_buf *out);
 /* Current time as ISO 8601 UTC with microseconds, and as microseconds. */
@@ -119,8 +126,8 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
 /* The user's risk; false when nothing is recorded for them. */
 bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_risk *out);
 /* Appends up to limit of the most recent anomalous verdicts, newest first, as a JSON array;
- * returns how many. */
-size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out);
+ * returns how many. With who, only those of events whose department its scope covers. */
+size_t sn_service_anomalies(sn_service *s, size_t limit, const sn_principal *who, sn_buf *out);
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
 

@@ -70,6 +70,15 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->cfg = *cfg;
     s->log = log;
     s->engine = engine;
+    sn_status ast = sn_server_config_check(cfg, err);
+    if (ast == SN_OK)
+        ast = sn_auth_new(&s->auth, cfg, log, err);
+    if (ast != SN_OK) {
+        sn_engine_free(engine);
+        free(s);
+        return ast;
+    }
+    s->limits = sn_ratelimit_new((size_t)cfg->rate_limit_sources);
     s->started_us = sn_now_us();
     s->models_loaded = sn_engine_is_fitted(engine);
     const sn_engine_stats *st = sn_engine_get_stats(engine);
@@ -95,9 +104,11 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
     s->ring_len = calloc(s->ring_cap, sizeof(*s->ring_len));
     s->watch = sn_selfwatch_new(cfg);
-    if (!s->users || !s->ring || !s->ring_len || !s->routes || !s->watch ||
+    if (!s->users || !s->ring || !s->ring_len || !s->routes || !s->watch || !s->limits ||
         fair_init(&s->lock) != 0) {
         sn_selfwatch_free(s->watch);
+        sn_auth_free(s->auth);
+        sn_ratelimit_free(s->limits);
         sn_user_history_free(s->users);
         free(s->routes);
         free(s->ring);
@@ -122,6 +133,8 @@ void sn_service_free(sn_service *s)
     sn_user_history_free(s->users);
     sn_selfwatch_free(s->watch);
     sn_engine_free(s->engine);
+    sn_auth_free(s->auth);
+    sn_ratelimit_free(s->limits);
     fair_destroy(&s->lock);
     free(s);
 }
@@ -207,9 +220,14 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
             anomalies++;
             sn_buf_reset(&json);
             sn_json_verdict(&json, &evs->items[k].ev, v, analysed_at);
-            char *copy = json.failed ? NULL : malloc(json.len + 1);
+            /* The verdict, then the event's department, which decides who may read it. */
+            const sn_str *dept = &evs->items[k].ev.department;
+            char *copy = json.failed ? NULL : malloc(json.len + 1 + dept->n + 1);
             if (copy) {
                 memcpy(copy, json.data, json.len + 1);
+                if (dept->n)
+                    memcpy(copy + json.len + 1, dept->p, dept->n);
+                copy[json.len + 1 + dept->n] = '\0';
                 ring_push(s, copy, json.len);
             }
         }
@@ -233,14 +251,17 @@ bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_ris
     return found;
 }
 
-size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out)
+size_t sn_service_anomalies(sn_service *s, size_t limit, const sn_principal *who, sn_buf *out)
 {
     sn_buf_putc(out, '[');
     fair_lock(&s->lock);
     size_t k = 0;
-    for (; k < limit && k < s->ring_count; k++) {
-        size_t slot = (s->ring_head + s->ring_count - 1 - k) % s->ring_cap;
-        if (k)
+    for (size_t seen = 0; k < limit && seen < s->ring_count; seen++) {
+        size_t slot = (s->ring_head + s->ring_count - 1 - seen) % s->ring_cap;
+        const char *dept = s->ring[slot] + s->ring_len[slot] + 1;
+        if (who && !sn_scope_covers(who, dept))
+            continue;
+        if (k++)
             sn_buf_putc(out, ',');
         sn_buf_append(out, s->ring[slot], s->ring_len[slot]);
     }

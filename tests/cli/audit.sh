@@ -26,7 +26,7 @@ log=$tmp/audit.jsonl
 unset SENTINEL_AUDIT_KEY SENTINEL_AUDIT_PSEUDONYM_KEY
 
 # No key: the server does not start.
-"$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --audit-log "$log" >"$tmp/out" 2>"$tmp/err"
+"$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --insecure-no-auth --audit-log "$log" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] || fail "serve without an audit key exited $rc"
 grep -q '"msg":"cannot open the audit log","error":"audit_key_file: the audit log is on' "$tmp/err" ||
@@ -35,7 +35,7 @@ grep -q 'give audit_key_file or SENTINEL_AUDIT_KEY, or set audit_log: off' "$tmp
   fail "no key advice: $(cat "$tmp/err")"
 
 start() {
-  "$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --audit-log "$log" \
+  "$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --insecure-no-auth --audit-log "$log" \
     --audit-key-file "$tmp/key" --audit-pseudonym-key-file "$tmp/pkey" "$@" \
     >"$tmp/out" 2>"$tmp/err" &
   pid=$!
@@ -136,7 +136,7 @@ out=$("$bin" audit verify --log "$log" --key-file "$tmp/key" --anchor "7:${ancho
 # The server refuses to continue a log whose last record was cut short.
 cp "$tmp/bad.jsonl" "$log.cut"
 python3 -c "import sys; d=open(sys.argv[1],'rb').read(); open(sys.argv[1],'wb').write(d[:-30])" "$log.cut"
-"$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --audit-log "$log.cut" \
+"$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --insecure-no-auth --audit-log "$log.cut" \
   --audit-key-file "$tmp/key" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 1 ] || fail "serve on a cut log exited $rc"

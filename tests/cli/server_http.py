@@ -47,6 +47,10 @@ def kill_leftovers():
     shutil.rmtree(TMP, ignore_errors=True)
 
 
+# Authentication and rate limits are server_attacks.py's subject; here every call is let in.
+NO_AUTH = ["--insecure-no-auth", "--rate-limit-general", "0", "--rate-limit-analysis", "0"]
+
+
 class Server:
     """One `sentinel serve` process on a free port."""
 
@@ -54,7 +58,7 @@ class Server:
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", *args],
+            [BIN, "serve", "--listen", "127.0.0.1:0", *NO_AUTH, *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env, text=True)
         started.append(self.proc)
         self.first_line = self.proc.stdout.readline()
@@ -495,7 +499,8 @@ for args, env, pattern in cases:
     rc, out, err = run("serve", *args, env=env)
     check(f"bad option {args or env or 'none'}: exit 2 naming it",
           rc == 2 and re.search(pattern, err) and err.count("\n") == 1 and out == "", err)
-rc, out, err = run("serve", "--model", os.path.join(TMP, "gen.csv"), "--listen", "127.0.0.1:0")
+rc, out, err = run("serve", "--model", os.path.join(TMP, "gen.csv"), "--listen", "127.0.0.1:0",
+                   *NO_AUTH)
 check("a file that is not a model: exit 1 with the reason", rc == 1 and "magic" in err, err)
 rc, out, _ = run("serve", "--help")
 check("--help lists every option with its environment variable",
@@ -505,7 +510,8 @@ check("--help lists every option with its environment variable",
 busy = socket.socket()
 busy.bind(("127.0.0.1", 0))
 busy.listen()
-rc, out, err = run("serve", "--model", model, "--listen", f"127.0.0.1:{busy.getsockname()[1]}")
+rc, out, err = run("serve", "--model", model, "--listen", f"127.0.0.1:{busy.getsockname()[1]}",
+                   *NO_AUTH)
 busy.close()
 check("an address in use: exit 1 naming it", rc == 1 and "cannot listen" in err, err)
 

@@ -44,6 +44,10 @@ def cleanup():
     shutil.rmtree(TMP, ignore_errors=True)
 
 
+# Authentication and rate limits are server_attacks.py's subject; here every call is let in.
+NO_AUTH = ["--insecure-no-auth", "--rate-limit-general", "0", "--rate-limit-analysis", "0"]
+
+
 class Server:
     """One `sentinel serve` process on a free port; its standard error goes to a file."""
 
@@ -51,7 +55,7 @@ class Server:
         self.err_path = os.path.join(TMP, f"serve-{len(started)}.err")
         self.err_file = open(self.err_path, "w")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", *args],
+            [BIN, "serve", "--listen", "127.0.0.1:0", *NO_AUTH, *args],
             stdout=subprocess.PIPE, stderr=self.err_file, text=True)
         started.append(self.proc)
         line = self.proc.stdout.readline()

@@ -31,6 +31,10 @@ EOF
     { cat "$tmp/train.err"; echo "FAIL - train"; exit 1; }
 "$bin" detect --input "$tmp/test.csv" --model "$tmp/m.bin" --output "$tmp/offline.jsonl" --quiet ||
     { echo "FAIL - detect"; exit 1; }
+# The server is called as an analyst would call it, with an API key; thousands of events go one
+# per request, so the analysis rate limit is lifted.
+"$bin" keys create --role analyst --name parity --keys "$tmp/keys.jsonl" >"$tmp/key" 2>/dev/null ||
+    { echo "FAIL - keys create"; exit 1; }
 
 exec /usr/bin/python3 - "$bin" "$tmp" <<'EOF'
 import atexit, csv, http.client, json, re, signal, subprocess, sys
@@ -39,10 +43,12 @@ bin, tmp = sys.argv[1], sys.argv[2]
 offline = [json.loads(line) for line in open(f"{tmp}/offline.jsonl", encoding="utf-8")]
 events = list(csv.DictReader(open(f"{tmp}/test.csv", newline="", encoding="utf-8")))
 failures = 0
+key = open(f"{tmp}/key").read().strip()
 
 
 def serve():
-    p = subprocess.Popen([bin, "serve", "--listen", "127.0.0.1:0", "--model", f"{tmp}/m.bin"],
+    p = subprocess.Popen([bin, "serve", "--listen", "127.0.0.1:0", "--model", f"{tmp}/m.bin",
+                          "--keys-file", f"{tmp}/keys.jsonl", "--rate-limit-analysis", "0"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     atexit.register(lambda: p.poll() is None and (p.kill(), p.wait()))
     port = int(re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n",
@@ -51,7 +57,8 @@ def serve():
 
 
 def post(conn, path, body):
-    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    conn.request("POST", path, json.dumps(body),
+                 {"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
     r = conn.getresponse()
     data = r.read()
     if r.status != 200:

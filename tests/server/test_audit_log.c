@@ -99,6 +99,8 @@ static void records_start_calls_and_verdicts(void **state)
     char digest[65], want[512];
     sn_server_config cfg;
     sn_server_config_default(&cfg);
+    cfg.insecure_no_auth = true; /* as the fixture's service */
+    cfg.rate_general.count = cfg.rate_analysis.count = cfg.rate_training.count = 0;
     snprintf(cfg.model, sizeof(cfg.model), "test.bin");
     cfg.batch_limit = 1000;
     sn_server_config_digest(&cfg, digest);
@@ -144,6 +146,7 @@ static void options_turn_it_on_and_off(void **state)
     (void)state;
     sn_server_config cfg;
     sn_server_config_default(&cfg);
+    cfg.insecure_no_auth = true; /* authentication is not what this tests */
     assert_string_equal(cfg.audit_log, "");
     assert_int_equal(cfg.audit_fsync_ms, 1000);
     assert_int_equal(cfg.selfwatch_window, 60);

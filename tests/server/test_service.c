@@ -50,6 +50,9 @@ static int setup(void **state)
     sn_server_config_default(&cfg);
     snprintf(cfg.model, sizeof(cfg.model), "test.bin");
     cfg.batch_limit = 4;
+    /* Routing and answers are the point here, not who calls or how often (test_auth.c). */
+    cfg.insecure_no_auth = true;
+    cfg.rate_general.count = cfg.rate_analysis.count = cfg.rate_training.count = 0;
     return sn_service_new(&svc, e, &cfg, NULL, &err) == SN_OK ? 0 : -1;
 }
 
@@ -151,9 +154,10 @@ static void test_precheck_before_body(void **state)
     sn_http_request req = {
         .method = "POST", .path = "/api/v1/analyze/batch", .content_type = "application/json"};
     sn_http_response resp;
-    assert_true(sn_service_precheck(svc, &req, 1000, &resp));
-    assert_true(sn_service_precheck(svc, &req, -1, &resp));
-    assert_false(sn_service_precheck(svc, &req, 10 * 1024 * 1024, &resp));
+    sn_caller caller;
+    assert_true(sn_service_admit(svc, &req, 1000, &caller, &resp));
+    assert_true(sn_service_admit(svc, &req, -1, &caller, &resp));
+    assert_false(sn_service_admit(svc, &req, 10 * 1024 * 1024, &caller, &resp));
     assert_int_equal(resp.status, 413);
     assert_string_equal(resp.body, "{\"error\":{\"code\":\"body_too_large\",\"message\":\"the body "
                                    "is larger than the 4194304-byte limit\"}}");
