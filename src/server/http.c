@@ -104,6 +104,33 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* The headers only dashboard assets and sessions set. */
+static void add_dashboard_headers(struct MHD_Response *mr, const sn_http_response *r)
+{
+    if (r->etag)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->content_encoding) {
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    }
+    if (r->csp)
+        MHD_add_response_header(mr, "Content-Security-Policy", r->csp);
+    if (r->set_cookie[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+}
+
+/* Reads the headers the dashboard's sessions and assets use into req. */
+static void dashboard_headers(struct MHD_Connection *c, sn_http_request *req)
+{
+    req->cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    req->csrf_token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+    req->fetch_site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    req->if_none_match =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    req->accept_encoding =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+}
+
 /* Queues r (its body is handed over), then counts and logs it. */
 static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Connection *c,
                                      const char *method, const char *path, sn_http_response *r,
@@ -120,7 +147,9 @@ static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Con
     } else {
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 r->content_type ? r->content_type : "application/json");
-        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                r->cache_control ? r->cache_control : "no-store");
+        add_dashboard_headers(mr, r);
         MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
         if (r->allow)
             MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
@@ -192,7 +221,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     sn_http_request req = {.method = method, .path = url};
     req.content_type =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    sn_http_response resp;
+    dashboard_headers(c, &req);
+    sn_http_response resp = {0};
     if (!rc) {
         /* First call: headers only. Answer now whatever the body cannot change. */
         rc = calloc(1, sizeof(*rc));

@@ -1,6 +1,6 @@
 /* The REST API's routes (product spec section 4; the reference system's paths and field names):
  * matching, the checks every request passes, and one handler per endpoint. */
-#include "server_internal.h"
+#include "dashboard.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,7 +25,6 @@ static void h_health(sn_service *s, const sn_http_request *req, sn_http_response
 static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_user_risk(sn_service *s, const sn_http_request *req, sn_http_response *resp);
-static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_response *resp);
@@ -43,7 +42,13 @@ static const route routes[] = {
      h_analyze_batch},
     {"/api/v1/user/{user_id}/risk-score", "/api/v1/user/", "/risk-score", "GET", false, false,
      false, h_user_risk},
-    {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, h_anomalies},
+    {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false,
+     sn_dash_h_anomalies},
+    /* The dashboard's figures (dashboard.c). */
+    {"/api/v1/stats/overview", "/api/v1/stats/overview", NULL, "GET", false, false, false,
+     sn_dash_h_overview},
+    {"/api/v1/user/{user_id}/events", "/api/v1/user/", "/events", "GET", false, false, false,
+     sn_dash_h_user_events},
     {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
      h_model_metrics},
     /* Not built yet: they answer 501 before looking at the body. */
@@ -118,6 +123,8 @@ bool sn_service_precheck(sn_service *s, const sn_http_request *req, long long co
                          sn_http_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
+    if (sn_web_owns(req->path))
+        return sn_web_precheck(s, req, content_length, resp);
     const route *r = find_route(req->path);
     if (!r) {
         sn_service_error(resp, 404, "not_found", "no endpoint at this path", NULL);
@@ -146,7 +153,12 @@ bool sn_service_precheck(sn_service *s, const sn_http_request *req, long long co
 
 void sn_service_handle(sn_service *s, const sn_http_request *req, sn_http_response *resp)
 {
-    if (!sn_service_precheck(s, req, (long long)req->body_len, resp))
+    if (sn_web_owns(req->path)) {
+        sn_web_handle(s, req, resp);
+        return;
+    }
+    if (!sn_service_precheck(s, req, (long long)req->body_len, resp) ||
+        !sn_session_gate(s, req, resp))
         return;
     const route *r = find_route(req->path);
     if (r->needs_model && !s->models_loaded) {
@@ -394,51 +406,6 @@ static void h_user_risk(sn_service *s, const sn_http_request *req, sn_http_respo
     sn_buf_puts(&b, ",\"peer_mean_anomaly_score\":");
     sn_buf_fixed(&b, r.peer_mean_anomaly_score, 3);
     sn_buf_putc(&b, '}');
-    sn_json_respond(resp, 200, &b);
-}
-
-static const char *arg_value(const sn_http_request *req, const char *name, bool *present)
-{
-    *present = false;
-    const char *v = NULL;
-    for (size_t i = 0; i < req->n_args; i++)
-        if (req->args[i].name && !strcmp(req->args[i].name, name)) {
-            *present = true;
-            v = req->args[i].value;
-        }
-    return v;
-}
-
-static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp)
-{
-    bool present;
-    const char *v = arg_value(req, "limit", &present);
-    long limit = 100;
-    if (present) {
-        char *end = NULL;
-        errno = 0;
-        limit = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
-        if (errno || !end || *end || limit < 1 || limit > 1000) {
-            sn_service_error(resp, 422, "invalid_field", "limit must be an integer from 1 to 1000",
-                             "limit");
-            return;
-        }
-    }
-    sn_buf list;
-    sn_buf_init(&list);
-    size_t count = sn_service_anomalies(s, (size_t)limit, &list);
-    sn_buf b;
-    sn_buf_init(&b);
-    sn_buf_puts(&b, "{\"count\":");
-    sn_buf_u64(&b, count);
-    sn_buf_puts(&b, ",\"limit\":");
-    sn_buf_u64(&b, (uint64_t)limit);
-    sn_buf_puts(&b, ",\"anomalies\":");
-    sn_buf_append(&b, list.data, list.len);
-    sn_buf_putc(&b, '}');
-    if (list.failed)
-        b.failed = 1;
-    sn_buf_free(&list);
     sn_json_respond(resp, 200, &b);
 }
 

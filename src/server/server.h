@@ -33,6 +33,8 @@ typedef struct sn_server_config {
     int max_connections;     /* open connections at once */
     int recent_anomalies;    /* anomalous verdicts kept for /api/v1/anomalies */
     int user_history;        /* events kept per user for the user risk score */
+    int sessions;            /* dashboard sessions held at once */
+    int session_ttl;         /* seconds a dashboard session lasts */
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
     int log_level;           /* sn_log_level: the least severe level written */
@@ -117,6 +119,12 @@ typedef struct sn_http_request {
     size_t body_len;
     const sn_http_arg *args;
     size_t n_args;
+    /* Headers the dashboard's sessions and assets read; NULL when absent. */
+    const char *cookie;          /* Cookie */
+    const char *csrf_token;      /* X-CSRF-Token */
+    const char *fetch_site;      /* Sec-Fetch-Site: sent by browsers only */
+    const char *if_none_match;   /* If-None-Match */
+    const char *accept_encoding; /* Accept-Encoding */
 } sn_http_request;
 
 typedef struct sn_http_response {
@@ -126,6 +134,12 @@ typedef struct sn_http_response {
     const char *content_type; /* static; NULL: application/json */
     const char *allow;        /* static; the Allow header of a 405 */
     int retry_after;          /* seconds for a Retry-After header; 0: none */
+    /* Dashboard assets and sessions (static strings; NULL or "" when absent). */
+    const char *cache_control;    /* in place of no-store */
+    const char *etag;             /* ETag */
+    const char *content_encoding; /* Content-Encoding */
+    const char *csp;              /* Content-Security-Policy */
+    char set_cookie[256];         /* Set-Cookie */
 } sn_http_response;
 
 /* What can be decided before the body arrives: unknown path, wrong method, wrong content type,

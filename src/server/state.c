@@ -1,7 +1,7 @@
 /* What the server holds between requests: the engine, the per-user history behind the user risk
  * score and a bounded ring of recent anomalous verdicts, all behind one lock taken one block of
  * events at a time. */
-#include "server_internal.h"
+#include "dashboard.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -93,12 +93,16 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->users = sn_user_history_new(&up);
     s->ring_cap = cfg->recent_anomalies > 0 ? (size_t)cfg->recent_anomalies : 1;
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
-    s->ring_len = calloc(s->ring_cap, sizeof(*s->ring_len));
-    if (!s->users || !s->ring || !s->ring_len || !s->routes || fair_init(&s->lock) != 0) {
+    s->dash = sn_dash_new();
+    s->sessions = sn_sessions_new((size_t)(cfg->sessions > 0 ? cfg->sessions : 1),
+                                  cfg->session_ttl > 0 ? cfg->session_ttl : 60);
+    if (!s->users || !s->ring || !s->dash || !s->sessions || !s->routes ||
+        fair_init(&s->lock) != 0) {
         sn_user_history_free(s->users);
+        sn_dash_free(s->dash);
+        sn_sessions_free(s->sessions);
         free(s->routes);
         free(s->ring);
-        free(s->ring_len);
         sn_engine_free(engine);
         free(s);
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
@@ -112,9 +116,10 @@ void sn_service_free(sn_service *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->ring_cap; i++)
-        free(s->ring[i]);
+        free(s->ring[i].json);
     free(s->ring);
-    free(s->ring_len);
+    sn_dash_free(s->dash);
+    sn_sessions_free(s->sessions);
     free(s->routes);
     sn_user_history_free(s->users);
     sn_engine_free(s->engine);
@@ -135,7 +140,7 @@ static void apply_threshold(const sn_service *s, sn_verdict *v)
     v->recommendation = sn_recommendation(v->level);
 }
 
-static void ring_push(sn_service *s, char *json, size_t len)
+static void ring_push(sn_service *s, const sn_anomaly_entry *e)
 {
     size_t slot = (s->ring_head + s->ring_count) % s->ring_cap;
     if (s->ring_count == s->ring_cap) {
@@ -144,9 +149,40 @@ static void ring_push(sn_service *s, char *json, size_t len)
     } else {
         s->ring_count++;
     }
-    free(s->ring[slot]);
-    s->ring[slot] = json;
-    s->ring_len[slot] = len;
+    free(s->ring[slot].json);
+    s->ring[slot] = *e;
+}
+
+/* The ring's entry for one anomalous verdict whose JSON is in json; false when out of memory. */
+static bool ring_entry(sn_anomaly_entry *e, const sn_buf *json, const sn_event *ev,
+                       const sn_verdict *v)
+{
+    size_t user = ev->user_id.n, res = ev->resource.n;
+    e->json = json->failed ? NULL : malloc(json->len + 1 + user + 1 + res + 1);
+    if (!e->json)
+        return false;
+    char *p = e->json;
+    memcpy(p, json->data, json->len + 1);
+    p += json->len + 1;
+    memcpy(p, ev->user_id.p, user);
+    p[user] = '\0';
+    p += user + 1;
+    if (res)
+        memcpy(p, ev->resource.p, res);
+    p[res] = '\0';
+    e->len = (uint32_t)json->len;
+    e->user_len = (uint32_t)user;
+    e->resource_len = (uint32_t)res;
+    /* The reasons' text, for the dashboard's search (the keys around it would match too). */
+    static const char from[] = "\"reasons\":[", to[] = "],\"recommendation\"";
+    const char *a = memmem(json->data, json->len, from, sizeof(from) - 1);
+    const char *b = a ? memmem(a, json->len - (size_t)(a - json->data), to, sizeof(to) - 1) : NULL;
+    e->reasons_off = b ? (uint32_t)(a - json->data) + sizeof(from) - 1 : 0;
+    e->reasons_len = b ? (uint32_t)(b - a - (sizeof(from) - 1)) : 0;
+    e->ts_us = ev->ts_us;
+    e->risk = (float)v->risk_score;
+    e->level = (uint8_t)v->level;
+    return true;
 }
 
 /* Judges a run of consecutive good events at once (the engine's block path). */
@@ -184,18 +220,17 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
         for (size_t k = i; st == SN_OK && k < j; k++) {
             sn_verdict *v = &verdicts[k];
             apply_threshold(s, v);
-            if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK)
+            if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK ||
+                sn_dash_record(s->dash, &evs->items[k].ev, v) != SN_OK)
                 st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
             if (!v->is_anomaly)
                 continue;
             anomalies++;
             sn_buf_reset(&json);
             sn_json_verdict(&json, &evs->items[k].ev, v, analysed_at);
-            char *copy = json.failed ? NULL : malloc(json.len + 1);
-            if (copy) {
-                memcpy(copy, json.data, json.len + 1);
-                ring_push(s, copy, json.len);
-            }
+            sn_anomaly_entry e;
+            if (ring_entry(&e, &json, &evs->items[k].ev, v))
+                ring_push(s, &e);
         }
         fair_unlock(&s->lock);
         if (st == SN_OK) {
@@ -207,6 +242,16 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
     sn_buf_free(&json);
     free(scratch);
     return st;
+}
+
+void sn_service_lock(sn_service *s)
+{
+    fair_lock(&s->lock);
+}
+
+void sn_service_unlock(sn_service *s)
+{
+    fair_unlock(&s->lock);
 }
 
 bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_risk *out)
@@ -226,7 +271,7 @@ size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out)
         size_t slot = (s->ring_head + s->ring_count - 1 - k) % s->ring_cap;
         if (k)
             sn_buf_putc(out, ',');
-        sn_buf_append(out, s->ring[slot], s->ring_len[slot]);
+        sn_buf_append(out, s->ring[slot].json, s->ring[slot].len);
     }
     fair_unlock(&s->lock);
     sn_buf_putc(out, ']');
