@@ -73,7 +73,7 @@ typedef struct sn_judgement {
     double prev_lat, prev_lon;
     int32_t prev_location;
     double prev_location_bits; /* how surprising the previous event's location was then */
-    int64_t first_ts_us; /* the user's first event */
+    int64_t first_ts_us;       /* the user's first event */
     /* Bursts, decayed counts over a 10-minute horizon. */
     double user_fail_burst;   /* recent failures of this user (including this one) */
     double user_fail_before;  /* recent failures of this user before this event */

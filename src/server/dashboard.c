@@ -97,8 +97,7 @@ sn_dash *sn_dash_new(void)
     sn_u64map_init(&d->user_resource);
     sn_u64map_init(&d->user_location);
     sn_u64map_init(&d->dept_resource);
-    if (!d->users || !d->resources || !d->locations || !d->actions || !d->depts ||
-        !d->sources) {
+    if (!d->users || !d->resources || !d->locations || !d->actions || !d->depts || !d->sources) {
         sn_dash_free(d);
         return NULL;
     }
@@ -240,7 +239,8 @@ sn_status sn_dash_record(sn_dash *d, const sn_event *ev, const sn_verdict *v)
         for (size_t i = 0; i < d->user_resource.cap; i++) {
             uint64_t k = d->user_resource.keys[i];
             if (k && (int32_t)(k >> 32) - 1 == uid) {
-                uint32_t *n = sn_u64map_slot(&d->dept_resource, pair(dept, (int32_t)(uint32_t)k - 1));
+                uint32_t *n =
+                    sn_u64map_slot(&d->dept_resource, pair(dept, (int32_t)(uint32_t)k - 1));
                 if (!n)
                     return SN_ERR_NOMEM;
                 ++*n;
@@ -485,8 +485,7 @@ void sn_dash_h_anomalies(sn_service *s, const sn_http_request *req, sn_http_resp
     v = arg(req, "user", &present);
     if (present && *v) {
         if (strlen(v) > SN_MAX_FIELD) {
-            sn_service_error(resp, 422, "invalid_field", "user must be at most 4096 bytes",
-                             "user");
+            sn_service_error(resp, 422, "invalid_field", "user must be at most 4096 bytes", "user");
             return;
         }
         q.user = v;
@@ -536,8 +535,7 @@ void sn_dash_h_anomalies(sn_service *s, const sn_http_request *req, sn_http_resp
         /* Newest first is the ring's own order. */
         if (items && q.key != SORT_RECENT)
             qsort(items, total, sizeof(*items), comparators[q.key][q.descending]);
-        for (size_t k = (size_t)offset; items && k < total && count < (size_t)limit;
-             k++, count++) {
+        for (size_t k = (size_t)offset; items && k < total && count < (size_t)limit; k++, count++) {
             if (count)
                 sn_buf_putc(&list, ',');
             sn_buf_append(&list, items[k].e->json, items[k].e->len);
@@ -954,8 +952,7 @@ void sn_dash_h_user_events(sn_service *s, const sn_http_request *req, sn_http_re
     sn_buf_puts(&b, ",\"locations\":");
     bool ok = user_values(&b, d, &d->user_location, uid, d->locations, "location", false, -1);
     sn_buf_puts(&b, ",\"resources\":");
-    ok = ok &&
-         user_values(&b, d, &d->user_resource, uid, d->resources, "resource", true, u->dept);
+    ok = ok && user_values(&b, d, &d->user_resource, uid, d->resources, "resource", true, u->dept);
     sn_buf_puts(&b, ",\"alerts\":[");
     size_t k = 0;
     for (size_t i = 0; i < s->ring_count && k < (size_t)alerts; i++) {

@@ -87,7 +87,7 @@ typedef struct sn_web_asset {
     const char *content_type; /* with charset for text */
     const unsigned char *data, *gz;
     size_t len, gz_len;
-    const char *etag;   /* quoted: "\"1a2b...\"" */
+    const char *etag;  /* quoted: "\"1a2b...\"" */
     bool public_asset; /* served without a session (the sign-in page's own) */
 } sn_web_asset;
 

@@ -39,12 +39,12 @@ typedef struct sn_fair_lock {
 /* One recent anomalous verdict: the JSON the API answers, then what the dashboard's table
  * filters and sorts it by. */
 typedef struct sn_anomaly_entry {
-    char *json;     /* NUL-terminated, then the user id and the resource (each NUL-terminated)
-                       in the same block */
-    uint32_t len;   /* of the JSON */
+    char *json;   /* NUL-terminated, then the user id and the resource (each NUL-terminated)
+                     in the same block */
+    uint32_t len; /* of the JSON */
     uint32_t user_len, resource_len;
     uint32_t reasons_off, reasons_len; /* the reasons array within the JSON */
-    int64_t ts_us; /* the event's time */
+    int64_t ts_us;                     /* the event's time */
     float risk;
     uint8_t level;
 } sn_anomaly_entry;

@@ -250,14 +250,12 @@ bool sn_session_gate(sn_service *s, const sn_http_request *req, sn_http_response
                          "sign in at / first: this browser has no valid session", NULL);
         return false;
     }
-    bool ok = is_safe_method(req->method) ||
-              (req->csrf_token && strlen(req->csrf_token) == 64 &&
-               CRYPTO_memcmp(req->csrf_token, info.csrf, 64) == 0);
+    bool ok = is_safe_method(req->method) || (req->csrf_token && strlen(req->csrf_token) == 64 &&
+                                              CRYPTO_memcmp(req->csrf_token, info.csrf, 64) == 0);
     OPENSSL_cleanse(&info, sizeof(info));
     if (!ok) {
         sn_service_error(resp, 403, "csrf_failed",
-                         "a request that may change state needs the session's X-CSRF-Token",
-                         NULL);
+                         "a request that may change state needs the session's X-CSRF-Token", NULL);
         return false;
     }
     return true;
@@ -308,7 +306,8 @@ static void sign_in(sn_service *s, const sn_http_request *req, sn_http_response 
     json_decref(root);
     if (!ok) {
         sn_service_error(resp, 401, "invalid_credential",
-                         "the credential was not accepted: paste an API key or a JWT", "credential");
+                         "the credential was not accepted: paste an API key or a JWT",
+                         "credential");
         return;
     }
     char cookie[2 * ID_BYTES + 1];

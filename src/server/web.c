@@ -53,14 +53,12 @@ bool sn_web_precheck(sn_service *s, const sn_http_request *req, long long conten
             if (strncasecmp(ct, "application/json", 16) != 0 ||
                 (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
                 sn_service_error(resp, 415, "unsupported_media_type",
-                                 "send the body as JSON with Content-Type: application/json",
-                                 NULL);
+                                 "send the body as JSON with Content-Type: application/json", NULL);
                 return false;
             }
         }
         if (content_length > SESSION_BODY_LIMIT) {
-            sn_service_error(resp, 413, "body_too_large", "a sign-in body is at most 16 KiB",
-                             NULL);
+            sn_service_error(resp, 413, "body_too_large", "a sign-in body is at most 16 KiB", NULL);
             return false;
         }
         return true;

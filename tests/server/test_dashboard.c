@@ -16,21 +16,90 @@ static sn_service *svc;
 
 /* user, department, resource, action, timestamp (2026-12-07 is a Monday), address, place,
  * success */
-#define EV(u, d, r, a, t, ip, loc, ok)                                                            \
-    "{\"user_id\":\"" u "\",\"department\":\"" d "\",\"resource\":\"" r "\",\"action\":\"" a      \
-    "\",\"timestamp\":\"" t "\",\"source_ip\":\"" ip "\",\"location\":\"" loc                      \
-    "\",\"success\":" ok "}"
+#define EV(u, d, r, a, t, ip, loc, ok)                                                             \
+    "{\"user_id\":\"" u "\",\"department\":\"" d "\",\"resource\":\"" r "\",\"action\":\"" a       \
+    "\",\"timestamp\":\"" t "\",\"source_ip\":\"" ip "\",\"location\":\"" loc "\",\"success\":" ok \
+    "}"
 
-static const char batch[] =
-    "{\"events\":["
-    EV("dash-a", "Ops", "payroll", "read", "2026-12-07 10:00:00", "10.0.0.1", "Mumbai, IN", "true") ","
-    EV("dash-a", "Ops", "payroll", "read", "2026-12-07 10:30:00", "10.0.0.1", "Mumbai, IN", "true") ","
-    EV("dash-a", "Ops", "crm", "write", "2026-12-07 11:00:00", "10.0.0.1", "Pune, IN", "true") ","
-    EV("dash-b", "Ops", "payroll", "read", "2026-12-08 09:00:00", "10.0.0.2", "Mumbai, IN", "false") ","
-    EV("dash-b", "Ops", "payroll", "read", "2026-12-08 09:01:00", "203.0.113.9", "Mumbai, IN", "false") ","
-    EV("dash-c", "Sales", "crm", "read", "2026-12-08 09:02:00", "203.0.113.9", "Mumbai, IN", "false") ","
-    EV("dash-c", "Sales", "crm", "read", "2026-12-13 23:00:00", "203.0.113.9", "Mumbai, IN", "true")
-    "]}";
+static const char batch[] = "{\"events\":[" EV(
+    "dash-a", "Ops", "payroll", "read", "2026-12-07 10:00:00", "10.0.0.1", "Mumbai, IN",
+    "true") "," EV("dash-a", "Ops", "payroll", "read", "2026-12-07 10:30:00", "10.0.0.1",
+                   "Mumbai, IN",
+                   "true") "," EV("dash-a", "Ops", "crm", "write", "2026-12-07 11:00:00",
+                                  "10.0.0.1", "Pune, IN",
+                                  "true") "," EV("dash-b", "Ops", "payroll", "read",
+                                                 "2026-12-08 09:00:00", "10.0.0.2", "Mumbai, IN",
+                                                 "false") "," EV("dash-b", "Ops", "payroll", "read",
+                                                                 "2026-12-08 09:01:00",
+                                                                 "203.0.113.9", "Mumbai, IN",
+                                                                 "false") "," EV("dash-c", "Sales",
+                                                                                 "crm", "read",
+                                                                                 "2026-12-08 "
+                                                                                 "09:02:00",
+                                                                                 "203.0.113.9",
+                                                                                 "Mumbai, IN",
+                                                                                 "false") "," EV("d"
+                                                                                                 "a"
+                                                                                                 "s"
+                                                                                                 "h"
+                                                                                                 "-"
+                                                                                                 "c",
+                                                                                                 "S"
+                                                                                                 "a"
+                                                                                                 "l"
+                                                                                                 "e"
+                                                                                                 "s",
+                                                                                                 "c"
+                                                                                                 "r"
+                                                                                                 "m",
+                                                                                                 "r"
+                                                                                                 "e"
+                                                                                                 "a"
+                                                                                                 "d",
+                                                                                                 "2"
+                                                                                                 "0"
+                                                                                                 "2"
+                                                                                                 "6"
+                                                                                                 "-"
+                                                                                                 "1"
+                                                                                                 "2"
+                                                                                                 "-"
+                                                                                                 "1"
+                                                                                                 "3"
+                                                                                                 " "
+                                                                                                 "2"
+                                                                                                 "3"
+                                                                                                 ":"
+                                                                                                 "0"
+                                                                                                 "0"
+                                                                                                 ":"
+                                                                                                 "0"
+                                                                                                 "0",
+                                                                                                 "2"
+                                                                                                 "0"
+                                                                                                 "3"
+                                                                                                 "."
+                                                                                                 "0"
+                                                                                                 "."
+                                                                                                 "1"
+                                                                                                 "1"
+                                                                                                 "3"
+                                                                                                 "."
+                                                                                                 "9",
+                                                                                                 "M"
+                                                                                                 "u"
+                                                                                                 "m"
+                                                                                                 "b"
+                                                                                                 "a"
+                                                                                                 "i"
+                                                                                                 ","
+                                                                                                 " "
+                                                                                                 "I"
+                                                                                                 "N",
+                                                                                                 "t"
+                                                                                                 "r"
+                                                                                                 "u"
+                                                                                                 "e") "]}";
 
 static sn_service *service(int recent)
 {
@@ -192,8 +261,10 @@ static void test_overview_lists(void **state)
     /* The newest two anomalies, newest first. */
     json_t *recent = json_object_get(o, "recent_anomalies");
     assert_int_equal(json_array_size(recent), 2);
-    assert_string_equal(str_at(json_array_get(recent, 0), "timestamp"), "2026-12-13T23:00:00.000000Z");
-    assert_string_equal(str_at(json_array_get(recent, 1), "timestamp"), "2026-12-08T09:02:00.000000Z");
+    assert_string_equal(str_at(json_array_get(recent, 0), "timestamp"),
+                        "2026-12-13T23:00:00.000000Z");
+    assert_string_equal(str_at(json_array_get(recent, 1), "timestamp"),
+                        "2026-12-08T09:02:00.000000Z");
     json_decref(o);
     json_decref(get(svc, 422, "/api/v1/stats/overview", "recent", "101", NULL));
 }
@@ -208,7 +279,8 @@ static void test_anomalies_backward_compatible(void **state)
     assert_int_equal(int_at(a, "total"), 7);
     assert_string_equal(str_at(a, "sort"), "recent");
     json_t *list = json_object_get(a, "anomalies");
-    assert_string_equal(str_at(json_array_get(list, 0), "timestamp"), "2026-12-13T23:00:00.000000Z");
+    assert_string_equal(str_at(json_array_get(list, 0), "timestamp"),
+                        "2026-12-13T23:00:00.000000Z");
     assert_string_equal(str_at(json_array_get(list, 2), "user_id"), "dash-b");
     json_decref(a);
     json_decref(get(svc, 422, "/api/v1/anomalies", "limit", "0", NULL));
@@ -223,8 +295,10 @@ static void test_anomalies_paged(void **state)
     assert_int_equal(int_at(a, "total"), 7);
     json_t *list = json_object_get(a, "anomalies");
     /* Arrival order, newest first: the 6th and 7th newest are the batch's 2nd and 1st. */
-    assert_string_equal(str_at(json_array_get(list, 0), "timestamp"), "2026-12-07T10:30:00.000000Z");
-    assert_string_equal(str_at(json_array_get(list, 1), "timestamp"), "2026-12-07T10:00:00.000000Z");
+    assert_string_equal(str_at(json_array_get(list, 0), "timestamp"),
+                        "2026-12-07T10:30:00.000000Z");
+    assert_string_equal(str_at(json_array_get(list, 1), "timestamp"),
+                        "2026-12-07T10:00:00.000000Z");
     json_decref(a);
     a = get(svc, 200, "/api/v1/anomalies", "offset", "7", NULL);
     assert_int_equal(int_at(a, "count"), 0);
@@ -254,8 +328,7 @@ static void test_anomalies_filtered(void **state)
     a = get(svc, 200, "/api/v1/anomalies", "level", "normal,LOW", NULL);
     assert_int_equal(int_at(a, "total"), 0);
     json_decref(a);
-    a = get(svc, 200, "/api/v1/anomalies", "level", "MEDIUM,HIGH,CRITICAL", "user", "dash-a",
-            NULL);
+    a = get(svc, 200, "/api/v1/anomalies", "level", "MEDIUM,HIGH,CRITICAL", "user", "dash-a", NULL);
     assert_int_equal(int_at(a, "total"), 3);
     json_decref(a);
     json_decref(get(svc, 422, "/api/v1/anomalies", "level", "SEVERE", NULL));
@@ -279,8 +352,7 @@ static void test_anomalies_sorted(void **state)
     list = json_object_get(a, "anomalies");
     assert_int_equal(json_array_size(list), 7);
     for (size_t i = 1; i < 7; i++)
-        assert_true(json_number_value(json_object_get(json_array_get(list, i - 1),
-                                                      "risk_score")) >=
+        assert_true(json_number_value(json_object_get(json_array_get(list, i - 1), "risk_score")) >=
                     json_number_value(json_object_get(json_array_get(list, i), "risk_score")));
     json_decref(a);
 }

@@ -113,8 +113,8 @@ static void test_signed_out_browser_gets_the_sign_in_page(void **state)
     assert_string_equal(r.content_type, "text/css; charset=utf-8");
     /* Every API answer is 401 for a browser without a session; /health stays public. */
     static const char *const paths[] = {"/api/v1/stats/overview", "/api/v1/anomalies",
-                                        "/api/v1/model/metrics", "/metrics", "/openapi.json",
-                                        "/api/v1/session"};
+                                        "/api/v1/model/metrics",  "/metrics",
+                                        "/openapi.json",          "/api/v1/session"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         a = call(svc, "GET", paths[i], NULL, NULL, NULL, "same-origin");
         if (a->status != 401)
@@ -160,12 +160,10 @@ static void test_sign_in_refusals(void **state)
     assert_non_null(strstr(a->body, "\"code\":\"invalid_credential\""));
     assert_string_equal(a->cookie, "");
     assert_int_equal(call(svc, "POST", "/api/v1/session", "{}", NULL, NULL, NULL)->status, 422);
-    assert_int_equal(call(svc, "POST", "/api/v1/session", "{\"credential\":7}", NULL, NULL, NULL)
-                         ->status,
-                     422);
-    assert_int_equal(call(svc, "POST", "/api/v1/session", "{\"credential\":", NULL, NULL, NULL)
-                         ->status,
-                     400);
+    assert_int_equal(
+        call(svc, "POST", "/api/v1/session", "{\"credential\":7}", NULL, NULL, NULL)->status, 422);
+    assert_int_equal(
+        call(svc, "POST", "/api/v1/session", "{\"credential\":", NULL, NULL, NULL)->status, 400);
     /* A form posted from another site does not sign in. */
     a = call(svc, "POST", "/api/v1/session", "{\"credential\":\"k\"}", NULL, NULL, "cross-site");
     assert_int_equal(a->status, 403);
@@ -198,8 +196,7 @@ static void test_session_opens_the_dashboard(void **state)
     assert_int_equal(a->status, 200);
     assert_non_null(strstr(a->body, csrf));
     assert_int_equal(
-        call(svc, "GET", "/api/v1/stats/overview", NULL, cookie, NULL, "same-origin")->status,
-        200);
+        call(svc, "GET", "/api/v1/stats/overview", NULL, cookie, NULL, "same-origin")->status, 200);
     /* A cookie among others, with spaces, still counts. */
     char many[256];
     snprintf(many, sizeof(many), "theme=dark; %s ; other=1", cookie);
@@ -247,12 +244,12 @@ static void test_sign_out(void **state)
     (void)state;
     char cookie[128], csrf[65];
     sign_in(svc, cookie, csrf);
-    assert_int_equal(call(svc, "DELETE", "/api/v1/session", NULL, cookie, NULL, "same-origin")
-                         ->status,
-                     403);
+    assert_int_equal(
+        call(svc, "DELETE", "/api/v1/session", NULL, cookie, NULL, "same-origin")->status, 403);
     reply *a = call(svc, "DELETE", "/api/v1/session", NULL, cookie, csrf, "same-origin");
     assert_int_equal(a->status, 200);
-    assert_string_equal(a->cookie, "sn_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+    assert_string_equal(a->cookie,
+                        "sn_session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
     assert_int_equal(call(svc, "GET", "/api/v1/session", NULL, cookie, NULL, "same-origin")->status,
                      401);
     a = call(svc, "GET", "/", NULL, cookie, NULL, "none");
