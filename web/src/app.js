@@ -16,9 +16,16 @@ function h(tag, attrs, ...children) {
         if (v === undefined || v === null || v === false) continue;
         if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
         else if (k === 'text') el.textContent = v;
+        // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+        else if (k === 'style') {
+            for (const decl of v.split(';')) {
+                const i = decl.indexOf(':');
+                if (i > 0) el.style.setProperty(decl.slice(0, i).trim(), decl.slice(i + 1).trim());
+            }
+        }
         else el.setAttribute(k, v === true ? '' : v);
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
         if (c === null || c === undefined || c === false) continue;
         el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -84,7 +91,7 @@ function panel(title, ...content) {
 }
 
 function table(caption, columns, rows, opts = {}) {
-    const t = h('table', {}, h('caption', {class: 'muted', style: 'text-align:left'}, caption));
+    const t = h('table', {}, h('caption', {class: 'muted'}, caption));
     t.querySelector('caption').hidden = !opts.showCaption;
     t.append(h('thead', {}, h('tr', {}, columns.map((c) =>
         h('th', {scope: 'col', class: c.num ? 'num' : null}, c.label)))));
