@@ -146,6 +146,26 @@ async function replay(url, events, size) {
     return anomalies;
 }
 
+// The assets over a real socket: content types, ETag revalidation, gzip, the page's CSP.
+async function assetHeaders(url) {
+    const page = await fetch(`${url}/`);
+    check('GET / without a session: the sign-in page as HTML with a Content-Security-Policy',
+          page.status === 200 && page.headers.get('content-type') === 'text/html; charset=utf-8' &&
+          /script-src 'self'/.test(page.headers.get('content-security-policy') || '') &&
+          (await page.text()).includes('id="signin"'));
+    const css = await fetch(`${url}/assets/app.css`, {headers: {'Accept-Encoding': 'gzip'}});
+    const etag = css.headers.get('etag');
+    check('an asset: its type, an ETag, no-cache and gzip',
+          css.status === 200 && css.headers.get('content-type') === 'text/css; charset=utf-8' &&
+          /^"[0-9a-f]{32}"$/.test(etag || '') && css.headers.get('cache-control') === 'no-cache' &&
+          css.headers.get('content-encoding') === 'gzip' && (await css.text()).includes('.uplot'),
+          [...css.headers]);
+    const again = await fetch(`${url}/assets/app.css`, {headers: {'If-None-Match': etag}});
+    check('an asset asked again with its ETag: 304', again.status === 304, again.status);
+    const js = await fetch(`${url}/assets/app.js`);
+    check('the dashboard\'s script without a session: 401', js.status === 401, js.status);
+}
+
 // ---- Browser -----------------------------------------------------------------------------
 
 async function signIn(page, url) {
@@ -398,6 +418,7 @@ async function main() {
     const events = parseCsv(fs.readFileSync(log, 'utf8'));
     const anomalies = await replay(s.url, events, 2000);
     console.log(`# replayed ${fmt.format(events.length)} events through the API: ${fmt.format(anomalies)} anomalies`);
+    await assetHeaders(s.url);
     const browser = await chromium.launch({executablePath: chromiumPath, args: ['--no-sandbox']});
     try {
         await functional(browser, s.url);
