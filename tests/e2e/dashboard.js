@@ -242,7 +242,9 @@ async function functional(browser, url) {
     check('anomalies: the range counts the API\'s total', range === `${all.total ? 1 : 0}–${fmt.format(shown)} of ${fmt.format(all.total)}`,
           [range, all.total]);
     if (all.total) {
-        await page.click('#anomaly-table tbody tr');
+        // By keyboard: the first row takes focus and Enter opens it.
+        await page.focus('#anomaly-table tbody tr');
+        await page.keyboard.press('Enter');
         await page.waitForSelector('#anomaly-reasons li');
         const reasons = await page.$$eval('#anomaly-reasons li', (l) => l.map((x) => x.textContent));
         check('anomalies: the detail lists every reason of the newest anomaly',

@@ -329,7 +329,8 @@ async function anomalyDetail(a) {
             h('dt', {}, 'Event'), h('dd', {}, a.event_id || '—')),
         h('h3', {}, 'Reasons'),
         h('ul', {class: 'reasons', id: 'anomaly-reasons'}, a.reasons.map((r) => h('li', {}, r))),
-        h('h3', {}, 'The baseline this event broke'), base);
+        // The baseline as it stands now: it has learned from this event and the ones after it.
+        h('h3', {}, 'The user\'s baseline (as it stands now)'), base);
     d.focus();
     try {
         const u = await api('GET', `/api/v1/user/${encodeURIComponent(a.user_id)}/events?alerts=0`);
