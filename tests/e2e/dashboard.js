@@ -273,6 +273,11 @@ async function functional(browser, url) {
               [await text(page, '#user-risk'), risk.risk_score]);
         check('user: five factors are charted', (await page.$$('#factor-chart li')).length === 5);
         await page.screenshot({path: path.join(shots, 'user.png'), fullPage: true});
+        await page.click('#user-alerts');
+        await page.waitForFunction((want) => document.querySelector('#anomaly-range')?.textContent.endsWith(want),
+                                   ` of ${fmt.format(mine.total)}`);
+        check('user: the link to the user\'s alerts opens the table filtered to them',
+              (await page.inputValue('#f-user')) === user);
     }
 
     // Roles and access requests: built elsewhere; a clear message while they answer 501/503.
