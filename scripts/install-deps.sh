@@ -55,3 +55,12 @@ else
     # without it, or with one left from an older package.json, gives the same tree.
     npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
+
+# The web dashboard's packages (uPlot, the esbuild bundler, playwright-core for the end-to-end
+# tests), pinned in web/package-lock.json.
+cd "$root/web"
+if npm ls --all >/dev/null 2>&1; then
+    echo "install-deps: dashboard npm packages present"
+else
+    npm ci --no-audit --no-fund
+fi

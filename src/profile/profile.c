@@ -570,6 +570,11 @@ int32_t sn_profiles_user_count(const sn_profiles *p)
     return sn_strmap_count(p->users);
 }
 
+int32_t sn_profiles_user_id(const sn_profiles *p, const char *user, size_t n)
+{
+    return sn_strmap_find(p->users, user, n);
+}
+
 int sn_profiles_user_top(const sn_profiles *p, int32_t user, sn_attr a, int32_t *ids,
                          uint32_t *counts, int max)
 {

@@ -125,6 +125,8 @@ int sn_profiles_user_top(const sn_profiles *p, int32_t user, sn_attr a, int32_t 
 /* The user's usual hours: the smallest and largest hour holding 90% of their events, or -1. */
 void sn_profiles_user_hours(const sn_profiles *p, int32_t user, int *from, int *to);
 int32_t sn_profiles_user_count(const sn_profiles *p);
+/* Id of a user (n bytes), or -1 when the baselines have never seen them. */
+int32_t sn_profiles_user_id(const sn_profiles *p, const char *user, size_t n);
 
 /* Serialisation of the whole state (names and counts). */
 sn_status sn_profiles_write(const sn_profiles *p, sn_buf *out);

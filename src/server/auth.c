@@ -265,14 +265,14 @@ static sn_auth_result verify_uncached(const sn_jwt_verifier *v, const char *toke
                                       sn_principal *who, long *exp_out, long *nbf_out,
                                       const char **why);
 
-sn_auth_result sn_jwt_verify(sn_jwt_verifier *v, const char *token, int64_t now,
-                             sn_principal *who, const char **why)
+sn_auth_result sn_jwt_verify(sn_jwt_verifier *v, const char *token, int64_t now, sn_principal *who,
+                             const char **why)
 {
     unsigned char digest[32];
     unsigned int dlen = 0;
     sn_auth_result res;
-    bool hashed = EVP_Digest(token, strlen(token), digest, &dlen, EVP_sha256(), NULL) == 1 &&
-                  dlen == 32;
+    bool hashed =
+        EVP_Digest(token, strlen(token), digest, &dlen, EVP_sha256(), NULL) == 1 && dlen == 32;
     if (hashed && cache_lookup(v, digest, now, who, &res, why))
         return res;
     long exp = 0, nbf = 0;

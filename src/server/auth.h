@@ -33,8 +33,8 @@ typedef struct sn_key_record {
     char name[128];
     sn_role role;
     char scope[256];
-    char salt[33]; /* 16 random bytes, hex */
-    char hash[65]; /* HMAC-SHA-256(salt, secret), hex */
+    char salt[33];                     /* 16 random bytes, hex */
+    char hash[65];                     /* HMAC-SHA-256(salt, secret), hex */
     int64_t created, expires, revoked; /* Unix seconds; expires and revoked 0 when not */
 } sn_key_record;
 
@@ -91,8 +91,8 @@ void sn_jwt_verifier_free(sn_jwt_verifier *v);
  * iat, nbf, iss and aud, then role (required), scope or department, and sub (required).
  * Accepted tokens are remembered (by SHA-256) so that the signature is verified once per token;
  * exp and nbf are checked at every use. Thread-safe. */
-sn_auth_result sn_jwt_verify(sn_jwt_verifier *v, const char *token, int64_t now,
-                             sn_principal *who, const char **why);
+sn_auth_result sn_jwt_verify(sn_jwt_verifier *v, const char *token, int64_t now, sn_principal *who,
+                             const char **why);
 
 typedef struct sn_auth sn_auth;
 

@@ -118,18 +118,48 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* On every answer: the API's responses are data, never pages to render, frame or cache. */
-static void add_security_headers(const sn_server *srv, struct MHD_Response *mr)
+static void add_security_headers(const sn_server *srv, struct MHD_Response *mr,
+                                 const sn_http_response *r)
 {
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    /* The dashboard's assets may be cached (revalidated by ETag) and its pages carry their
+     * own policy; everything else is API data. */
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            r->cache_control ? r->cache_control : "no-store");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(mr, "X-Frame-Options", "DENY");
     MHD_add_response_header(mr, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-                            "form-action 'none'");
+                            r->csp ? r->csp
+                                   : "default-src 'none'; frame-ancestors 'none'; base-uri "
+                                     "'none'; form-action 'none'");
     MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
     if (srv->tls)
         MHD_add_response_header(mr, "Strict-Transport-Security",
                                 "max-age=31536000; includeSubDomains");
+}
+
+/* The headers only dashboard assets and sessions set. */
+static void add_dashboard_headers(struct MHD_Response *mr, const sn_http_response *r)
+{
+    if (r->etag)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->content_encoding) {
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    }
+    if (r->set_cookie[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, r->set_cookie);
+}
+
+/* Reads the headers the dashboard's sessions and assets use into req. */
+static void dashboard_headers(struct MHD_Connection *c, sn_http_request *req)
+{
+    req->cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    req->csrf_token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+    req->fetch_site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+    req->if_none_match =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    req->accept_encoding =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 }
 
 /* Queues r (its body is handed over), then counts and logs it. */
@@ -149,7 +179,8 @@ static enum MHD_Result send_response(sn_server *srv, req_ctx *rc, struct MHD_Con
         if (r->body_len || r->status != 204)
             MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
                                     r->content_type ? r->content_type : "application/json");
-        add_security_headers(srv, mr);
+        add_security_headers(srv, mr, r);
+        add_dashboard_headers(mr, r);
         if (r->allow)
             MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, r->allow);
         char num[32];
@@ -290,6 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req.authorization =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+    dashboard_headers(c, &req);
     sn_http_response resp = {0};
     if (!rc) {
         /* First call: headers only. Answer now whatever the body cannot change. */

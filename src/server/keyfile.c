@@ -142,7 +142,8 @@ static bool parse_record(const char *line, size_t n, sn_key_record *r)
     json_t *o = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
     char role[16];
     bool ok = json_is_object(o) && copy_str(o, "id", r->id, sizeof(r->id), true) &&
-              is_hex(r->id, SN_KEY_ID_LEN) && copy_str(o, "name", r->name, sizeof(r->name), false) &&
+              is_hex(r->id, SN_KEY_ID_LEN) &&
+              copy_str(o, "name", r->name, sizeof(r->name), false) &&
               copy_str(o, "role", role, sizeof(role), true) && sn_role_parse(role, &r->role) &&
               copy_str(o, "scope", r->scope, sizeof(r->scope), false) &&
               copy_str(o, "salt", r->salt, sizeof(r->salt), true) && is_hex(r->salt, 32) &&
@@ -202,9 +203,9 @@ sn_status sn_keys_save(const char *path, const sn_keylist *l, sn_error *err)
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp); /* mode 0600 */
     if (fd < 0) {
-        sn_status st = sn_error_set(err, SN_ERR_IO, true, path, 0, NULL,
-                                    "cannot create a temporary file beside it: %s",
-                                    strerror(errno));
+        sn_status st =
+            sn_error_set(err, SN_ERR_IO, true, path, 0, NULL,
+                         "cannot create a temporary file beside it: %s", strerror(errno));
         free(tmp);
         return st;
     }
@@ -257,8 +258,7 @@ sn_status sn_key_generate(sn_key_record *rec, char text[SN_KEY_TEXT_LEN + 1], sn
     char secret_hex[SN_KEY_SECRET_LEN + 1];
     if (RAND_bytes(id, sizeof(id)) != 1 || RAND_bytes(salt, sizeof(salt)) != 1 ||
         RAND_bytes(secret, sizeof(secret)) != 1)
-        return sn_error_set(err, SN_ERR_CRYPTO, true, NULL, 0, NULL,
-                            "the random generator failed");
+        return sn_error_set(err, SN_ERR_CRYPTO, true, NULL, 0, NULL, "the random generator failed");
     to_hex(id, sizeof(id), rec->id);
     to_hex(salt, sizeof(salt), rec->salt);
     to_hex(secret, sizeof(secret), secret_hex);
@@ -349,8 +349,7 @@ static sn_auth_result file_check(void *ctx, const char *key, int64_t now, sn_pri
         if (strcmp(r->id, id) != 0)
             continue;
         char h[65];
-        if (key_hash(r->salt, secret, h) != SN_OK ||
-            CRYPTO_memcmp(h, r->hash, sizeof(h) - 1) != 0)
+        if (key_hash(r->salt, secret, h) != SN_OK || CRYPTO_memcmp(h, r->hash, sizeof(h) - 1) != 0)
             break;
         if (r->revoked) {
             res = SN_AUTH_REVOKED;
@@ -399,8 +398,8 @@ sn_status sn_key_checker_file(sn_key_checker *out, const char *path, sn_log *log
     struct stat st;
     if (stat(path, &st) != 0) {
         file_free(fc);
-        return sn_error_set(err, SN_ERR_SECRET, true, path, 0, NULL,
-                            "cannot open keys file: %s", strerror(errno));
+        return sn_error_set(err, SN_ERR_SECRET, true, path, 0, NULL, "cannot open keys file: %s",
+                            strerror(errno));
     }
     sn_status s = sn_keys_load(path, false, &fc->keys, err);
     if (s != SN_OK) {

@@ -1,6 +1,6 @@
 /* The REST API's routes (product spec section 4; the reference system's paths and field names):
  * matching, the checks every request passes, and one handler per endpoint. */
-#include "server_internal.h"
+#include "dashboard.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,25 +25,23 @@ typedef struct route {
 } route;
 
 static void h_health(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                     sn_http_response *resp);
 static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                             sn_http_response *resp);
 static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                            sn_http_response *resp);
 static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
-static void h_anomalies(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                        sn_http_response *resp);
 static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                            sn_http_response *resp);
 static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                             sn_http_response *resp);
 static void h_predict_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                             sn_http_response *resp);
 static void h_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                      sn_http_response *resp);
 static void h_openapi(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp);
+                      sn_http_response *resp);
 
 /* The routing table; the OpenAPI document (openapi.c) describes exactly these routes, which
  * tests/server/test_openapi.c checks. /health, /metrics and /openapi.json never take the engine
@@ -62,7 +60,12 @@ static const route routes[] = {
     {"/api/v1/user/{user_id}/risk-score", "/api/v1/user/", "/risk-score", "GET", false, false,
      false, VIEWER_UP, SN_RATE_GENERAL, h_user_risk},
     {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, VIEWER_UP,
-     SN_RATE_GENERAL, h_anomalies},
+     SN_RATE_GENERAL, sn_dash_h_anomalies},
+    /* The dashboard's figures (dashboard.c). */
+    {"/api/v1/stats/overview", "/api/v1/stats/overview", NULL, "GET", false, false, false,
+     VIEWER_UP, SN_RATE_GENERAL, sn_dash_h_overview},
+    {"/api/v1/user/{user_id}/events", "/api/v1/user/", "/events", "GET", false, false, false,
+     VIEWER_UP, SN_RATE_GENERAL, sn_dash_h_user_events},
     {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
      SN_ROLE_ADMIN, SN_RATE_GENERAL, h_model_metrics},
     /* Not built yet: they answer 501 before looking at the body. Role discovery fits a model,
@@ -190,8 +193,8 @@ static bool take_rate(sn_service *s, sn_rate_class c, const char *key, sn_caller
     caller->rate_reset = d.reset_s;
     if (d.allowed)
         return true;
-    const char *period = rate->period_s == 1    ? "second"
-                         : rate->period_s == 60 ? "minute"
+    const char *period = rate->period_s == 1      ? "second"
+                         : rate->period_s == 60   ? "minute"
                          : rate->period_s == 3600 ? "hour"
                                                   : "day";
     char msg[160];
@@ -214,6 +217,9 @@ bool sn_service_admit(sn_service *s, const sn_http_request *req, long long conte
     memset(resp, 0, sizeof(*resp));
     memset(caller, 0, sizeof(*caller));
     caller->cors_origin = allowed_origin(s, req->origin);
+    /* The dashboard's pages, assets and sign-in answer for themselves. */
+    if (sn_web_owns(req->path))
+        return sn_web_precheck(s, req, content_length, resp);
     const route *r = find_route(req->path);
     if (!strcmp(req->method, "OPTIONS")) {
         /* A browser's preflight carries no credentials: it is answered on the origin alone. */
@@ -243,7 +249,19 @@ bool sn_service_admit(sn_service *s, const sn_http_request *req, long long conte
     snprintf(address_key, sizeof(address_key), "addr:%.64s", req->remote ? req->remote : "local");
     if (r->roles) {
         const char *why = NULL;
-        sn_auth_result a = sn_auth_check(s->auth, req->authorization, &caller->who, &why);
+        /* A browser (it sends Sec-Fetch-Site, or the session cookie) without an Authorization
+         * header is known by its dashboard session only, whatever the authentication mode:
+         * signed out, it gets nothing. */
+        bool browser = !req->authorization && (req->fetch_site || sn_session_cookie_sent(req));
+        bool csrf_ok = true;
+        sn_auth_result a = browser ? sn_session_authenticate(s, req, &caller->who, &csrf_ok, &why)
+                                   : sn_auth_check(s->auth, req->authorization, &caller->who, &why);
+        if (a == SN_AUTH_OK && !csrf_ok) {
+            sn_service_error(resp, 403, "csrf_failed",
+                             "a request that may change state needs the session's X-CSRF-Token",
+                             NULL);
+            return refuse(s, caller, resp);
+        }
         if (a != SN_AUTH_OK) {
             /* Guessing keys costs the guesser's address its general allowance. */
             if (!take_rate(s, SN_RATE_GENERAL, address_key, caller, resp))
@@ -293,6 +311,10 @@ void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_calle
                        sn_http_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
+    if (sn_web_owns(req->path)) {
+        sn_web_handle(s, req, resp);
+        return;
+    }
     const route *r = find_route(req->path);
     if (!r) {
         sn_service_error(resp, 404, "not_found", "no endpoint at this path", NULL);
@@ -321,7 +343,7 @@ void sn_service_handle(sn_service *s, const sn_http_request *req, sn_http_respon
 /* ---- Endpoints -------------------------------------------------------------------------- */
 
 static void h_health(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                     sn_http_response *resp)
 {
     (void)caller;
     (void)req;
@@ -360,7 +382,7 @@ static void internal_error(sn_http_response *resp, const char *msg)
 }
 
 static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                             sn_http_response *resp)
 {
     (void)caller;
     json_t *root = parse_body(req, resp);
@@ -398,7 +420,7 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn
 }
 
 static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                            sn_http_response *resp)
 {
     (void)caller;
     json_t *root = parse_body(req, resp);
@@ -487,7 +509,7 @@ done:
 }
 
 static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                        sn_http_response *resp)
 {
     const char *user = req->path + strlen("/api/v1/user/");
     size_t n = strlen(user) - strlen("/risk-score");
@@ -576,54 +598,8 @@ static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_call
     sn_json_respond(resp, 200, &b);
 }
 
-static const char *arg_value(const sn_http_request *req, const char *name, bool *present)
-{
-    *present = false;
-    const char *v = NULL;
-    for (size_t i = 0; i < req->n_args; i++)
-        if (req->args[i].name && !strcmp(req->args[i].name, name)) {
-            *present = true;
-            v = req->args[i].value;
-        }
-    return v;
-}
-
-static void h_anomalies(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
-{
-    bool present;
-    const char *v = arg_value(req, "limit", &present);
-    long limit = 100;
-    if (present) {
-        char *end = NULL;
-        errno = 0;
-        limit = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
-        if (errno || !end || *end || limit < 1 || limit > 1000) {
-            sn_service_error(resp, 422, "invalid_field", "limit must be an integer from 1 to 1000",
-                             "limit");
-            return;
-        }
-    }
-    sn_buf list;
-    sn_buf_init(&list);
-    size_t count = sn_service_anomalies(s, (size_t)limit, &caller->who, &list);
-    sn_buf b;
-    sn_buf_init(&b);
-    sn_buf_puts(&b, "{\"count\":");
-    sn_buf_u64(&b, count);
-    sn_buf_puts(&b, ",\"limit\":");
-    sn_buf_u64(&b, (uint64_t)limit);
-    sn_buf_puts(&b, ",\"anomalies\":");
-    sn_buf_append(&b, list.data, list.len);
-    sn_buf_putc(&b, '}');
-    if (list.failed)
-        b.failed = 1;
-    sn_buf_free(&list);
-    sn_json_respond(resp, 200, &b);
-}
-
 static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                            sn_http_response *resp)
 {
     (void)caller;
     (void)req;
@@ -634,7 +610,7 @@ static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_
 }
 
 static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                             sn_http_response *resp)
 {
     (void)caller;
     (void)s;
@@ -643,7 +619,7 @@ static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn
 }
 
 static void h_predict_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                             sn_http_response *resp)
 {
     (void)caller;
     (void)s;
@@ -652,7 +628,7 @@ static void h_predict_access(sn_service *s, const sn_http_request *req, const sn
 }
 
 static void h_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                      sn_http_response *resp)
 {
     (void)caller;
     (void)req;
@@ -665,7 +641,7 @@ static void h_metrics(sn_service *s, const sn_http_request *req, const sn_caller
 }
 
 static void h_openapi(sn_service *s, const sn_http_request *req, const sn_caller *caller,
-                    sn_http_response *resp)
+                      sn_http_response *resp)
 {
     (void)caller;
     (void)s;

@@ -41,6 +41,8 @@ typedef struct sn_server_config {
     int max_connections;     /* open connections at once */
     int recent_anomalies;    /* anomalous verdicts kept for /api/v1/anomalies */
     int user_history;        /* events kept per user for the user risk score */
+    int sessions;            /* dashboard sessions held at once */
+    int session_ttl;         /* seconds a dashboard session lasts */
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
     int log_level;           /* sn_log_level: the least severe level written */
@@ -55,15 +57,15 @@ typedef struct sn_server_config {
     int selfwatch_rate_limited_per_key;
     int selfwatch_rate_limited;
     /* Who may call (auth.c): API keys, JWT bearer tokens, or nobody checked at all. */
-    char keys_file[4096];              /* written by `sentinel keys create`; re-read on change */
-    char jwt_hs256_secret_file[4096];  /* HS256 shared secret (owner-only file) */
-    char jwt_public_key_file[4096];    /* RS256/ES256 public key (PEM) */
-    char jwt_algorithm[16];            /* HS256, RS256 or ES256; "" from the key file given */
-    char jwt_issuer[256];              /* required `iss` ("" not checked) */
-    char jwt_audience[256];            /* required in `aud` ("" not checked) */
-    int jwt_max_lifetime;              /* seconds from iat (or now) to exp at most */
-    int jwt_clock_skew;                /* seconds of leeway for exp, nbf and iat */
-    bool insecure_no_auth;             /* every caller is an admin; loopback only */
+    char keys_file[4096];             /* written by `sentinel keys create`; re-read on change */
+    char jwt_hs256_secret_file[4096]; /* HS256 shared secret (owner-only file) */
+    char jwt_public_key_file[4096];   /* RS256/ES256 public key (PEM) */
+    char jwt_algorithm[16];           /* HS256, RS256 or ES256; "" from the key file given */
+    char jwt_issuer[256];             /* required `iss` ("" not checked) */
+    char jwt_audience[256];           /* required in `aud` ("" not checked) */
+    int jwt_max_lifetime;             /* seconds from iat (or now) to exp at most */
+    int jwt_clock_skew;               /* seconds of leeway for exp, nbf and iat */
+    bool insecure_no_auth;            /* every caller is an admin; loopback only */
     /* Rate limits (ratelimit.c), per key or token subject, per address when unauthenticated. */
     sn_rate rate_general, rate_analysis, rate_training;
     int rate_limit_sources; /* callers tracked at most; idle ones are forgotten first */
@@ -158,11 +160,11 @@ typedef struct sn_http_arg {
 
 /* One request, all of it borrowed for the duration of the call. */
 typedef struct sn_http_request {
-    const char *source;       /* the client's address as text; NULL when unknown */
-    const char *caller;       /* key id or token subject once authenticated; NULL: anonymous */
-    const char *method;       /* "GET", "POST", ... */
-    const char *path;         /* decoded, without the query */
-    const char *content_type; /* NULL when absent */
+    const char *source;        /* the client's address as text; NULL when unknown */
+    const char *caller;        /* key id or token subject once authenticated; NULL: anonymous */
+    const char *method;        /* "GET", "POST", ... */
+    const char *path;          /* decoded, without the query */
+    const char *content_type;  /* NULL when absent */
     const char *authorization; /* the Authorization header; NULL when absent */
     const char *origin;        /* the Origin header (browsers); NULL when absent */
     const char *remote;        /* the client's address as text; NULL in process */
@@ -170,21 +172,33 @@ typedef struct sn_http_request {
     size_t body_len;
     const sn_http_arg *args;
     size_t n_args;
+    /* Headers the dashboard's sessions and assets read; NULL when absent. */
+    const char *cookie;          /* Cookie */
+    const char *csrf_token;      /* X-CSRF-Token */
+    const char *fetch_site;      /* Sec-Fetch-Site: sent by browsers only */
+    const char *if_none_match;   /* If-None-Match */
+    const char *accept_encoding; /* Accept-Encoding */
 } sn_http_request;
 
 typedef struct sn_http_response {
     int status;
     char *body; /* malloc'd: the caller frees it */
     size_t body_len;
-    const char *content_type; /* static; NULL: application/json */
-    const char *allow;        /* static; the Allow header of a 405 */
-    int retry_after;          /* seconds for a Retry-After header; 0: none */
-    bool challenge;           /* a 401: WWW-Authenticate: Bearer */
+    const char *content_type;                    /* static; NULL: application/json */
+    const char *allow;                           /* static; the Allow header of a 405 */
+    int retry_after;                             /* seconds for a Retry-After header; 0: none */
+    bool challenge;                              /* a 401: WWW-Authenticate: Bearer */
     long rate_limit, rate_remaining, rate_reset; /* RateLimit-* headers when rate_limit > 0 */
-    const char *cors_origin;  /* Access-Control-Allow-Origin (the request's own Origin) */
-    bool cors_credentials;    /* Access-Control-Allow-Credentials: true */
-    bool vary_origin;         /* Vary: Origin (CORS is configured) */
+    const char *cors_origin;       /* Access-Control-Allow-Origin (the request's own Origin) */
+    bool cors_credentials;         /* Access-Control-Allow-Credentials: true */
+    bool vary_origin;              /* Vary: Origin (CORS is configured) */
     const char *preflight_methods; /* static; the answer to a CORS preflight */
+    /* Dashboard assets and sessions (static strings; NULL or "" when absent). */
+    const char *cache_control;    /* in place of no-store */
+    const char *etag;             /* ETag */
+    const char *content_encoding; /* Content-Encoding */
+    const char *csp;              /* Content-Security-Policy */
+    char set_cookie[256];         /* Set-Cookie */
 } sn_http_response;
 
 /* Roles, as bits so that a route lists those it admits in one mask. */

@@ -39,6 +39,23 @@ typedef struct sn_fair_lock {
     uint64_t next, serving; /* tickets handed out; the ticket that holds the lock */
 } sn_fair_lock;
 
+/* One recent anomalous verdict: the JSON the API answers, then what the dashboard's table
+ * filters and sorts it by. */
+typedef struct sn_anomaly_entry {
+    char *json;   /* NUL-terminated, then the user id, the resource and the department (each
+                     NUL-terminated) in the same block */
+    uint32_t len; /* of the JSON */
+    uint32_t user_len, resource_len;
+    uint32_t reasons_off, reasons_len; /* the reasons array within the JSON */
+    int64_t ts_us;                     /* the event's time */
+    float risk;
+    uint8_t level;
+} sn_anomaly_entry;
+
+/* The department of the entry's event ("" when unknown or for the server's own alerts): a
+ * caller sees the entry only when its scope covers it. */
+const char *sn_anomaly_entry_department(const sn_anomaly_entry *e);
+
 /* The service: one lock guards the engine and everything recorded from its verdicts, taken for
  * one block of at most SN_ANALYSE_BLOCK events at a time, so that concurrent requests are judged
  * exactly as if their blocks came one after another and a large batch never holds it for long.
@@ -54,10 +71,11 @@ struct sn_service {
     sn_fair_lock lock;
     sn_engine *engine;
     sn_user_history *users;
-    /* Recent anomalous verdicts as JSON objects; the newest at (head + cap - 1) % cap. */
-    char **ring;
-    size_t *ring_len;
+    /* Recent anomalous verdicts; the newest at (head + cap - 1) % cap. */
+    sn_anomaly_entry *ring;
     size_t ring_cap, ring_head, ring_count;
+    struct sn_dash *dash;         /* the dashboard's figures, under the lock */
+    struct sn_sessions *sessions; /* dashboard sign-ins, behind their own lock */
     atomic_uint_fast64_t analysed, anomalies, refused; /* events since start */
     atomic_int connections, in_flight, queued;         /* gauges kept by the front end */
     sn_route_metrics *routes;                          /* one per route, then one for the rest */
@@ -123,11 +141,12 @@ void sn_now_iso(char out[32]);
  * writes verdicts[i] for each good events[i]. SN_ERR_NOMEM on failure. */
 sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict *verdicts,
                              const char *analysed_at, sn_error *err);
+/* Takes and releases the service lock, for readers of the engine and what is recorded from its
+ * verdicts (the dashboard's figures). */
+void sn_service_lock(sn_service *s);
+void sn_service_unlock(sn_service *s);
 /* The user's risk; false when nothing is recorded for them. */
 bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_risk *out);
-/* Appends up to limit of the most recent anomalous verdicts, newest first, as a JSON array;
- * returns how many. With who, only those of events whose department its scope covers. */
-size_t sn_service_anomalies(sn_service *s, size_t limit, const sn_principal *who, sn_buf *out);
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
 

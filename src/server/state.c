@@ -1,7 +1,7 @@
 /* What the server holds between requests: the engine, the per-user history behind the user risk
  * score and a bounded ring of recent anomalous verdicts, all behind one lock taken one block of
  * events at a time. */
-#include "server_internal.h"
+#include "dashboard.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -102,17 +102,20 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->users = sn_user_history_new(&up);
     s->ring_cap = cfg->recent_anomalies > 0 ? (size_t)cfg->recent_anomalies : 1;
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
-    s->ring_len = calloc(s->ring_cap, sizeof(*s->ring_len));
     s->watch = sn_selfwatch_new(cfg);
-    if (!s->users || !s->ring || !s->ring_len || !s->routes || !s->watch || !s->limits ||
-        fair_init(&s->lock) != 0) {
+    s->dash = sn_dash_new();
+    s->sessions = sn_sessions_new((size_t)(cfg->sessions > 0 ? cfg->sessions : 1),
+                                  cfg->session_ttl > 0 ? cfg->session_ttl : 60);
+    if (!s->users || !s->ring || !s->dash || !s->sessions || !s->routes || !s->watch ||
+        !s->limits || fair_init(&s->lock) != 0) {
         sn_selfwatch_free(s->watch);
         sn_auth_free(s->auth);
         sn_ratelimit_free(s->limits);
         sn_user_history_free(s->users);
+        sn_dash_free(s->dash);
+        sn_sessions_free(s->sessions);
         free(s->routes);
         free(s->ring);
-        free(s->ring_len);
         sn_engine_free(engine);
         free(s);
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
@@ -126,9 +129,10 @@ void sn_service_free(sn_service *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->ring_cap; i++)
-        free(s->ring[i]);
+        free(s->ring[i].json);
     free(s->ring);
-    free(s->ring_len);
+    sn_dash_free(s->dash);
+    sn_sessions_free(s->sessions);
     free(s->routes);
     sn_user_history_free(s->users);
     sn_selfwatch_free(s->watch);
@@ -152,7 +156,7 @@ static void apply_threshold(const sn_service *s, sn_verdict *v)
     v->recommendation = sn_recommendation(v->level);
 }
 
-static void ring_push(sn_service *s, char *json, size_t len)
+static void ring_push(sn_service *s, const sn_anomaly_entry *e)
 {
     size_t slot = (s->ring_head + s->ring_count) % s->ring_cap;
     if (s->ring_count == s->ring_cap) {
@@ -161,21 +165,67 @@ static void ring_push(sn_service *s, char *json, size_t len)
     } else {
         s->ring_count++;
     }
-    free(s->ring[slot]);
-    s->ring[slot] = json;
-    s->ring_len[slot] = len;
+    free(s->ring[slot].json);
+    s->ring[slot] = *e;
+}
+
+/* The ring's entry for one anomalous verdict whose JSON is in json; false when out of memory. */
+static bool ring_entry(sn_anomaly_entry *e, const sn_buf *json, const sn_event *ev,
+                       const sn_verdict *v)
+{
+    size_t user = ev->user_id.n, res = ev->resource.n, dept = ev->department.n;
+    e->json = json->failed ? NULL : malloc(json->len + 1 + user + 1 + res + 1 + dept + 1);
+    if (!e->json)
+        return false;
+    char *p = e->json;
+    memcpy(p, json->data, json->len + 1);
+    p += json->len + 1;
+    memcpy(p, ev->user_id.p, user);
+    p[user] = '\0';
+    p += user + 1;
+    if (res)
+        memcpy(p, ev->resource.p, res);
+    p[res] = '\0';
+    p += res + 1;
+    /* The event's department decides who may read the entry (a caller's scope). */
+    if (dept)
+        memcpy(p, ev->department.p, dept);
+    p[dept] = '\0';
+    e->len = (uint32_t)json->len;
+    e->user_len = (uint32_t)user;
+    e->resource_len = (uint32_t)res;
+    /* The reasons' text, for the dashboard's search (the keys around it would match too). */
+    static const char from[] = "\"reasons\":[", to[] = "],\"recommendation\"";
+    const char *a = memmem(json->data, json->len, from, sizeof(from) - 1);
+    const char *b = a ? memmem(a, json->len - (size_t)(a - json->data), to, sizeof(to) - 1) : NULL;
+    e->reasons_off = b ? (uint32_t)(a - json->data) + sizeof(from) - 1 : 0;
+    e->reasons_len = b ? (uint32_t)(b - a - (sizeof(from) - 1)) : 0;
+    e->ts_us = ev->ts_us;
+    e->risk = (float)v->risk_score;
+    e->level = (uint8_t)v->level;
+    return true;
 }
 
 void sn_service_push_anomaly(sn_service *s, const char *json, size_t len)
 {
-    char *copy = malloc(len + 1);
-    if (!copy)
+    /* The server's own alerts: no user, resource or department (only callers of scope "*"
+     * see them), HIGH, now. */
+    sn_anomaly_entry e = {.json = malloc(len + 4), .len = (uint32_t)len};
+    if (!e.json)
         return;
-    memcpy(copy, json, len);
-    copy[len] = '\0';
+    memcpy(e.json, json, len);
+    memset(e.json + len, 0, 4);
+    e.ts_us = sn_now_us();
+    e.risk = 80.0f;
+    e.level = (uint8_t)SN_HIGH;
     fair_lock(&s->lock);
-    ring_push(s, copy, len);
+    ring_push(s, &e);
     fair_unlock(&s->lock);
+}
+
+const char *sn_anomaly_entry_department(const sn_anomaly_entry *e)
+{
+    return e->json + e->len + 1 + e->user_len + 1 + e->resource_len + 1;
 }
 
 /* Judges a run of consecutive good events at once (the engine's block path). */
@@ -213,23 +263,17 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
         for (size_t k = i; st == SN_OK && k < j; k++) {
             sn_verdict *v = &verdicts[k];
             apply_threshold(s, v);
-            if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK)
+            if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK ||
+                sn_dash_record(s->dash, &evs->items[k].ev, v) != SN_OK)
                 st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
             if (!v->is_anomaly)
                 continue;
             anomalies++;
             sn_buf_reset(&json);
             sn_json_verdict(&json, &evs->items[k].ev, v, analysed_at);
-            /* The verdict, then the event's department, which decides who may read it. */
-            const sn_str *dept = &evs->items[k].ev.department;
-            char *copy = json.failed ? NULL : malloc(json.len + 1 + dept->n + 1);
-            if (copy) {
-                memcpy(copy, json.data, json.len + 1);
-                if (dept->n)
-                    memcpy(copy + json.len + 1, dept->p, dept->n);
-                copy[json.len + 1 + dept->n] = '\0';
-                ring_push(s, copy, json.len);
-            }
+            sn_anomaly_entry e;
+            if (ring_entry(&e, &json, &evs->items[k].ev, v))
+                ring_push(s, &e);
         }
         fair_unlock(&s->lock);
         if (st == SN_OK) {
@@ -243,31 +287,22 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
     return st;
 }
 
+void sn_service_lock(sn_service *s)
+{
+    fair_lock(&s->lock);
+}
+
+void sn_service_unlock(sn_service *s)
+{
+    fair_unlock(&s->lock);
+}
+
 bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_risk *out)
 {
     fair_lock(&s->lock);
     bool found = sn_user_risk_compute(s->users, user, n, out);
     fair_unlock(&s->lock);
     return found;
-}
-
-size_t sn_service_anomalies(sn_service *s, size_t limit, const sn_principal *who, sn_buf *out)
-{
-    sn_buf_putc(out, '[');
-    fair_lock(&s->lock);
-    size_t k = 0;
-    for (size_t seen = 0; k < limit && seen < s->ring_count; seen++) {
-        size_t slot = (s->ring_head + s->ring_count - 1 - seen) % s->ring_cap;
-        const char *dept = s->ring[slot] + s->ring_len[slot] + 1;
-        if (who && !sn_scope_covers(who, dept))
-            continue;
-        if (k++)
-            sn_buf_putc(out, ',');
-        sn_buf_append(out, s->ring[slot], s->ring_len[slot]);
-    }
-    fair_unlock(&s->lock);
-    sn_buf_putc(out, ']');
-    return k;
 }
 
 void sn_service_model_metrics(sn_service *s, sn_buf *out)

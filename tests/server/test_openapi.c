@@ -233,10 +233,18 @@ static void test_answers_documented(void **state)
     for (size_t i = 0; i < n; i++) {
         const sn_route_info *r = &routes[i];
         if (!strcmp(r->method, "GET")) {
-            if (strstr(r->path, "{user_id}")) {
-                probes += probe(svc, r, "/api/v1/user/U0002/risk-score", NULL, NULL) == 200;
-                probe(svc, r, "/api/v1/user/NOBODY/risk-score", NULL, NULL);
-                probe(svc, r, "/api/v1/user/\xff/risk-score", NULL, NULL);
+            const char *param = strstr(r->path, "{user_id}");
+            if (param) {
+                /* The route's own path with a user who exists, one who does not, and bad
+                 * UTF-8. */
+                static const char *const users[] = {"U0002", "NOBODY", "\xff"};
+                for (size_t u = 0; u < 3; u++) {
+                    char path[256];
+                    snprintf(path, sizeof(path), "%.*s%s%s", (int)(param - r->path), r->path,
+                             users[u], param + strlen("{user_id}"));
+                    int status = probe(svc, r, path, NULL, NULL);
+                    probes += u == 0 && status == 200;
+                }
                 continue;
             }
             probes += probe(svc, r, r->path, NULL, NULL) == 200;
