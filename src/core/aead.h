@@ -26,6 +26,17 @@ sn_status sn_aead_seal(const unsigned char key[32], const void *aad, size_t aad_
 sn_status sn_aead_open(const unsigned char key[32], const void *aad, size_t aad_len,
                        const void *msg, size_t msg_len, sn_buf *out);
 
+/* A key set up once for many messages (the cipher fetched and the key schedule computed once):
+ * the same sealing and opening as above, for stores that seal one field per row. */
+typedef struct sn_aead sn_aead;
+/* NULL when out of memory or the library fails. Caller frees with sn_aead_free. */
+sn_aead *sn_aead_new(const unsigned char key[32]);
+void sn_aead_free(sn_aead *a);
+sn_status sn_aead_seal_with(sn_aead *a, const void *aad, size_t aad_len, const void *pt,
+                            size_t pt_len, sn_buf *out);
+sn_status sn_aead_open_with(sn_aead *a, const void *aad, size_t aad_len, const void *msg,
+                            size_t msg_len, sn_buf *out);
+
 /* 32 bytes derived from a master key for one purpose (HMAC-SHA-256 of the label), so that the
  * encryption key, the lookup-token key and the key id never coincide. */
 sn_status sn_key_derive(const unsigned char master[32], const char *label, unsigned char out[32]);

@@ -51,6 +51,16 @@ sn_status sn_store_put(sn_store *s, const sn_store_item *items, size_t n, sn_err
     return n ? s->ops->put(s, items, n, err) : SN_OK;
 }
 
+sn_status sn_store_begin(sn_store *s, sn_error *err)
+{
+    return s->ops->begin(s, err);
+}
+
+sn_status sn_store_commit(sn_store *s, sn_error *err)
+{
+    return s->ops->commit(s, err);
+}
+
 sn_status sn_store_each_event(sn_store *s, int64_t after_seq, sn_store_event_fn fn, void *ctx,
                               sn_error *err)
 {

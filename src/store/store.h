@@ -69,6 +69,8 @@ typedef struct sn_store_ops {
     sn_status (*last_seq)(sn_store *s, int64_t *seq, sn_error *err);
     /* Leaves no deleted content in the files: checkpoints and truncates the journal. */
     sn_status (*compact)(sn_store *s, sn_error *err);
+    sn_status (*begin)(sn_store *s, sn_error *err);
+    sn_status (*commit)(sn_store *s, sn_error *err);
 } sn_store_ops;
 
 /* Every backend's handle begins with this. */
@@ -86,6 +88,11 @@ void sn_store_close(sn_store *s);
 /* Commits the items in one transaction; durable (fsynced) when it returns SN_OK. Verdicts that
  * are anomalies also become alerts. */
 sn_status sn_store_put(sn_store *s, const sn_store_item *items, size_t n, sn_error *err);
+
+/* Groups the puts that follow into one transaction until sn_store_commit: one journal sync for
+ * many batches, for bulk loads; nothing of them is durable before the commit returns. */
+sn_status sn_store_begin(sn_store *s, sn_error *err);
+sn_status sn_store_commit(sn_store *s, sn_error *err);
 
 /* Every stored event with a sequence number above after_seq, in stored order, decrypted. A
  * non-zero return from fn stops the walk and is returned as SN_ERR_USAGE. */

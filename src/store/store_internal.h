@@ -5,6 +5,11 @@
 
 #include "store.h"
 
+#include "../core/aead.h"
+#include "../core/strmap.h"
+
+#define SN_STORE_TOKEN_HEX 32
+
 /* The key id of an unencrypted store. */
 #define SN_STORE_PLAIN_ID "plain"
 
@@ -13,6 +18,10 @@ typedef struct sn_store_key {
     bool encrypt;
     unsigned char enc[32]; /* AES-256-GCM key for personal fields */
     unsigned char tok[32]; /* HMAC-SHA-256 key for lookup tokens */
+    sn_aead *aead;         /* enc, set up once */
+    sn_strmap *seen;       /* user ids whose tokens are cached in tokens[] */
+    char (*tokens)[SN_STORE_TOKEN_HEX + 1];
+    size_t tokens_cap;
 } sn_store_key;
 
 /* Derives a key's material from its master key (master NULL: the plain "key"). */
@@ -23,8 +32,9 @@ void sn__store_key_wipe(sn_store_key *k);
 sn_status sn__store_key_check(const sn_store_key *k, sn_buf *out);
 bool sn__store_key_verify(const sn_store_key *k, const void *check, size_t len);
 
-/* Lookup token of a user id under k: 64 hex digits (the id itself never is a lookup key). */
-sn_status sn__store_token(const sn_store_key *k, const char *user_id, size_t len, char out[65]);
+/* Lookup token of a user id under k: the first SN_STORE_TOKEN_HEX hex digits of its
+ * HMAC-SHA-256 (the id itself never is a lookup key). Cached per key. */
+sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len, char out[65]);
 
 /* Seals (or, without encryption, copies) a field; aad names table, column and row. */
 sn_status sn__store_seal(const sn_store_key *k, const char *aad, const void *pt, size_t len,

@@ -30,19 +30,14 @@ static const char *const migrations[SCHEMA_VERSION] = {
     " key_id TEXT NOT NULL, record BLOB NOT NULL);"
     "CREATE INDEX events_user ON events(user_token);"
     "CREATE INDEX events_ts ON events(ts_us);"
-    "CREATE INDEX events_key ON events(key_id);"
     "CREATE TABLE verdicts(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL,"
     " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, risk_score REAL NOT NULL,"
     " risk_level TEXT NOT NULL, is_anomaly INTEGER NOT NULL, key_id TEXT NOT NULL,"
     " body BLOB NOT NULL);"
-    "CREATE INDEX verdicts_user ON verdicts(user_token);"
-    "CREATE INDEX verdicts_ts ON verdicts(ts_us);"
-    "CREATE INDEX verdicts_key ON verdicts(key_id);"
     "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL,"
     " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, risk_score REAL NOT NULL,"
     " risk_level TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', created_at INTEGER NOT NULL);"
     "CREATE INDEX alerts_user ON alerts(user_token);"
-    "CREATE INDEX alerts_ts ON alerts(ts_us);"
     "CREATE TABLE baselines(scope TEXT NOT NULL, subject_token TEXT NOT NULL,"
     " through_seq INTEGER NOT NULL, updated_at INTEGER NOT NULL, key_id TEXT NOT NULL,"
     " body BLOB NOT NULL, PRIMARY KEY(scope, subject_token));"
@@ -62,6 +57,7 @@ typedef struct sq_store {
     char path[4096];
     sn_store_key cur, old;
     bool has_old;
+    bool in_batch; /* inside sn_store_begin .. sn_store_commit */
     sqlite3_stmt *ins_event, *ins_verdict, *ins_alert, *max_seq;
     sn_buf rec, sealed, aad_buf;
 } sq_store;
@@ -293,7 +289,7 @@ static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_e
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, token, 64, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, it->ev->ts_us);
     sqlite3_bind_int64(st, 5, stored);
     sqlite3_bind_text(st, 6, s->cur.id, -1, SQLITE_STATIC);
@@ -315,7 +311,7 @@ static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_e
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, token, 64, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, it->ev->ts_us);
     sqlite3_bind_double(st, 5, v->risk_score);
     sqlite3_bind_text(st, 6, sn_level_name(v->level), -1, SQLITE_STATIC);
@@ -330,7 +326,7 @@ static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_e
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, token, 64, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, it->ev->ts_us);
     sqlite3_bind_double(st, 5, v->risk_score);
     sqlite3_bind_text(st, 6, sn_level_name(v->level), -1, SQLITE_STATIC);
@@ -343,7 +339,11 @@ static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_e
 static sn_status sq_put(sn_store *base, const sn_store_item *items, size_t n, sn_error *err)
 {
     sq_store *s = (sq_store *)base;
-    sn_status rc = exec(s, "BEGIN IMMEDIATE", err);
+    sn_status rc = s->in_batch ? SN_OK : exec(s, "BEGIN IMMEDIATE", err);
+    if (rc != SN_OK)
+        return rc;
+    if (s->in_batch)
+        rc = exec(s, "SAVEPOINT put", err);
     if (rc != SN_OK)
         return rc;
     int64_t seq = 0;
@@ -355,8 +355,37 @@ static sn_status sq_put(sn_store *base, const sn_store_item *items, size_t n, sn
         else
             rc = put_one(s, ++seq, &items[i], err);
     }
+    if (s->in_batch) {
+        /* A failed put leaves the batch's earlier puts in place. */
+        if (rc != SN_OK)
+            sqlite3_exec(s->db, "ROLLBACK TO put", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "RELEASE put", NULL, NULL, NULL);
+        return rc;
+    }
     if (rc == SN_OK)
         rc = exec(s, "COMMIT", err);
+    if (rc != SN_OK)
+        rollback(s);
+    return rc;
+}
+
+static sn_status sq_begin(sn_store *base, sn_error *err)
+{
+    sq_store *s = (sq_store *)base;
+    if (s->in_batch)
+        return SN_OK;
+    sn_status rc = exec(s, "BEGIN IMMEDIATE", err);
+    s->in_batch = rc == SN_OK;
+    return rc;
+}
+
+static sn_status sq_commit(sn_store *base, sn_error *err)
+{
+    sq_store *s = (sq_store *)base;
+    if (!s->in_batch)
+        return SN_OK;
+    s->in_batch = false;
+    sn_status rc = exec(s, "COMMIT", err);
     if (rc != SN_OK)
         rollback(s);
     return rc;
@@ -644,8 +673,8 @@ static sn_status sq_export_user(sn_store *base, const char *user_id, sn_buf *jso
     sn_buf_puts(json, "],\"verdicts\":[");
     if (rc == SN_OK)
         rc = export_sealed(s,
-                           "SELECT seq, key_id, user_token, body FROM verdicts WHERE user_token IN "
-                           "(?,?) ORDER BY seq",
+                           "SELECT seq, key_id, user_token, body FROM verdicts WHERE seq IN "
+                           "(SELECT seq FROM events WHERE user_token IN (?,?)) ORDER BY seq",
                            "verdicts.body", t1, t2, user_id, false, json, err);
     sn_buf_puts(json, "],\"alerts\":[");
     sqlite3_stmt *st = NULL;
@@ -754,12 +783,16 @@ static sn_status sq_forget_user(sn_store *base, const char *user_id, sn_store_co
         rc = exec(s, "BEGIN IMMEDIATE", err);
     if (rc != SN_OK)
         return rc;
+    /* Verdicts share their event's sequence number and are found through it (one index on
+     * the token, not two). */
+    if (rc == SN_OK)
+        rc = delete_where(s,
+                          "DELETE FROM verdicts WHERE seq IN (SELECT seq FROM events WHERE "
+                          "user_token IN (?,?))",
+                          t1, t2, 0, &c->verdicts, err);
     if (rc == SN_OK)
         rc = delete_where(s, "DELETE FROM events WHERE user_token IN (?,?)", t1, t2, 0, &c->events,
                           err);
-    if (rc == SN_OK)
-        rc = delete_where(s, "DELETE FROM verdicts WHERE user_token IN (?,?)", t1, t2, 0,
-                          &c->verdicts, err);
     if (rc == SN_OK)
         rc = delete_where(s, "DELETE FROM alerts WHERE user_token IN (?,?)", t1, t2, 0, &c->alerts,
                           err);
@@ -786,14 +819,16 @@ static sn_status sq_retention(sn_store *base, int64_t before_us, sn_store_counts
     sn_status rc = exec(s, "BEGIN IMMEDIATE", err);
     if (rc != SN_OK)
         return rc;
-    rc = delete_where(s, "DELETE FROM events WHERE ts_us < ?", NULL, NULL, before_us, &c->events,
-                      err);
+    rc = delete_where(s,
+                      "DELETE FROM verdicts WHERE seq IN (SELECT seq FROM events WHERE ts_us < ?)",
+                      NULL, NULL, before_us, &c->verdicts, err);
     if (rc == SN_OK)
-        rc = delete_where(s, "DELETE FROM verdicts WHERE ts_us < ?", NULL, NULL, before_us,
-                          &c->verdicts, err);
+        rc = delete_where(s,
+                          "DELETE FROM alerts WHERE seq IN (SELECT seq FROM events WHERE ts_us < ?)",
+                          NULL, NULL, before_us, &c->alerts, err);
     if (rc == SN_OK)
-        rc = delete_where(s, "DELETE FROM alerts WHERE ts_us < ?", NULL, NULL, before_us,
-                          &c->alerts, err);
+        rc = delete_where(s, "DELETE FROM events WHERE ts_us < ?", NULL, NULL, before_us,
+                          &c->events, err);
     char detail[96];
     char ts[32];
     sn_format_timestamp(before_us, ts);
@@ -902,12 +937,16 @@ static int token_map_put(token_map *m, const char *old, const char *next)
     return 0;
 }
 
+/* Re-encrypts the next batch rows after *from_seq (advanced past them) that are under the old
+ * key, in one transaction. */
 static sn_status reseal_batch(sq_store *s, const char *table, const char *col, size_t batch,
-                              token_map *tokens, int64_t *count, int *more, sn_error *err)
+                              int64_t *from_seq, token_map *tokens, int64_t *count, int *more,
+                              sn_error *err)
 {
     char sel[256], upd[256], tc[64];
     snprintf(sel, sizeof(sel),
-             "SELECT seq, user_token, %s FROM %s WHERE key_id=? ORDER BY seq LIMIT ?", col, table);
+             "SELECT seq, user_token, %s, key_id=? FROM %s WHERE seq > ? ORDER BY seq LIMIT ?", col,
+             table);
     snprintf(upd, sizeof(upd), "UPDATE %s SET key_id=?, user_token=?, %s=? WHERE seq=?", table,
              col);
     snprintf(tc, sizeof(tc), "%s.%s", table, col);
@@ -920,14 +959,19 @@ static sn_status reseal_batch(sq_store *s, const char *table, const char *col, s
         rc = prepare(s, upd, &up, err);
     if (rc == SN_OK) {
         sqlite3_bind_text(st, 1, s->old.id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (int64_t)batch);
+        sqlite3_bind_int64(st, 2, *from_seq);
+        sqlite3_bind_int64(st, 3, (int64_t)batch);
     }
     sn_buf pt, ct;
     sn_buf_init(&pt);
     sn_buf_init(&ct);
-    size_t n = 0;
+    size_t n = 0, seen = 0;
     while (rc == SN_OK && sqlite3_step(st) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(st, 0);
+        *from_seq = seq;
+        seen++;
+        if (!sqlite3_column_int(st, 3))
+            continue; /* already under the new key */
         char old_token[65];
         snprintf(old_token, sizeof(old_token), "%s", (const char *)sqlite3_column_text(st, 1));
         sn_buf_reset(&pt);
@@ -976,7 +1020,7 @@ static sn_status reseal_batch(sq_store *s, const char *table, const char *col, s
         }
         sqlite3_reset(up);
         sqlite3_bind_text(up, 1, s->cur.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up, 2, new_token, 64, SQLITE_STATIC);
+        sqlite3_bind_text(up, 2, new_token, -1, SQLITE_STATIC);
         sqlite3_bind_blob(up, 3, ct.data, (int)ct.len, SQLITE_STATIC);
         sqlite3_bind_int64(up, 4, seq);
         if (sqlite3_step(up) != SQLITE_DONE)
@@ -1001,7 +1045,7 @@ static sn_status reseal_batch(sq_store *s, const char *table, const char *col, s
     if (rc != SN_OK)
         rollback(s);
     *count += (int64_t)n;
-    *more = n == batch;
+    *more = seen == batch;
     return rc;
 }
 
@@ -1024,11 +1068,13 @@ static sn_status sq_rotate(sn_store *base, size_t batch, sn_store_counts *c, sn_
         return sn_error_set(err, SN_ERR_NOMEM, true, s->path, 0, NULL, "out of memory");
     sn_status rc = SN_OK;
     int more = 1;
+    int64_t from = 0;
     while (rc == SN_OK && more)
-        rc = reseal_batch(s, "events", "record", batch, tokens, &c->events, &more, err);
+        rc = reseal_batch(s, "events", "record", batch, &from, tokens, &c->events, &more, err);
     more = 1;
+    from = 0;
     while (rc == SN_OK && more)
-        rc = reseal_batch(s, "verdicts", "body", batch, tokens, &c->verdicts, &more, err);
+        rc = reseal_batch(s, "verdicts", "body", batch, &from, tokens, &c->verdicts, &more, err);
     sn_strmap_free(map.ids);
     free(map.next);
     /* The snapshot: sealed under its own row name. */
@@ -1078,6 +1124,8 @@ static const sn_store_ops sqlite_ops = {
     .rotate = sq_rotate,
     .last_seq = sq_last_seq,
     .compact = sq_compact,
+    .begin = sq_begin,
+    .commit = sq_commit,
 };
 
 sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_keys *keys,
@@ -1130,6 +1178,8 @@ sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_
     if (rc == SN_OK)
         rc = exec(s,
                   "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+                  " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+                  " PRAGMA wal_autocheckpoint=4096;"
                   " PRAGMA trusted_schema=OFF",
                   err);
     if (rc == SN_OK)
