@@ -13,6 +13,11 @@ static const sn_command commands[] = {
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
+    {"user", "export or forget everything the store holds about one user", sn_cmd_user},
+    {"retention", "delete stored records older than the retention period", sn_cmd_retention},
+    {"backup", "copy the store while it stays in use", sn_cmd_backup},
+    /* Until `sentinel keys` has its own dispatcher, rotation runs as its own command. */
+    {"keys-rotate", "re-encrypt the store under a new key", sn_cmd_keys_rotate},
 };
 
 static void usage(FILE *out)
