@@ -19,6 +19,8 @@ typedef struct route {
     bool heavy;       /* answered off the HTTP thread (sn_service_is_heavy) */
     bool needs_model; /* 503 while no model is loaded */
     handler_fn fn;
+    /* Only for callers with the admin role once roles exist: personal data of anyone. */
+    bool admin_only;
 } route;
 
 static void h_health(sn_service *s, const sn_http_request *req, sn_http_response *resp);
@@ -26,6 +28,8 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, sn_http_
 static void h_analyze_batch(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_user_risk(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp);
+static void h_user_export(sn_service *s, const sn_http_request *req, sn_http_response *resp);
+static void h_user_forget(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp);
 static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_response *resp);
@@ -43,6 +47,11 @@ static const route routes[] = {
      h_analyze_batch},
     {"/api/v1/user/{user_id}/risk-score", "/api/v1/user/", "/risk-score", "GET", false, false,
      false, h_user_risk},
+    /* Export and erasure of one person's records: admin only. */
+    {"/api/v1/user/{user_id}/export", "/api/v1/user/", "/export", "GET", false, false, false,
+     h_user_export, true},
+    {"/api/v1/user/{user_id}", "/api/v1/user/", "", "DELETE", false, false, false, h_user_forget,
+     true},
     {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, h_anomalies},
     {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
      h_model_metrics},
@@ -125,9 +134,10 @@ bool sn_service_precheck(sn_service *s, const sn_http_request *req, long long co
     }
     bool get = !strcmp(r->method, "GET");
     if (strcmp(req->method, r->method) != 0 && !(get && !strcmp(req->method, "HEAD"))) {
-        sn_service_error(resp, 405, "method_not_allowed",
-                         get ? "this endpoint answers GET" : "this endpoint answers POST", NULL);
-        resp->allow = get ? "GET, HEAD" : "POST";
+        char msg[64];
+        snprintf(msg, sizeof(msg), "this endpoint answers %s", r->method);
+        sn_service_error(resp, 405, "method_not_allowed", msg, NULL);
+        resp->allow = get ? "GET, HEAD" : r->method;
         return false;
     }
     if (r->json_body && !is_json_type(req->content_type)) {
@@ -486,4 +496,83 @@ static void h_openapi(sn_service *s, const sn_http_request *req, sn_http_respons
     sn_buf_init(&b);
     sn_buf_append(&b, doc, n);
     sn_json_respond(resp, 200, &b);
+}
+
+/* ---- A person's records ---- */
+
+/* The user id between "/api/v1/user/" and suffix, checked; NULL after answering 422. */
+static char *path_user(const sn_http_request *req, const char *suffix, sn_http_response *resp)
+{
+    const char *user = req->path + strlen("/api/v1/user/");
+    size_t n = strlen(user) - strlen(suffix);
+    if (n == 0 || n > SN_MAX_FIELD || sn_utf8_valid_prefix(user, n) != n ||
+        memchr(user, '\0', n)) {
+        sn_service_error(resp, 422, "invalid_field",
+                         "user_id must be valid UTF-8 of 1 to 4096 bytes", "user_id");
+        return NULL;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy) {
+        internal_error(resp, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, user, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+static void store_failed(sn_service *s, sn_http_response *resp, const sn_error *err)
+{
+    if (!s->store) {
+        sn_service_error(resp, 501, "no_store",
+                         "the server keeps no store: start it with the db option", NULL);
+        return;
+    }
+    sn_log_msg(s->log, SN_LOG_ERROR, "store operation failed", err->msg);
+    internal_error(resp, "the store failed; see the server log");
+}
+
+static void h_user_export(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+{
+    char *user = path_user(req, "/export", resp);
+    if (!user)
+        return;
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_error err;
+    if (sn_service_export_user(s, user, &b, &err) != SN_OK) {
+        sn_buf_free(&b);
+        store_failed(s, resp, &err);
+    } else {
+        sn_json_respond(resp, 200, &b);
+    }
+    free(user);
+}
+
+static void h_user_forget(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+{
+    char *user = path_user(req, "", resp);
+    if (!user)
+        return;
+    sn_store_counts c;
+    sn_error err;
+    if (sn_service_forget_user(s, user, &c, &err) != SN_OK) {
+        store_failed(s, resp, &err);
+    } else {
+        sn_buf b;
+        sn_buf_init(&b);
+        sn_buf_puts(&b, "{\"user_id\":");
+        sn_buf_json_str(&b, user, strlen(user));
+        sn_buf_printf(&b,
+                      ",\"deleted\":{\"events\":%lld,\"verdicts\":%lld,\"alerts\":%lld},"
+                      "\"baselines_rebuilt\":%lld}",
+                      (long long)c.events, (long long)c.verdicts, (long long)c.alerts,
+                      (long long)c.baselines);
+        sn_json_respond(resp, 200, &b);
+        sn_log_line line;
+        sn_log_begin(&line, SN_LOG_INFO, "user records erased");
+        sn_log_int(&line, "events_deleted", (long long)c.events);
+        sn_log_end(s->log, &line);
+    }
+    free(user);
 }

@@ -8,6 +8,7 @@
 #include "../core/buf.h"
 #include "../ingest/ingest.h"
 #include "../risk/user_risk.h"
+#include "../store/store.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -63,6 +64,13 @@ struct sn_service {
     char data_hash[65];
     uint64_t learned;
     double threshold; /* the alert threshold in force */
+    /* The store (NULL: none), used under the lock only. */
+    sn_store *store;
+    uint64_t since_snapshot; /* events stored since the last snapshot */
+    pthread_t retention;
+    bool retention_started, stopping;
+    pthread_mutex_t stop_mutex;
+    pthread_cond_t stop_cond;
 };
 
 /* One event of a request after conversion: its event (strings in the batch's arena) or why it
@@ -117,6 +125,13 @@ bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_ris
 /* Appends up to limit of the most recent anomalous verdicts, newest first, as a JSON array;
  * returns how many. */
 size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out);
+/* A person's records (the store's export; false with err when there is no store or it
+ * fails) and their erasure: the store's rows, the baselines rebuilt without them, and the
+ * anomalies and history the server holds in memory. */
+sn_status sn_service_export_user(sn_service *s, const char *user, sn_buf *out, sn_error *err);
+sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_counts *c,
+                                 sn_error *err);
+
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
 

@@ -34,6 +34,9 @@ typedef struct sn_store_item {
     const sn_event *ev;
     const char *event_id;
     const sn_verdict *verdict;
+    /* The verdict as its front end answered it (NULL: sn_verdict_json's form is kept). */
+    const char *verdict_json;
+    size_t verdict_json_len;
 } sn_store_item;
 
 /* Row counts an operation touched (kept in the privacy log: counts, never content). */

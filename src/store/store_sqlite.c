@@ -300,7 +300,10 @@ static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_e
     if (!v)
         return SN_OK;
     sn_buf_reset(&s->rec);
-    sn_verdict_json(&s->rec, it->ev, v, it->event_id);
+    if (it->verdict_json)
+        sn_buf_append(&s->rec, it->verdict_json, it->verdict_json_len);
+    else
+        sn_verdict_json(&s->rec, it->ev, v, it->event_id);
     sn_buf_reset(&s->sealed);
     rc = s->rec.failed ? SN_ERR_NOMEM
                        : sn__store_seal(&s->cur, aad(s, "verdicts.body", seq, token), s->rec.data,
