@@ -77,7 +77,9 @@ size_t sn_service_route_index(const char *path)
             continue;
         }
         size_t p = strlen(r->path), q = strlen(r->suffix);
-        if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix))
+        /* A parameter at the end of the path is one segment: no '/' in it. */
+        if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix) &&
+            (q > 0 || !strchr(path + p, '/')))
             return i;
     }
     return N_ROUTES;

@@ -233,10 +233,18 @@ static void test_answers_documented(void **state)
     for (size_t i = 0; i < n; i++) {
         const sn_route_info *r = &routes[i];
         if (!strcmp(r->method, "GET")) {
-            if (strstr(r->path, "{user_id}")) {
-                probes += probe(svc, r, "/api/v1/user/U0002/risk-score", NULL, NULL) == 200;
-                probe(svc, r, "/api/v1/user/NOBODY/risk-score", NULL, NULL);
-                probe(svc, r, "/api/v1/user/\xff/risk-score", NULL, NULL);
+            const char *param = strstr(r->path, "{user_id}");
+            if (param) {
+                /* The route's own path with a known, an unknown and an invalid user. */
+                static const char *const ids[] = {"U0002", "NOBODY", "\xff"};
+                for (size_t k = 0; k < 3; k++) {
+                    char concrete[256];
+                    snprintf(concrete, sizeof(concrete), "%.*s%s%s", (int)(param - r->path),
+                             r->path, ids[k], param + strlen("{user_id}"));
+                    int status = probe(svc, r, concrete, NULL, NULL);
+                    if (k == 0)
+                        probes += status == 200;
+                }
                 continue;
             }
             probes += probe(svc, r, r->path, NULL, NULL) == 200;
