@@ -8,15 +8,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Nonces are drawn from the random generator a few hundred at a time: each one is still 96
+ * random bits, but one call to the generator serves many messages. */
+#define NONCE_POOL (SN_AEAD_NONCE * 341)
+
 struct sn_aead {
     EVP_CIPHER_CTX *enc, *dec;
+    unsigned char pool[NONCE_POOL];
+    size_t pool_used; /* bytes of pool handed out; NONCE_POOL: empty */
 };
+
+static int next_nonce(sn_aead *a, unsigned char out[SN_AEAD_NONCE])
+{
+    if (a->pool_used + SN_AEAD_NONCE > NONCE_POOL) {
+        if (RAND_bytes(a->pool, NONCE_POOL) != 1)
+            return -1;
+        a->pool_used = 0;
+    }
+    memcpy(out, a->pool + a->pool_used, SN_AEAD_NONCE);
+    /* A nonce handed out is wiped from the pool, so it can never be handed out twice. */
+    memset(a->pool + a->pool_used, 0, SN_AEAD_NONCE);
+    a->pool_used += SN_AEAD_NONCE;
+    return 0;
+}
 
 sn_aead *sn_aead_new(const unsigned char key[32])
 {
     sn_aead *a = calloc(1, sizeof(*a));
     if (!a)
         return NULL;
+    a->pool_used = NONCE_POOL;
     a->enc = EVP_CIPHER_CTX_new();
     a->dec = EVP_CIPHER_CTX_new();
     if (!a->enc || !a->dec ||
@@ -34,6 +55,7 @@ void sn_aead_free(sn_aead *a)
         return;
     EVP_CIPHER_CTX_free(a->enc); /* clears the key schedule */
     EVP_CIPHER_CTX_free(a->dec);
+    OPENSSL_cleanse(a, sizeof(*a));
     free(a);
 }
 
@@ -45,7 +67,7 @@ sn_status sn_aead_seal_with(sn_aead *a, const void *aad, size_t aad_len, const v
     if (sn_buf_reserve(out, pt_len + SN_AEAD_OVERHEAD) != 0)
         return SN_ERR_NOMEM;
     unsigned char *dst = (unsigned char *)out->data + out->len;
-    if (RAND_bytes(dst, SN_AEAD_NONCE) != 1)
+    if (next_nonce(a, dst) != 0)
         return SN_ERR_CRYPTO;
     EVP_CIPHER_CTX *c = a->enc;
     int len = 0, fin = 0;
