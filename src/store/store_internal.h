@@ -47,6 +47,10 @@ void sn__store_event_encode(sn_buf *out, const sn_event *ev, const char *event_i
 /* Decodes a record; ev's strings and *event_id point into data (borrowed). */
 bool sn__store_event_decode(const uint8_t *data, size_t len, sn_event *ev, const char **event_id,
                             size_t *event_id_len);
+/* A verdict as stored when its front end gives none: the verdict's own fields, with the event
+ * and user ids (the event's other fields are in its record). */
+void sn__store_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v,
+                            const char *event_id);
 /* One event as a JSON object (export). */
 void sn__store_event_json(sn_buf *out, const sn_event *ev, const char *event_id, size_t id_len);
 

@@ -125,3 +125,25 @@ void sn__store_event_json(sn_buf *out, const sn_event *ev, const char *event_id,
     }
     sn_buf_putc(out, '}');
 }
+
+void sn__store_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v,
+                            const char *event_id)
+{
+    sn_buf_puts(out, "{\"event_id\":");
+    sn_buf_json_str(out, event_id, strlen(event_id));
+    sn_buf_puts(out, ",\"user_id\":");
+    sn_buf_json_str(out, ev->user_id.p, ev->user_id.n);
+    sn_buf_puts(out, v->is_anomaly ? ",\"is_anomaly\":true,\"anomaly_score\":"
+                                   : ",\"is_anomaly\":false,\"anomaly_score\":");
+    sn_buf_fixed(out, v->anomaly_score, 3);
+    sn_buf_puts(out, ",\"risk_score\":");
+    sn_buf_fixed(out, v->risk_score, 2);
+    sn_buf_printf(out, ",\"risk_level\":\"%s\",\"reasons\":[", sn_level_name(v->level));
+    for (int i = 0; i < v->n_reasons; i++) {
+        if (i)
+            sn_buf_putc(out, ',');
+        sn_buf_json_str(out, v->reasons[i].text, strlen(v->reasons[i].text));
+    }
+    sn_buf_printf(out, "],\"recommendation\":\"%s\"}",
+                  v->recommendation ? v->recommendation : sn_recommendation(v->level));
+}

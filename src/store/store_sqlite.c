@@ -29,7 +29,6 @@ static const char *const migrations[SCHEMA_VERSION] = {
     " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, stored_at INTEGER NOT NULL,"
     " key_id TEXT NOT NULL, record BLOB NOT NULL);"
     "CREATE INDEX events_user ON events(user_token);"
-    "CREATE INDEX events_ts ON events(ts_us);"
     "CREATE TABLE verdicts(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL,"
     " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, risk_score REAL NOT NULL,"
     " risk_level TEXT NOT NULL, is_anomaly INTEGER NOT NULL, key_id TEXT NOT NULL,"
@@ -303,7 +302,7 @@ static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_e
     if (it->verdict_json)
         sn_buf_append(&s->rec, it->verdict_json, it->verdict_json_len);
     else
-        sn_verdict_json(&s->rec, it->ev, v, it->event_id);
+        sn__store_verdict_json(&s->rec, it->ev, v, it->event_id);
     sn_buf_reset(&s->sealed);
     rc = s->rec.failed ? SN_ERR_NOMEM
                        : sn__store_seal(&s->cur, aad(s, "verdicts.body", seq, token), s->rec.data,
