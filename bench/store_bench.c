@@ -62,8 +62,8 @@ static double store_run(const char *path, bool encrypt, const sn_event *ev, char
     for (size_t i = 0; st == SN_OK && i < n; i += SN_ANALYSE_BLOCK) {
         size_t k = n - i < SN_ANALYSE_BLOCK ? n - i : SN_ANALYSE_BLOCK;
         for (size_t j = 0; j < k; j++)
-            items[j] = (sn_store_item){.ev = &ev[i + j], .event_id = ids[i + j],
-                                       .verdict = &v[i + j]};
+            items[j] =
+                (sn_store_item){.ev = &ev[i + j], .event_id = ids[i + j], .verdict = &v[i + j]};
         st = sn_store_put(s, items, k, &err);
         if (st == SN_OK && (i + k) % TX_EVENTS == 0) {
             st = sn_store_commit(s, &err);
@@ -128,10 +128,11 @@ int main(int argc, char **argv)
             return 1;
         /* The copy's strings point into tmp: move them with it. */
         memcpy(bufs[n], tmp, used);
-        sn_str *f[] = {&ev[n].event_id, &ev[n].user_id, &ev[n].username, &ev[n].department,
-                       &ev[n].job_title, &ev[n].resource, &ev[n].action, &ev[n].location,
-                       &ev[n].country, &ev[n].user_agent, &ev[n].session_id,
-                       &ev[n].anomaly_type, &ev[n].raw_timestamp, &ev[n].raw_ip};
+        sn_str *f[] = {&ev[n].event_id,      &ev[n].user_id,    &ev[n].username,
+                       &ev[n].department,    &ev[n].job_title,  &ev[n].resource,
+                       &ev[n].action,        &ev[n].location,   &ev[n].country,
+                       &ev[n].user_agent,    &ev[n].session_id, &ev[n].anomaly_type,
+                       &ev[n].raw_timestamp, &ev[n].raw_ip};
         for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
             if (f[k]->n)
                 f[k]->p = bufs[n] + (f[k]->p - tmp);
@@ -174,8 +175,8 @@ int main(int argc, char **argv)
     printf("input: %s, %zu events\n", argv[1], n);
     printf("%-42s %9s %12s %9s %12s %12s\n", "", "wall s", "events/s", "CPU s", "events/CPU-s",
            "bytes/event");
-    printf("%-42s %9.3f %12.0f %9.3f %12.0f\n", "detect (learn + fit + score, in memory)",
-           detect_s, n / detect_s, detect_cpu, n / detect_cpu);
+    printf("%-42s %9.3f %12.0f %9.3f %12.0f\n", "detect (learn + fit + score, in memory)", detect_s,
+           n / detect_s, detect_cpu, n / detect_cpu);
     printf("%-42s %9.3f %12.0f %9.3f %12.0f %12.0f\n", "store, AES-256-GCM encryption on", enc_s,
            n / enc_s, enc_cpu, n / enc_cpu, (double)enc_bytes / (double)n);
     printf("%-42s %9.3f %12.0f %9.3f %12.0f %12.0f\n", "store, encryption off", plain_s,

@@ -83,8 +83,8 @@ static int detect_batch(detect_ctx *d)
         /* Stored before the verdicts are written: what was reported is also kept. */
         sn_store_item items[SN_ANALYSE_BLOCK];
         for (size_t i = 0; i < b->n; i++)
-            items[i] = (sn_store_item){.ev = &b->ev[i], .event_id = b->id[i],
-                                       .verdict = &b->verdict[i]};
+            items[i] =
+                (sn_store_item){.ev = &b->ev[i], .event_id = b->id[i], .verdict = &b->verdict[i]};
         sn_error err;
         if (sn_store_put(d->store, items, b->n, &err) != SN_OK) {
             char msg[1024];
@@ -94,9 +94,8 @@ static int detect_batch(detect_ctx *d)
         } else {
             d->stored += (long)b->n;
             /* A bulk load: one journal sync per few thousand events, not per batch. */
-            if (d->stored % DETECT_STORE_TX == 0 &&
-                (sn_store_commit(d->store, &err) != SN_OK ||
-                 sn_store_begin(d->store, &err) != SN_OK)) {
+            if (d->stored % DETECT_STORE_TX == 0 && (sn_store_commit(d->store, &err) != SN_OK ||
+                                                     sn_store_begin(d->store, &err) != SN_OK)) {
                 char msg[1024];
                 sn_error_format(&err, msg, sizeof(msg));
                 fprintf(stderr, "sentinel detect: %s\n", msg);

@@ -82,8 +82,9 @@ static sn_status restore_from_store(sn_store *store, sn_engine **engine, sn_log 
         return st;
     }
     if (st == SN_OK)
-        sn_log_msg(log, SN_LOG_WARN, "the store's baselines come from another model; starting "
-                                     "from the model's",
+        sn_log_msg(log, SN_LOG_WARN,
+                   "the store's baselines come from another model; starting "
+                   "from the model's",
                    NULL);
     if ((st = sn_store_save_engine(store, *engine, &err)) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));

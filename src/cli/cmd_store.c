@@ -180,8 +180,7 @@ int sn_cmd_retention(int argc, char **argv)
         return SN_EXIT_USAGE;
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "sentinel retention apply: unexpected argument '%s'\n",
-                argv[1 + optind]);
+        fprintf(stderr, "sentinel retention apply: unexpected argument '%s'\n", argv[1 + optind]);
         return SN_EXIT_USAGE;
     }
     sn_store *s = sn_cli_store_open(a.db, a.key_file, name);

@@ -108,8 +108,8 @@ static sn_status train_store(sn_store *store, const sn_input_opts *in, const sn_
     if (st == SN_OK) {
         const sn_engine_stats *stats = sn_engine_get_stats(e);
         char abs[4096];
-        st = sn_store_register_model(store, realpath(model, abs) ? abs : model, hex,
-                                     stats->learned, stats->trained_at, err);
+        st = sn_store_register_model(store, realpath(model, abs) ? abs : model, hex, stats->learned,
+                                     stats->trained_at, err);
     }
     return st;
 }

@@ -77,8 +77,7 @@ sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *co
 
 /* The key that encrypts model files: the store key, when key_file is given or
  * SENTINEL_STORE_KEY is set (*have then true). -1 after printing an error. */
-int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have,
-                     const char *command);
+int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have, const char *command);
 
 /* The default case of the commands' option loops: applies a shared option (returns 0), or prints
  * the usage and returns SN_EXIT_USAGE. *engine_option tells whether it was a detection option. */

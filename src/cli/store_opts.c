@@ -34,8 +34,7 @@ sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *co
     return s;
 }
 
-int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have,
-                     const char *command)
+int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have, const char *command)
 {
     *have = false;
     const char *env = getenv(SN_STORE_KEY_ENV);

@@ -40,8 +40,7 @@ sn_aead *sn_aead_new(const unsigned char key[32])
     a->pool_used = NONCE_POOL;
     a->enc = EVP_CIPHER_CTX_new();
     a->dec = EVP_CIPHER_CTX_new();
-    if (!a->enc || !a->dec ||
-        EVP_EncryptInit_ex(a->enc, EVP_aes_256_gcm(), NULL, key, NULL) != 1 ||
+    if (!a->enc || !a->dec || EVP_EncryptInit_ex(a->enc, EVP_aes_256_gcm(), NULL, key, NULL) != 1 ||
         EVP_DecryptInit_ex(a->dec, EVP_aes_256_gcm(), NULL, key, NULL) != 1) {
         sn_aead_free(a);
         return NULL;
@@ -111,8 +110,8 @@ sn_status sn_aead_open_with(sn_aead *a, const void *aad, size_t aad_len, const v
     return SN_OK;
 }
 
-sn_status sn_aead_seal(const unsigned char key[32], const void *aad, size_t aad_len,
-                       const void *pt, size_t pt_len, sn_buf *out)
+sn_status sn_aead_seal(const unsigned char key[32], const void *aad, size_t aad_len, const void *pt,
+                       size_t pt_len, sn_buf *out)
 {
     if (pt_len > INT32_MAX || aad_len > INT32_MAX)
         return SN_ERR_LIMIT;

@@ -18,8 +18,8 @@
  * one key may seal many messages. aad is authenticated but not stored (it names where the
  * message belongs, so that a sealed value moved elsewhere fails to open). SN_ERR_CRYPTO or
  * SN_ERR_NOMEM on failure. */
-sn_status sn_aead_seal(const unsigned char key[32], const void *aad, size_t aad_len,
-                       const void *pt, size_t pt_len, sn_buf *out);
+sn_status sn_aead_seal(const unsigned char key[32], const void *aad, size_t aad_len, const void *pt,
+                       size_t pt_len, sn_buf *out);
 
 /* Checks and decrypts a sealed message, appending the plaintext to out. SN_ERR_CRYPTO when the
  * key, the associated data or any byte of the message is wrong; nothing is appended then. */

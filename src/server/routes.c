@@ -507,8 +507,7 @@ static char *path_user(const sn_http_request *req, const char *suffix, sn_http_r
 {
     const char *user = req->path + strlen("/api/v1/user/");
     size_t n = strlen(user) - strlen(suffix);
-    if (n == 0 || n > SN_MAX_FIELD || sn_utf8_valid_prefix(user, n) != n ||
-        memchr(user, '\0', n)) {
+    if (n == 0 || n > SN_MAX_FIELD || sn_utf8_valid_prefix(user, n) != n || memchr(user, '\0', n)) {
         sn_service_error(resp, 422, "invalid_field",
                          "user_id must be valid UTF-8 of 1 to 4096 bytes", "user_id");
         return NULL;

@@ -22,25 +22,25 @@
 /* ---- Configuration ---------------------------------------------------------------------- */
 
 typedef struct sn_server_config {
-    char listen[256];        /* HOST:PORT ("[::1]:8080" for IPv6); port 0 picks a free one */
-    char model[4096];        /* model file written by `sentinel train` */
-    char config[4096];       /* the YAML file the options came from ("" when none) */
-    int threads;             /* HTTP worker threads; 0: one per CPU */
-    size_t body_limit;       /* largest request body in bytes */
-    int batch_limit;         /* most events in one /api/v1/analyze/batch request */
-    double alert_threshold;  /* risk at which is_anomaly is true; NAN: the model's own */
-    int connection_timeout;  /* seconds a connection may stay idle or stall */
-    int max_connections;     /* open connections at once */
-    int recent_anomalies;    /* anomalous verdicts kept for /api/v1/anomalies */
-    int user_history;        /* events kept per user for the user risk score */
-    double user_window_days; /* the user risk score's window */
-    int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
-    int log_level;           /* sn_log_level: the least severe level written */
-    char db[4096];           /* the store ("" : none) */
+    char listen[256];          /* HOST:PORT ("[::1]:8080" for IPv6); port 0 picks a free one */
+    char model[4096];          /* model file written by `sentinel train` */
+    char config[4096];         /* the YAML file the options came from ("" when none) */
+    int threads;               /* HTTP worker threads; 0: one per CPU */
+    size_t body_limit;         /* largest request body in bytes */
+    int batch_limit;           /* most events in one /api/v1/analyze/batch request */
+    double alert_threshold;    /* risk at which is_anomaly is true; NAN: the model's own */
+    int connection_timeout;    /* seconds a connection may stay idle or stall */
+    int max_connections;       /* open connections at once */
+    int recent_anomalies;      /* anomalous verdicts kept for /api/v1/anomalies */
+    int user_history;          /* events kept per user for the user risk score */
+    double user_window_days;   /* the user risk score's window */
+    int shutdown_timeout;      /* seconds in-flight requests get to finish at shutdown */
+    int log_level;             /* sn_log_level: the least severe level written */
+    char db[4096];             /* the store ("" : none) */
     char store_key_file[4096]; /* the store and model key's file ("": SENTINEL_STORE_KEY) */
-    int retention_days;      /* records older than this are deleted; 0: kept */
-    int retention_interval;  /* seconds between two runs of the retention job */
-    int snapshot_events;     /* events stored between two snapshots of the baselines */
+    int retention_days;        /* records older than this are deleted; 0: kept */
+    int retention_interval;    /* seconds between two runs of the retention job */
+    int snapshot_events;       /* events stored between two snapshots of the baselines */
 } sn_server_config;
 
 void sn_server_config_default(sn_server_config *c);

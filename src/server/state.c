@@ -462,8 +462,7 @@ static bool ring_entry_of(const char *json, size_t len, const char *user)
     return match;
 }
 
-sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_counts *c,
-                                 sn_error *err)
+sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_counts *c, sn_error *err)
 {
     if (!s->store)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL,

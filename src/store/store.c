@@ -139,8 +139,8 @@ static sn_status load_snapshot(sn_store *s, sn_engine **out, int64_t *through, s
     sn_buf_init(&snap);
     sn_status st = sn_store_get_snapshot(s, &snap, through, err);
     if (st == SN_OK)
-        st = sn_engine_deserialize(out, (const uint8_t *)snap.data, snap.len, "store snapshot",
-                                   err);
+        st =
+            sn_engine_deserialize(out, (const uint8_t *)snap.data, snap.len, "store snapshot", err);
     if (snap.data)
         OPENSSL_cleanse(snap.data, snap.len);
     sn_buf_free(&snap);
@@ -200,8 +200,7 @@ sn_status sn_store_rebuild_baselines(sn_store *s, sn_error *err)
     return st;
 }
 
-sn_status sn_store_forget_user(sn_store *s, const char *user_id, sn_store_counts *c,
-                               sn_error *err)
+sn_status sn_store_forget_user(sn_store *s, const char *user_id, sn_store_counts *c, sn_error *err)
 {
     sn_status st = s->ops->forget_user(s, user_id, c, err);
     if (st != SN_OK)

@@ -123,8 +123,7 @@ sn_status sn_store_export_user(sn_store *s, const char *user_id, sn_buf *json, s
 /* Deletes every record about user_id, the engine snapshot (it holds the user's baselines) and
  * leaves no trace of them in the database file or its journal; logs the counts. The peer-group
  * baselines are then rebuilt from the remaining users' events by sn_store_rebuild_baselines. */
-sn_status sn_store_forget_user(sn_store *s, const char *user_id, sn_store_counts *c,
-                               sn_error *err);
+sn_status sn_store_forget_user(sn_store *s, const char *user_id, sn_store_counts *c, sn_error *err);
 
 /* Deletes events, verdicts and alerts whose event time is before before_us; logs the counts. */
 sn_status sn_store_retention(sn_store *s, int64_t before_us, sn_store_counts *c, sn_error *err);

@@ -115,8 +115,7 @@ sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len, char
     return SN_OK;
 }
 
-static sn_status compute_token(const sn_store_key *k, const char *user_id, size_t len,
-                               char out[65])
+static sn_status compute_token(const sn_store_key *k, const char *user_id, size_t len, char out[65])
 {
     /* Without a key there is nothing to hide the id from; a keyless hash still keeps one
      * fixed-width lookup column. */

@@ -14,7 +14,7 @@
 #define SN_STORE_PLAIN_ID "plain"
 
 typedef struct sn_store_key {
-    char id[17];           /* 16 hex digits, beside every ciphertext; "plain" without a key */
+    char id[17]; /* 16 hex digits, beside every ciphertext; "plain" without a key */
     bool encrypt;
     unsigned char enc[32]; /* AES-256-GCM key for personal fields */
     unsigned char tok[32]; /* HMAC-SHA-256 key for lookup tokens */

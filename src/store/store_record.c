@@ -18,8 +18,8 @@ void sn__store_event_encode(sn_buf *out, const sn_event *ev, const char *event_i
 {
     sn_put_u32(out, RECORD_VERSION);
     sn_put_bytes(out, event_id, strlen(event_id));
-    const sn_str *f[] = {&ev->user_id,  &ev->username,   &ev->department,   &ev->job_title,
-                         &ev->resource, &ev->action,     &ev->location,     &ev->country,
+    const sn_str *f[] = {&ev->user_id,    &ev->username,   &ev->department,   &ev->job_title,
+                         &ev->resource,   &ev->action,     &ev->location,     &ev->country,
                          &ev->user_agent, &ev->session_id, &ev->anomaly_type, &ev->raw_timestamp,
                          &ev->raw_ip};
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -51,8 +51,8 @@ bool sn__store_event_decode(const uint8_t *data, size_t len, sn_event *ev, const
     sn_str id = get_str(&r);
     *event_id = id.p;
     *event_id_len = id.n;
-    sn_str *f[] = {&ev->user_id,  &ev->username,   &ev->department,   &ev->job_title,
-                   &ev->resource, &ev->action,     &ev->location,     &ev->country,
+    sn_str *f[] = {&ev->user_id,    &ev->username,   &ev->department,   &ev->job_title,
+                   &ev->resource,   &ev->action,     &ev->location,     &ev->country,
                    &ev->user_agent, &ev->session_id, &ev->anomaly_type, &ev->raw_timestamp,
                    &ev->raw_ip};
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

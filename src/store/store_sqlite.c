@@ -772,7 +772,7 @@ static sn_status log_privacy(sq_store *s, const char *action, const sn_store_cou
 }
 
 static sn_status sq_forget_user(sn_store *base, const char *user_id, sn_store_counts *c,
-                                 sn_error *err)
+                                sn_error *err)
 {
     sq_store *s = (sq_store *)base;
     sn_store_counts local = {0};
@@ -825,9 +825,9 @@ static sn_status sq_retention(sn_store *base, int64_t before_us, sn_store_counts
                       "DELETE FROM verdicts WHERE seq IN (SELECT seq FROM events WHERE ts_us < ?)",
                       NULL, NULL, before_us, &c->verdicts, err);
     if (rc == SN_OK)
-        rc = delete_where(s,
-                          "DELETE FROM alerts WHERE seq IN (SELECT seq FROM events WHERE ts_us < ?)",
-                          NULL, NULL, before_us, &c->alerts, err);
+        rc = delete_where(
+            s, "DELETE FROM alerts WHERE seq IN (SELECT seq FROM events WHERE ts_us < ?)", NULL,
+            NULL, before_us, &c->alerts, err);
     if (rc == SN_OK)
         rc = delete_where(s, "DELETE FROM events WHERE ts_us < ?", NULL, NULL, before_us,
                           &c->events, err);

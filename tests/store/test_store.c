@@ -138,9 +138,9 @@ static void personal_fields_are_never_in_clear_and_export_decrypts(void **state)
     sn_error err;
     assert_int_equal(sn_store_open(&s, db, &k, &err), SN_OK);
     fill(s, 6);
-    const char *secret[] = {"alice.m",        "bob.k",      "carol.x", "Alice Marchetti",
-                            "Bob Kowalczyk",  "Reykjavik",  "203.0.113.77", "198.51.100.23",
-                            "192.0.2.201"};
+    const char *secret[] = {"alice.m",         "bob.k",         "carol.x",
+                            "Alice Marchetti", "Bob Kowalczyk", "Reykjavik",
+                            "203.0.113.77",    "198.51.100.23", "192.0.2.201"};
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
         assert_false(store_has(secret[i]));
     assert_int_equal(count_rows("SELECT count(*) FROM events"), 6);
@@ -201,8 +201,7 @@ static void wrong_or_missing_key_is_a_clear_error(void **state)
     unsetenv(SN_STORE_KEY_ENV);
     assert_int_equal(sn_store_keys_load(&loaded, NULL, &err), SN_ERR_SECRET);
     assert_non_null(strstr(err.msg, SN_STORE_KEY_ENV));
-    setenv(SN_STORE_KEY_ENV,
-           "1111111111111111111111111111111111111111111111111111111111111111", 1);
+    setenv(SN_STORE_KEY_ENV, "1111111111111111111111111111111111111111111111111111111111111111", 1);
     assert_int_equal(sn_store_keys_load(&loaded, NULL, &err), SN_OK);
     unsetenv(SN_STORE_KEY_ENV);
     assert_int_equal(sn_store_open(&s, db, &loaded, &err), SN_OK);

@@ -76,8 +76,7 @@ static loaded *load_events(void)
     while (l->n < N_EVENTS && sn_reader_next(r, &e, &err) == SN_OK) {
         l->buf[l->n] = malloc(SN_MAX_RECORD);
         assert_non_null(l->buf[l->n]);
-        assert_true(sn_event_copy(&l->ev[l->n], &e, l->buf[l->n], SN_MAX_RECORD) !=
-                    (size_t)-1);
+        assert_true(sn_event_copy(&l->ev[l->n], &e, l->buf[l->n], SN_MAX_RECORD) != (size_t)-1);
         l->ev[l->n].src_file = NULL;
         snprintf(l->id[l->n], sizeof(l->id[l->n]), "%.*s", (int)e.event_id.n, e.event_id.p);
         l->n++;
@@ -115,9 +114,8 @@ static sn_engine *copy_of(const sn_buf *model)
 {
     sn_engine *e = NULL;
     sn_error err;
-    assert_int_equal(sn_engine_deserialize(&e, (const uint8_t *)model->data, model->len, NULL,
-                                           &err),
-                     SN_OK);
+    assert_int_equal(
+        sn_engine_deserialize(&e, (const uint8_t *)model->data, model->len, NULL, &err), SN_OK);
     return e;
 }
 
@@ -228,8 +226,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_restored_engine_judges_as_the_one_that_never_stopped,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            after_forget_the_baselines_are_as_if_the_user_never_existed, setup, teardown),
+        cmocka_unit_test_setup_teardown(after_forget_the_baselines_are_as_if_the_user_never_existed,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
