@@ -1,5 +1,6 @@
 /* sentinel serve: the REST API for real-time decisions, until SIGTERM or SIGINT. */
 #include "cli.h"
+#include "pipeline.h"
 
 #include "risk/risk.h"
 #include "server/server.h"
@@ -8,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include <pthread.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -158,6 +160,15 @@ int sn_cmd_serve(int argc, char **argv)
         sn_log_msg(log, SN_LOG_ERROR, "cannot load the model", msg);
         sn_store_close(store);
         goto done;
+    }
+    if (store) {
+        /* The model in use, in the store's registry (once per model file). */
+        char hex[65], abs[4096];
+        const sn_engine_stats *ms = sn_engine_get_stats(engine);
+        if (sn_cli_file_sha256(cfg.model, hex) != 0 ||
+            sn_store_register_model(store, realpath(cfg.model, abs) ? abs : cfg.model, hex,
+                                    ms->learned, ms->trained_at, &err) != SN_OK)
+            sn_log_msg(log, SN_LOG_WARN, "cannot register the model in the store", NULL);
     }
     if (store && restore_from_store(store, &engine, log) != SN_OK) {
         sn_engine_free(engine);

@@ -88,21 +88,8 @@ static sn_status train_store(sn_store *store, const sn_input_opts *in, const sn_
         st = sn_store_save_engine(store, e, err);
     /* The registry names the file by its SHA-256, so a swapped file is noticed. */
     char hex[65] = "";
-    FILE *f = st == SN_OK ? fopen(model, "rb") : NULL;
-    if (f) {
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        unsigned char buf[65536], digest[32];
-        unsigned int dl = 0;
-        size_t n;
-        bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-        while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-            ok = EVP_DigestUpdate(md, buf, n) == 1;
-        ok = ok && !ferror(f) && EVP_DigestFinal_ex(md, digest, &dl) == 1;
-        EVP_MD_CTX_free(md);
-        fclose(f);
-        for (int i = 0; ok && i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    }
+    if (st == SN_OK)
+        sn_cli_file_sha256(model, hex);
     if (st == SN_OK && !hex[0])
         st = sn_error_set(err, SN_ERR_IO, true, model, 0, NULL, "cannot read back the model");
     if (st == SN_OK) {

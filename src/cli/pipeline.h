@@ -75,6 +75,10 @@ sn_engine *sn_cli_engine_for_keyed(const sn_input_opts *in, const char *model,
  * printing an error naming the command. */
 sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *command);
 
+/* Lower-case hex SHA-256 of a file's bytes (the model registry's name for a model file); -1
+ * and an empty hex when it cannot be read. */
+int sn_cli_file_sha256(const char *path, char hex[65]);
+
 /* The key that encrypts model files: the store key, when key_file is given or
  * SENTINEL_STORE_KEY is set (*have then true). -1 after printing an error. */
 int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have, const char *command);

@@ -5,6 +5,7 @@
 #include "core/secret.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,4 +51,25 @@ int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have, co
     OPENSSL_cleanse(&keys, sizeof(keys));
     *have = true;
     return 0;
+}
+
+int sn_cli_file_sha256(const char *path, char hex[65])
+{
+    hex[0] = '\0';
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char buf[65536], digest[32];
+    unsigned int dl = 0;
+    size_t n;
+    bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+        ok = EVP_DigestUpdate(md, buf, n) == 1;
+    ok = ok && !ferror(f) && EVP_DigestFinal_ex(md, digest, &dl) == 1;
+    EVP_MD_CTX_free(md);
+    fclose(f);
+    for (int i = 0; ok && i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+    return ok ? 0 : -1;
 }

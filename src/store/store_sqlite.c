@@ -557,8 +557,26 @@ static sn_status sq_register_model(sn_store *base, const char *path, const char 
                                    uint64_t events, int64_t trained_at, sn_error *err)
 {
     sq_store *s = (sq_store *)base;
-    sn_status rc = sn__sq_exec(s, "BEGIN IMMEDIATE; UPDATE models SET active=0", err);
+    sn_status rc = sn__sq_exec(s, "BEGIN IMMEDIATE", err);
     sqlite3_stmt *st = NULL;
+    /* The active model registered again (a restart) is no new entry. */
+    bool same = false;
+    if (rc == SN_OK)
+        rc = sn__sq_prepare(s, "SELECT 1 FROM models WHERE active=1 AND sha256=? AND path=?", &st,
+                            err);
+    if (rc == SN_OK) {
+        sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+        same = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == SN_OK && same) {
+        sn__sq_exec(s, "COMMIT", NULL);
+        return SN_OK;
+    }
+    if (rc == SN_OK)
+        rc = sn__sq_exec(s, "UPDATE models SET active=0", err);
     if (rc == SN_OK)
         rc = sn__sq_prepare(
             s,

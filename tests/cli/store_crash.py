@@ -190,4 +190,35 @@ wal = DB + "-wal"
 wal_bytes = open(wal, "rb").read() if os.path.exists(wal) else b""
 check("neither the database nor its WAL holds a user id in clear",
       not any(u.encode() in db_bytes or u.encode() in wal_bytes for u in USERS))
+
+conn = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
+models = conn.execute("SELECT count(*), sum(active) FROM models").fetchone()
+conn.close()
+check("the model is in the registry once, active, after twenty-two starts", models == (1, 1),
+      models)
+
+# The retention job: every stored event is older than a day, so one run deletes them all.
+err = open(os.path.join(TMP, "retention.err"), "w")
+proc = subprocess.Popen(
+    [BIN, "serve", "--listen", "127.0.0.1:0", "--model", MODEL, "--db", DB, "--store-key-file",
+     KEY, "--retention-days", "1", "--retention-interval", "1"],
+    stdout=subprocess.PIPE, stderr=err, text=True)
+started.append(proc)
+proc.stdout.readline()
+deadline = time.time() + 20
+remaining = None
+while time.time() < deadline:
+    time.sleep(0.5)
+    conn = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
+    remaining = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    logged = conn.execute("SELECT count(*) FROM privacy_log WHERE action='retention'").fetchone()[0]
+    conn.close()
+    if remaining == 0 and logged:
+        break
+proc.send_signal(signal.SIGTERM)
+proc.wait()
+err.close()
+log = open(os.path.join(TMP, "retention.err")).read()
+check("the server's retention job deletes what is older than retention_days, and logs it",
+      remaining == 0 and '"msg":"retention applied"' in log, f"{remaining} left; {log[-300:]!r}")
 sys.exit(1 if failures else 0)
