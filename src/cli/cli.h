@@ -26,5 +26,10 @@ int sn_cmd_user_risk(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_audit(int argc, char **argv);
 int sn_cmd_keys(int argc, char **argv);
+int sn_cmd_user(int argc, char **argv);
+int sn_cmd_retention(int argc, char **argv);
+int sn_cmd_backup(int argc, char **argv);
+/* `sentinel keys rotate` (argv[0] is the subcommand's name). */
+int sn_cmd_keys_rotate(int argc, char **argv);
 
 #endif

@@ -6,13 +6,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static const char usage_text[] =
-    "usage: sentinel detect --input FILE [--model MODEL] [--output FILE] [options]\n"
+    "usage: sentinel detect --input FILE [--model MODEL] [--output FILE] [--db PATH] [options]\n"
     "\n"
     "Gives every event of FILE a verdict, in input order, as one JSON object per line:\n"
     "event_id, user_id, timestamp, source_ip, resource, action, is_anomaly, anomaly_score\n"
@@ -39,11 +40,20 @@ static const char usage_text[] =
     "      --top N            at the end, print the N alerts with the most evidence and their\n"
     "                         reasons on standard error (default 0)\n"
     "      --max-errors N     bad records printed before only counting them (default 1000)\n"
+    "      --db PATH          also keep every event and its verdict in the store at PATH\n"
+    "                         (created when missing), committed batch by batch, and the\n"
+    "                         baselines at the end; personal fields are encrypted\n"
+    "      --store-key-file F the store and model key (64 hex digits, owner-only file);\n"
+    "                         default: the environment variable SENTINEL_STORE_KEY. With a\n"
+    "                         key, an encrypted --model is read with it\n"
     "  -q, --quiet            no summary on standard error\n"
     "%s"
     "\n"
     "exit status: 0 success; 3 success but some records were bad and skipped (each reported\n"
     "as FILE:LINE: FIELD: why on standard error); 1 failure; 2 bad command line.\n";
+
+/* Events per store transaction (a multiple of the batch). */
+#define DETECT_STORE_TX (SN_ANALYSE_BLOCK * 64)
 
 typedef struct detect_ctx {
     sn_engine *engine;
@@ -54,6 +64,8 @@ typedef struct detect_ctx {
     sn_relay *relay;
     sn_top_alerts *top;
     int write_failed;
+    sn_store *store;
+    long stored;
 } detect_ctx;
 
 static int flush_out(detect_ctx *d)
@@ -71,10 +83,37 @@ static int judge_batch(void *ctx, sn_event_batch *b)
     return sn_event_batch_analyse(b, d->engine);
 }
 
-/* The writing thread's stage: the verdicts as JSON lines, and the strongest alerts. */
+/* Keeps the batch's events and verdicts in the store (writing thread): before the verdicts are
+ * written, so that what was reported is also kept. */
+static int store_batch(detect_ctx *d, sn_event_batch *b)
+{
+    sn_store_item items[SN_ANALYSE_BLOCK];
+    for (size_t i = 0; i < b->n; i++)
+        items[i] =
+            (sn_store_item){.ev = &b->ev[i], .event_id = b->id[i], .verdict = &b->verdict[i]};
+    sn_error err;
+    bool ok = sn_store_put(d->store, items, b->n, &err) == SN_OK;
+    if (ok) {
+        d->stored += (long)b->n;
+        /* A bulk load: one journal sync per few thousand events, not per batch. */
+        if (d->stored % DETECT_STORE_TX == 0)
+            ok =
+                sn_store_commit(d->store, &err) == SN_OK && sn_store_begin(d->store, &err) == SN_OK;
+    }
+    if (ok)
+        return 0;
+    char msg[1024];
+    sn_error_format(&err, msg, sizeof(msg));
+    fprintf(stderr, "sentinel detect: %s\n", msg);
+    return SN_EXIT_FAIL;
+}
+
+/* The writing thread's stage: the store, the verdicts as JSON lines, the strongest alerts. */
 static int write_batch(void *ctx, sn_event_batch *b)
 {
     detect_ctx *d = ctx;
+    if (d->store && b->n && store_batch(d, b) != 0)
+        return SN_EXIT_FAIL;
     for (size_t i = 0; i < b->n; i++) {
         const sn_verdict *v = &b->verdict[i];
         d->anomalies += v->is_anomaly;
@@ -116,11 +155,13 @@ int sn_cmd_detect(int argc, char **argv)
                                              {"help", no_argument, 0, 'h'},
                                              {"anomalies-only", no_argument, 0, 'A'},
                                              {"top", required_argument, 0, 'T'},
+                                             {"db", required_argument, 0, 'D'},
+                                             {"store-key-file", required_argument, 0, 'K'},
                                              SN_CLI_INPUT_LONGOPTS,
                                              SN_CLI_ENGINE_LONGOPTS,
                                              {0, 0, 0, 0}};
     sn_input_opts in = {.format = SN_FORMAT_AUTO, .progress = true, .phase = "detecting"};
-    const char *model = NULL, *output = NULL;
+    const char *model = NULL, *output = NULL, *db = NULL, *key_file = NULL;
     bool quiet = false, anomalies_only = false, cfg_given = false;
     int top = 0;
     sn_engine_config cfg;
@@ -143,6 +184,12 @@ int sn_cmd_detect(int argc, char **argv)
             break;
         case 'A':
             anomalies_only = true;
+            break;
+        case 'D':
+            db = optarg;
+            break;
+        case 'K':
+            key_file = optarg;
             break;
         case 'T': {
             long v;
@@ -191,25 +238,56 @@ int sn_cmd_detect(int argc, char **argv)
     detect_ctx d = {.anomalies_only = anomalies_only};
     sn_buf_init(&d.buf);
     sn_input_counts counts = {0};
-    d.engine = sn_cli_engine_for(&in, model, &cfg, argv[0]);
-    if (!d.engine)
+    unsigned char model_key[32];
+    bool have_key = false;
+    if (sn_cli_model_key(key_file, model_key, &have_key, argv[0]) < 0)
         return SN_EXIT_FAIL;
+    if (db && !(d.store = sn_cli_store_open(db, key_file, argv[0])))
+        return SN_EXIT_FAIL;
+    d.engine = sn_cli_engine_for_keyed(&in, model, have_key ? model_key : NULL, &cfg, argv[0]);
+    OPENSSL_cleanse(model_key, sizeof(model_key));
+    if (!d.engine) {
+        sn_store_close(d.store);
+        return SN_EXIT_FAIL;
+    }
     d.out = stdout;
     if (output && !(d.out = fopen(output, "w"))) {
         fprintf(stderr, "sentinel detect: %s: cannot write: %s\n", output, strerror(errno));
         sn_engine_free(d.engine);
+        sn_store_close(d.store);
         return SN_EXIT_FAIL;
     }
     /* Bad records were already reported by the learning pass. */
     sn_input_opts pass = in;
     if (!model)
         pass.max_errors_shown = -1;
+    if (d.store) {
+        sn_error err;
+        if (sn_store_begin(d.store, &err) != SN_OK) {
+            char msg[1024];
+            sn_error_format(&err, msg, sizeof(msg));
+            fprintf(stderr, "sentinel detect: %s\n", msg);
+            sn_engine_free(d.engine);
+            sn_store_close(d.store);
+            return SN_EXIT_FAIL;
+        }
+    }
     d.top = top ? sn_top_alerts_new(top) : NULL;
     d.relay = sn_relay_start(judge_batch, write_batch, &d);
     int rc = d.relay ? sn_cli_each_event(&pass, detect_one, &d, &counts) : SN_EXIT_FAIL;
     if (d.relay) {
         int stages = sn_relay_finish(d.relay);
         rc = rc ? rc : stages;
+    }
+    if (!rc && d.store) {
+        sn_error err;
+        if (sn_store_commit(d.store, &err) != SN_OK ||
+            sn_store_save_engine(d.store, d.engine, &err) != SN_OK) {
+            char msg[1024];
+            sn_error_format(&err, msg, sizeof(msg));
+            fprintf(stderr, "sentinel detect: cannot keep the baselines: %s\n", msg);
+            rc = SN_EXIT_FAIL;
+        }
     }
     if (!rc && (flush_out(&d) || fflush(d.out) != 0)) {
         fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n",
@@ -235,8 +313,11 @@ int sn_cmd_detect(int argc, char **argv)
                     "judged in input order\n",
                     counts.out_of_order);
     }
+    if (!quiet && !rc && d.store)
+        fprintf(stderr, "detect: %ld events and their verdicts stored in %s\n", d.stored, db);
     if (!rc)
         sn_top_alerts_print(d.top, stderr);
+    sn_store_close(d.store);
     sn_top_alerts_free(d.top);
     sn_buf_free(&d.buf);
     sn_engine_free(d.engine);

@@ -21,6 +21,9 @@ static const char usage_text[] =
     "                            --keys FILE\n"
     "       sentinel keys list --keys FILE\n"
     "       sentinel keys revoke ID --keys FILE\n"
+    "       sentinel keys rotate --db PATH --old-key-file A --new-key-file B [--batch N]\n"
+    "\n"
+    "rotate re-encrypts the store from key A to key B (see `sentinel keys rotate --help`).\n"
     "\n"
     "API keys for `sentinel serve --keys-file FILE`. create prints the new key once on standard\n"
     "output (sn_ID_SECRET): the file keeps only its public ID, a random salt and HMAC-SHA-256 of\n"
@@ -69,8 +72,10 @@ static int parse_args(int argc, char **argv, keys_args *a)
     static const struct {
         const char *name;
         size_t offset;
-    } opts[] = {{"--keys", offsetof(keys_args, keys)},       {"--role", offsetof(keys_args, role)},
-                {"--scope", offsetof(keys_args, scope)},     {"--expires", offsetof(keys_args, expires)},
+    } opts[] = {{"--keys", offsetof(keys_args, keys)},
+                {"--role", offsetof(keys_args, role)},
+                {"--scope", offsetof(keys_args, scope)},
+                {"--expires", offsetof(keys_args, expires)},
                 {"--name", offsetof(keys_args, name)}};
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
@@ -134,8 +139,11 @@ static int64_t parse_expiry(const char *s, int64_t now)
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (!errno && end != s && v > 0 && end[0] && !end[1] && isdigit((unsigned char)s[0])) {
-        long long unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600
-                                                           : end[0] == 'd' ? 86400 : 0;
+        long long unit = end[0] == 's'   ? 1
+                         : end[0] == 'm' ? 60
+                         : end[0] == 'h' ? 3600
+                         : end[0] == 'd' ? 86400
+                                         : 0;
         if (unit && v <= 36500LL * 86400 / unit)
             return now + v * unit;
         return 0;
@@ -247,7 +255,7 @@ static int keys_list(int argc, char **argv)
         char created[32], expires[32];
         iso(r->created, created);
         iso(r->expires, expires);
-        const char *status = r->revoked                          ? "revoked"
+        const char *status = r->revoked                        ? "revoked"
                              : r->expires && r->expires <= now ? "expired"
                                                                : "active";
         printf("%-16s  %-8s  %-20s  %-20s  %-20s  %-7s  %s\n", r->id, sn_role_name(r->role),
@@ -295,8 +303,14 @@ static int keys_revoke(int argc, char **argv)
     return SN_EXIT_OK;
 }
 
-/* The subcommands. Encryption-key rotation belongs here too, as
- * {"rotate", sn_cmd_keys_rotate}, once that function exists. */
+/* `keys rotate`: the store's encryption key (cmd_rotate.c), whose options start after the
+ * subcommand's name. */
+static int keys_rotate(int argc, char **argv)
+{
+    return sn_cmd_keys_rotate(argc - 1, argv + 1);
+}
+
+/* The subcommands: API keys, and the store's encryption key. */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -304,6 +318,7 @@ static const struct {
     {"create", keys_create},
     {"list", keys_list},
     {"revoke", keys_revoke},
+    {"rotate", keys_rotate},
 };
 
 int sn_cmd_keys(int argc, char **argv)
@@ -319,5 +334,5 @@ int sn_cmd_keys(int argc, char **argv)
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
         if (!strcmp(argv[1], subcommands[i].name))
             return subcommands[i].run(argc, argv);
-    return usage_error("unknown subcommand '%.60s' (create, list, revoke)", argv[1]);
+    return usage_error("unknown subcommand '%.60s' (create, list, revoke, rotate)", argv[1]);
 }

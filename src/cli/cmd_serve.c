@@ -1,12 +1,18 @@
 /* sentinel serve: the REST API for real-time decisions, until SIGTERM or SIGINT. */
 #include "cli.h"
+#include "pipeline.h"
 
 #include "audit/audit.h"
 #include "risk/risk.h"
 #include "server/server.h"
+#include "store/store.h"
+
+#include <openssl/crypto.h>
 
 #include <pthread.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -62,6 +68,40 @@ static void raise_open_files(int max_connections)
         return;
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* The baselines continue from the store: its snapshot, with the events stored after it
+ * replayed, when the snapshot comes from the same model; otherwise the model's own, snapshotted
+ * now so that a later restart replays only what comes after. */
+static sn_status restore_from_store(sn_store *store, sn_engine **engine, sn_log *log)
+{
+    sn_engine *restored = NULL;
+    sn_error err;
+    char msg[1024];
+    sn_status st = sn_store_restore_engine(store, &restored, &err);
+    if (st == SN_OK && !memcmp(sn_engine_get_stats(restored)->data_hash,
+                               sn_engine_get_stats(*engine)->data_hash, 32)) {
+        sn_engine_free(*engine);
+        *engine = restored;
+        sn_log_msg(log, SN_LOG_INFO, "baselines restored from the store", NULL);
+        return SN_OK;
+    }
+    sn_engine_free(restored);
+    if (st != SN_OK && st != SN_EOF) {
+        sn_error_format(&err, msg, sizeof(msg));
+        sn_log_msg(log, SN_LOG_ERROR, "cannot restore the baselines from the store", msg);
+        return st;
+    }
+    if (st == SN_OK)
+        sn_log_msg(log, SN_LOG_WARN,
+                   "the store's baselines come from another model; starting "
+                   "from the model's",
+                   NULL);
+    if ((st = sn_store_save_engine(store, *engine, &err)) != SN_OK) {
+        sn_error_format(&err, msg, sizeof(msg));
+        sn_log_msg(log, SN_LOG_ERROR, "cannot snapshot the baselines", msg);
+    }
+    return st;
 }
 
 int sn_cmd_serve(int argc, char **argv)
@@ -128,15 +168,60 @@ int sn_cmd_serve(int argc, char **argv)
         sn_log_msg(log, SN_LOG_WARN, "audit log off",
                    "no audit_log given: set audit_log to a file (with audit_key_file or "
                    "SENTINEL_AUDIT_KEY), or audit_log: off");
-    if (sn_engine_load(&engine, cfg.model, &err) != SN_OK) {
+    sn_store *store = NULL;
+    unsigned char key[32];
+    bool have_key = false;
+    const char *env_key = getenv(SN_STORE_KEY_ENV);
+    if (cfg.store_key_file[0] || (env_key && env_key[0]) || cfg.db[0]) {
+        sn_store_keys keys;
+        if (sn_store_keys_load(&keys, cfg.store_key_file, &err) != SN_OK) {
+            sn_error_format(&err, msg, sizeof(msg));
+            sn_log_msg(log, SN_LOG_ERROR, "no usable store key", msg);
+            goto done;
+        }
+        memcpy(key, keys.master, 32);
+        have_key = true;
+        if (cfg.db[0] && sn_store_open(&store, cfg.db, &keys, &err) != SN_OK) {
+            OPENSSL_cleanse(&keys, sizeof(keys));
+            OPENSSL_cleanse(key, sizeof(key));
+            sn_error_format(&err, msg, sizeof(msg));
+            sn_log_msg(log, SN_LOG_ERROR, "cannot open the store", msg);
+            goto done;
+        }
+        OPENSSL_cleanse(&keys, sizeof(keys));
+    }
+    sn_status loaded = sn_engine_load_keyed(&engine, cfg.model, have_key ? key : NULL, &err);
+    OPENSSL_cleanse(key, sizeof(key));
+    if (loaded != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot load the model", msg);
+        sn_store_close(store);
+        goto done;
+    }
+    if (store) {
+        /* The model in use, in the store's registry (once per model file). */
+        char hex[65], abs[4096];
+        const sn_engine_stats *ms = sn_engine_get_stats(engine);
+        if (sn_cli_file_sha256(cfg.model, hex) != 0 ||
+            sn_store_register_model(store, realpath(cfg.model, abs) ? abs : cfg.model, hex,
+                                    ms->learned, ms->trained_at, &err) != SN_OK)
+            sn_log_msg(log, SN_LOG_WARN, "cannot register the model in the store", NULL);
+    }
+    if (store && restore_from_store(store, &engine, log) != SN_OK) {
+        sn_engine_free(engine);
+        sn_store_close(store);
         goto done;
     }
     const sn_engine_stats *stats = sn_engine_get_stats(engine);
     long long learned = (long long)stats->learned;
     if (sn_service_new(&svc, engine, &cfg, log, &err) != SN_OK) {
         sn_log_msg(log, SN_LOG_ERROR, "cannot start", err.msg);
+        sn_store_close(store);
+        goto done;
+    }
+    if (store && sn_service_set_store(svc, store, &err) != SN_OK) {
+        sn_error_format(&err, msg, sizeof(msg));
+        sn_log_msg(log, SN_LOG_ERROR, "cannot use the store", msg);
         goto done;
     }
     sn_service_set_audit(svc, audit);

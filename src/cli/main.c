@@ -15,6 +15,9 @@ static const sn_command commands[] = {
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
     {"audit", "verify the audit log's chain, show its records", sn_cmd_audit},
     {"keys", "create, list and revoke API keys for serve", sn_cmd_keys},
+    {"user", "export or forget everything the store holds about one user", sn_cmd_user},
+    {"retention", "delete stored records older than the retention period", sn_cmd_retention},
+    {"backup", "copy the store while it stays in use", sn_cmd_backup},
 };
 
 static void usage(FILE *out)

@@ -276,6 +276,13 @@ int sn_cli_input_option(sn_input_opts *in, const char *name, const char *value)
 sn_engine *sn_cli_engine_for(const sn_input_opts *in, const char *model,
                              const sn_engine_config *cfg, const char *command)
 {
+    return sn_cli_engine_for_keyed(in, model, NULL, cfg, command);
+}
+
+sn_engine *sn_cli_engine_for_keyed(const sn_input_opts *in, const char *model,
+                                   const unsigned char *model_key, const sn_engine_config *cfg,
+                                   const char *command)
+{
     if (!model) {
         sn_input_counts learned;
         sn_engine *e = sn_cli_train(in, cfg, &learned);
@@ -285,7 +292,7 @@ sn_engine *sn_cli_engine_for(const sn_input_opts *in, const char *model,
     }
     sn_engine *e = NULL;
     sn_error err;
-    if (sn_engine_load(&e, model, &err) != SN_OK) {
+    if (sn_engine_load_keyed(&e, model, model_key, &err) != SN_OK) {
         char msg[1024];
         sn_error_format(&err, msg, sizeof(msg));
         fprintf(stderr, "sentinel %s: %s\n", command, msg);

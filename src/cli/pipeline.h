@@ -5,6 +5,7 @@
 
 #include "ingest/ingest.h"
 #include "risk/risk.h"
+#include "store/store.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -65,6 +66,22 @@ int sn_event_batch_analyse(sn_event_batch *b, sn_engine *e);
  * an error naming the command. */
 sn_engine *sn_cli_engine_for(const sn_input_opts *in, const char *model,
                              const sn_engine_config *cfg, const char *command);
+/* The same, with the model file's key (NULL: a plain model file). */
+sn_engine *sn_cli_engine_for_keyed(const sn_input_opts *in, const char *model,
+                                   const unsigned char *model_key, const sn_engine_config *cfg,
+                                   const char *command);
+
+/* Opens the store at db with the key from key_file, else SENTINEL_STORE_KEY. NULL after
+ * printing an error naming the command. */
+sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *command);
+
+/* Lower-case hex SHA-256 of a file's bytes (the model registry's name for a model file); -1
+ * and an empty hex when it cannot be read. */
+int sn_cli_file_sha256(const char *path, char hex[65]);
+
+/* The key that encrypts model files: the store key, when key_file is given or
+ * SENTINEL_STORE_KEY is set (*have then true). -1 after printing an error. */
+int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have, const char *command);
 
 /* The default case of the commands' option loops: applies a shared option (returns 0), or prints
  * the usage and returns SN_EXIT_USAGE. *engine_option tells whether it was a detection option. */

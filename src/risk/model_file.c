@@ -5,7 +5,10 @@
  * configuration, the Isolation Forest, the calibration and the baselines. */
 #include "engine_internal.h"
 
+#include "../core/aead.h"
 #include "../core/serial.h"
+
+#include <openssl/crypto.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,12 +101,12 @@ static bool get_config(sn_rd *r, sn_engine_config *c)
            c->sample_size >= 256 && c->sample_size <= ((size_t)1 << 28);
 }
 
-sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
+sn_status sn_engine_serialize(const sn_engine *e, sn_buf *out, sn_error *err)
 {
     if (!e->forest)
-        return sn_error_set(err, SN_ERR_USAGE, true, path, 0, NULL, "the engine is not trained");
-    sn_buf b;
-    sn_buf_init(&b);
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL, "the engine is not trained");
+    sn_buf b = *out;
+    size_t base = b.len;
     sn_buf_append(&b, MODEL_MAGIC, 8);
     sn_put_u32(&b, MODEL_VERSION);
     size_t len_at = b.len;
@@ -128,16 +131,60 @@ sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
     if (st == SN_OK)
         st = sn_profiles_write(e->profiles, &b);
     if (st != SN_OK || b.failed) {
-        sn_buf_free(&b);
-        return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
+        *out = b;
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
     }
     uint64_t payload = b.len - start;
     for (int i = 0; i < 8; i++)
         b.data[len_at + i] = (char)(payload >> (8 * i));
     unsigned char digest[32];
     unsigned int dl = 0;
-    EVP_Digest(b.data, b.len, digest, &dl, EVP_sha256(), NULL);
+    EVP_Digest(b.data + base, b.len - base, digest, &dl, EVP_sha256(), NULL);
     sn_buf_append(&b, digest, 32);
+    *out = b;
+    return b.failed ? sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory") : SN_OK;
+}
+
+/* Encrypted layout: "SNTLMENC", format version (u32), then nonce, AES-256-GCM ciphertext of the
+ * plain model file and tag; the 12 header bytes are the associated data. */
+#define MODEL_ENC_MAGIC "SNTLMENC"
+#define MODEL_ENC_VERSION 1u
+
+sn_status sn_engine_save_keyed(const sn_engine *e, const char *path, const unsigned char *key,
+                               sn_error *err)
+{
+    sn_buf plain;
+    sn_buf_init(&plain);
+    sn_status st = sn_engine_serialize(e, &plain, err);
+    if (st != SN_OK) {
+        sn_buf_free(&plain);
+        if (err)
+            snprintf(err->file, sizeof(err->file), "%s", path);
+        return st;
+    }
+    sn_buf b;
+    if (key) {
+        unsigned char mk[32];
+        sn_buf_init(&b);
+        sn_buf_append(&b, MODEL_ENC_MAGIC, 8);
+        sn_put_u32(&b, MODEL_ENC_VERSION);
+        st = b.failed ? SN_ERR_NOMEM : sn_key_derive(key, "sentinel model file v1", mk);
+        /* The header is copied out: sealing grows b, which may move its bytes. */
+        unsigned char header[12];
+        if (st == SN_OK) {
+            memcpy(header, b.data, 12);
+            st = sn_aead_seal(mk, header, 12, plain.data, plain.len, &b);
+        }
+        OPENSSL_cleanse(mk, sizeof(mk));
+        OPENSSL_cleanse(plain.data, plain.len);
+        sn_buf_free(&plain);
+        if (st != SN_OK) {
+            sn_buf_free(&b);
+            return sn_error_set(err, st, true, path, 0, NULL, "cannot encrypt the model");
+        }
+    } else {
+        b = plain;
+    }
     /* Write to a temporary file and rename, so a crash never leaves a half-written model. The
      * rename would replace whatever is at path, so only a regular file (or nothing) may be
      * there: never a device such as /dev/null, a directory or a pipe. */
@@ -171,7 +218,18 @@ static sn_status refuse(sn_error *err, const char *path, const char *why)
     return sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL, "not a usable model file: %s", why);
 }
 
+sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err)
+{
+    return sn_engine_save_keyed(e, path, NULL, err);
+}
+
 sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
+{
+    return sn_engine_load_keyed(out, path, NULL, err);
+}
+
+sn_status sn_engine_load_keyed(sn_engine **out, const char *path, const unsigned char *key,
+                               sn_error *err)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -196,10 +254,69 @@ sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
     size_t got = fread(data, 1, n, f);
     fclose(f);
     sn_status rc = SN_OK;
+    sn_buf plain;
+    sn_buf_init(&plain);
     if (got != n) {
         rc = sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "read error");
         goto out;
     }
+    bool sealed = memcmp(data, MODEL_ENC_MAGIC, 8) == 0;
+    if (sealed && !key) {
+        rc = sn_error_set(err, SN_ERR_SECRET, true, path, 0, NULL,
+                          "the model file is encrypted: give its key (store_key_file or "
+                          "SENTINEL_STORE_KEY)");
+        goto out;
+    }
+    if (!sealed && key) {
+        /* With a key configured a plain file is refused: otherwise replacing the encrypted model
+         * by an unauthenticated one would go unnoticed. */
+        rc = refuse(err, path, "not encrypted, but a model key is configured");
+        goto out;
+    }
+    if (sealed) {
+        sn_rd h = {.p = data, .n = n, .off = 8};
+        uint32_t ver = sn_get_u32(&h);
+        if (ver != MODEL_ENC_VERSION) {
+            rc = sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL,
+                              "encrypted model format version %u is not supported (this build "
+                              "reads %u)",
+                              ver, MODEL_ENC_VERSION);
+            goto out;
+        }
+        unsigned char mk[32];
+        rc = sn_key_derive(key, "sentinel model file v1", mk);
+        if (rc == SN_OK)
+            rc = sn_aead_open(mk, data, 12, data + 12, n - 12, &plain);
+        OPENSSL_cleanse(mk, sizeof(mk));
+        if (rc != SN_OK) {
+            rc = sn_error_set(err, rc == SN_ERR_NOMEM ? SN_ERR_NOMEM : SN_ERR_CRYPTO, true, path, 0,
+                              NULL,
+                              "cannot decrypt the model: wrong key, or the file was modified or "
+                              "is corrupt");
+            goto out;
+        }
+        OPENSSL_cleanse(data, n);
+        free(data);
+        data = NULL;
+        rc = sn_engine_deserialize(out, (const uint8_t *)plain.data, plain.len, path, err);
+        goto out;
+    }
+    rc = sn_engine_deserialize(out, data, n, path, err);
+out:
+    free(data);
+    if (plain.data)
+        OPENSSL_cleanse(plain.data, plain.len);
+    sn_buf_free(&plain);
+    return rc;
+}
+
+sn_status sn_engine_deserialize(sn_engine **out, const uint8_t *data, size_t n, const char *path,
+                                sn_error *err)
+{
+    *out = NULL;
+    sn_status rc = SN_OK;
+    if (n < 8 + 4 + 8 + 32)
+        return refuse(err, path, "too short");
     if (memcmp(data, MODEL_MAGIC, 8) != 0) {
         rc = refuse(err, path, "wrong magic number (not written by sentinel train)");
         goto out;
@@ -285,7 +402,7 @@ sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
         }
     }
     if (rc != SN_OK) {
-        if (err && !err->file[0])
+        if (err && path && !err->file[0])
             snprintf(err->file, sizeof(err->file), "%s", path);
         sn_engine_free(e);
         goto out;
@@ -294,6 +411,5 @@ sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err)
     e->stats = stats;
     *out = e;
 out:
-    free(data);
     return rc;
 }

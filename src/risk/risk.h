@@ -110,4 +110,19 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
 sn_status sn_engine_save(const sn_engine *e, const char *path, sn_error *err);
 sn_status sn_engine_load(sn_engine **out, const char *path, sn_error *err);
 
+/* The same with a 32-byte key (NULL: plain, as above). With a key the whole model file is
+ * AES-256-GCM encrypted and authenticated; loading refuses a wrong key, a changed byte, and a
+ * plain file (SN_ERR_CRYPTO or SN_ERR_MODEL, with a message). An encrypted file without a key
+ * is refused with SN_ERR_SECRET. */
+sn_status sn_engine_save_keyed(const sn_engine *e, const char *path, const unsigned char *key,
+                               sn_error *err);
+sn_status sn_engine_load_keyed(sn_engine **out, const char *path, const unsigned char *key,
+                               sn_error *err);
+
+/* The plain model file's bytes appended to out, and read back from memory (path names the
+ * source in messages; may be NULL): engine snapshots kept in the store. */
+sn_status sn_engine_serialize(const sn_engine *e, sn_buf *out, sn_error *err);
+sn_status sn_engine_deserialize(sn_engine **out, const uint8_t *data, size_t n, const char *path,
+                                sn_error *err);
+
 #endif

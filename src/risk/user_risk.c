@@ -118,6 +118,23 @@ void sn_user_history_free(sn_user_history *h)
     free(h);
 }
 
+static void dept_remove(dept_rec *d, int32_t user);
+
+void sn_user_history_forget(sn_user_history *h, const char *user_id, size_t n)
+{
+    int32_t id = sn_strmap_find(h->user_ids, user_id, n);
+    if (id < 0 || (size_t)id >= h->users_cap)
+        return;
+    user_rec *u = &h->users[id];
+    if (u->dept >= 0 && (size_t)u->dept < h->depts_cap)
+        dept_remove(&h->depts[u->dept], id);
+    if (u->ring)
+        memset(u->ring, 0, u->cap * sizeof(*u->ring));
+    free(u->ring);
+    memset(u, 0, sizeof(*u));
+    u->dept = -1;
+}
+
 int32_t sn_user_history_users(const sn_user_history *h)
 {
     return sn_strmap_count(h->user_ids);

@@ -60,6 +60,9 @@ void sn_user_history_free(sn_user_history *h);
 /* Records one judged event. SN_ERR_NOMEM when out of memory (the history is unchanged). */
 sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_verdict *v);
 int32_t sn_user_history_users(const sn_user_history *h);
+/* Drops everything recorded about one user (erasure); their id stays counted by
+ * sn_user_history_users, with nothing recorded, until the history is freed. */
+void sn_user_history_forget(sn_user_history *h, const char *user_id, size_t n);
 /* The id of the i-th user recorded (0 <= i < sn_user_history_users), owned by the history. */
 const char *sn_user_history_user_id(const sn_user_history *h, int32_t i);
 

@@ -143,6 +143,19 @@ static const opt_def options[] = {
      "comma-separated origins (https://host[:port]) browsers may call from; none when empty"},
     {"cors_allow_credentials", OPT_BOOL, "false", 0, 0, 0, FIELD(cors_allow_credentials), "",
      "let those origins send credentials (Access-Control-Allow-Credentials: true)"},
+    {"db", OPT_STRING, "", 0, 0, 0, FIELD(db), "PATH",
+     "the store: every analysed event and verdict is committed there before the answer, and "
+     "a restart continues from it; \"\" keeps nothing"},
+    {"store_key_file", OPT_STRING, "", 0, 0, 0, FIELD(store_key_file), "FILE",
+     "file holding the store and model key (64 hex digits, owner-only); default: the "
+     "environment variable SENTINEL_STORE_KEY. The key itself is never a configuration value"},
+    {"retention_days", OPT_INT, "0", 0, 36500, 0, FIELD(retention_days), "DAYS",
+     "stored events, verdicts and alerts older than this are deleted; 0 keeps them"},
+    {"retention_interval", OPT_INT, "3600", 1, 604800, 0, FIELD(retention_interval), "SECONDS",
+     "time between two runs of the retention job"},
+    {"snapshot_events", OPT_INT, "10000", 1, 100000000, 0, FIELD(snapshot_events), "N",
+     "stored events between two snapshots of the baselines (a restart replays the events "
+     "after the last one)"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))

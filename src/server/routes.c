@@ -2,6 +2,8 @@
  * matching, the checks every request passes, and one handler per endpoint. */
 #include "dashboard.h"
 
+#include "../audit/audit.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +24,8 @@ typedef struct route {
     unsigned roles;   /* sn_role bits admitted; 0: public, no credential needed */
     sn_rate_class rate;
     handler_fn fn;
+    /* Only for callers with the admin role once roles exist: personal data of anyone. */
+    bool admin_only;
 } route;
 
 static void h_health(sn_service *s, const sn_http_request *req, const sn_caller *caller,
@@ -32,6 +36,10 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_
                             sn_http_response *resp);
 static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                         sn_http_response *resp);
+static void h_user_export(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                          sn_http_response *resp);
+static void h_user_forget(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                          sn_http_response *resp);
 static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                             sn_http_response *resp);
 static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn_caller *caller,
@@ -59,6 +67,11 @@ static const route routes[] = {
      SN_RATE_ANALYSIS, h_analyze_batch},
     {"/api/v1/user/{user_id}/risk-score", "/api/v1/user/", "/risk-score", "GET", false, false,
      false, VIEWER_UP, SN_RATE_GENERAL, h_user_risk},
+    /* Export and erasure of one person's records (the store): admin only. */
+    {"/api/v1/user/{user_id}/export", "/api/v1/user/", "/export", "GET", false, false, false,
+     SN_ROLE_ADMIN, SN_RATE_GENERAL, h_user_export},
+    {"/api/v1/user/{user_id}", "/api/v1/user/", "", "DELETE", false, false, false, SN_ROLE_ADMIN,
+     SN_RATE_GENERAL, h_user_forget},
     {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, VIEWER_UP,
      SN_RATE_GENERAL, sn_dash_h_anomalies},
     /* The dashboard's figures (dashboard.c). */
@@ -93,7 +106,9 @@ size_t sn_service_route_index(const char *path)
             continue;
         }
         size_t p = strlen(r->path), q = strlen(r->suffix);
-        if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix))
+        /* A parameter at the end of the path is one segment: no '/' in it. */
+        if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix) &&
+            (q > 0 || !strchr(path + p, '/')))
             return i;
     }
     return N_ROUTES;
@@ -240,9 +255,10 @@ bool sn_service_admit(sn_service *s, const sn_http_request *req, long long conte
     }
     bool get = !strcmp(r->method, "GET");
     if (strcmp(req->method, r->method) != 0 && !(get && !strcmp(req->method, "HEAD"))) {
-        sn_service_error(resp, 405, "method_not_allowed",
-                         get ? "this endpoint answers GET" : "this endpoint answers POST", NULL);
-        resp->allow = get ? "GET, HEAD" : "POST";
+        char msg[64];
+        snprintf(msg, sizeof(msg), "this endpoint answers %s", r->method);
+        sn_service_error(resp, 405, "method_not_allowed", msg, NULL);
+        resp->allow = get ? "GET, HEAD" : r->method;
         return refuse(s, caller, resp);
     }
     char address_key[80];
@@ -652,4 +668,94 @@ static void h_openapi(sn_service *s, const sn_http_request *req, const sn_caller
     sn_buf_init(&b);
     sn_buf_append(&b, doc, n);
     sn_json_respond(resp, 200, &b);
+}
+
+/* ---- A person's records ---- */
+
+/* The user id between "/api/v1/user/" and suffix, checked; NULL after answering 422. */
+static char *path_user(const sn_http_request *req, const char *suffix, sn_http_response *resp)
+{
+    const char *user = req->path + strlen("/api/v1/user/");
+    size_t n = strlen(user) - strlen(suffix);
+    if (n == 0 || n > SN_MAX_FIELD || sn_utf8_valid_prefix(user, n) != n || memchr(user, '\0', n)) {
+        sn_service_error(resp, 422, "invalid_field",
+                         "user_id must be valid UTF-8 of 1 to 4096 bytes", "user_id");
+        return NULL;
+    }
+    char *copy = malloc(n + 1);
+    if (!copy) {
+        internal_error(resp, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, user, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+static void store_failed(sn_service *s, sn_http_response *resp, const sn_error *err)
+{
+    if (!s->store) {
+        sn_service_error(resp, 501, "no_store",
+                         "the server keeps no store: start it with the db option", NULL);
+        return;
+    }
+    sn_log_msg(s->log, SN_LOG_ERROR, "store operation failed", err->msg);
+    internal_error(resp, "the store failed; see the server log");
+}
+
+static void h_user_export(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                          sn_http_response *resp)
+{
+    (void)caller; /* admin only (route table) */
+    char *user = path_user(req, "/export", resp);
+    if (!user)
+        return;
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_error err;
+    if (sn_service_export_user(s, user, &b, &err) != SN_OK) {
+        sn_buf_free(&b);
+        store_failed(s, resp, &err);
+    } else {
+        sn_json_respond(resp, 200, &b);
+    }
+    free(user);
+}
+
+static void h_user_forget(sn_service *s, const sn_http_request *req, const sn_caller *caller,
+                          sn_http_response *resp)
+{
+    char *user = path_user(req, "", resp);
+    if (!user)
+        return;
+    sn_store_counts c;
+    sn_error err;
+    if (sn_service_forget_user(s, user, &c, &err) != SN_OK) {
+        store_failed(s, resp, &err);
+    } else {
+        sn_buf b;
+        sn_buf_init(&b);
+        sn_buf_puts(&b, "{\"user_id\":");
+        sn_buf_json_str(&b, user, strlen(user));
+        sn_buf_printf(&b,
+                      ",\"deleted\":{\"events\":%lld,\"verdicts\":%lld,\"alerts\":%lld},"
+                      "\"baselines_rebuilt\":%lld}",
+                      (long long)c.events, (long long)c.verdicts, (long long)c.alerts,
+                      (long long)c.baselines);
+        sn_json_respond(resp, 200, &b);
+        /* Audited without the person: who asked, and how much was erased. */
+        sn_audit_field f[] = {
+            SN_AUDIT_I("events_deleted", c.events), SN_AUDIT_I("verdicts_deleted", c.verdicts),
+            SN_AUDIT_I("alerts_deleted", c.alerts), SN_AUDIT_I("baselines_rebuilt", c.baselines)};
+        sn_audit_rec rec = {"erasure", caller->who.id[0] ? caller->who.id : "anonymous",
+                            req->source, f, 4};
+        sn_error aerr;
+        if (sn_audit_record(sn_service_audit(s), &rec, &aerr) != SN_OK)
+            sn_log_msg(s->log, SN_LOG_ERROR, "cannot write the audit log", aerr.msg);
+        sn_log_line line;
+        sn_log_begin(&line, SN_LOG_INFO, "user records erased");
+        sn_log_int(&line, "events_deleted", (long long)c.events);
+        sn_log_end(s->log, &line);
+    }
+    free(user);
 }

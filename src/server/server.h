@@ -46,6 +46,12 @@ typedef struct sn_server_config {
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
     int log_level;           /* sn_log_level: the least severe level written */
+    /* The store (store_sqlite.c) and retention. */
+    char db[4096];             /* the store ("" : none) */
+    char store_key_file[4096]; /* the store and model key's file ("": SENTINEL_STORE_KEY) */
+    int retention_days;        /* records older than this are deleted; 0: kept */
+    int retention_interval;    /* seconds between two runs of the retention job */
+    int snapshot_events;       /* events stored between two snapshots of the baselines */
     /* The audit log and the server watching itself (selfwatch.c, service_audit.c). */
     char audit_log[4096];                   /* the log's path; "off"; "": off, with a warning */
     char audit_key_file[4096];              /* "": SENTINEL_AUDIT_KEY */
@@ -153,6 +159,14 @@ typedef struct sn_service sn_service;
 sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_config *cfg,
                          sn_log *log, sn_error *err);
 void sn_service_free(sn_service *s);
+
+/* Gives the service a store (owned from then on, closed by sn_service_free after a last
+ * snapshot): every analysed event and its verdict is committed to it before the answer, the
+ * recent anomalies are reloaded from it, the baselines are snapshotted every
+ * cfg->snapshot_events events, and a job applies cfg->retention_days every
+ * cfg->retention_interval seconds. */
+struct sn_store;
+sn_status sn_service_set_store(sn_service *s, struct sn_store *store, sn_error *err);
 
 typedef struct sn_http_arg {
     const char *name, *value; /* decoded query argument; value NULL for "?flag" */

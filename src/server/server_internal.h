@@ -9,6 +9,7 @@
 #include "../core/buf.h"
 #include "../ingest/ingest.h"
 #include "../risk/user_risk.h"
+#include "../store/store.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -88,6 +89,13 @@ struct sn_service {
     double threshold; /* the alert threshold in force */
     sn_audit *audit;  /* borrowed; NULL: not recorded */
     sn_selfwatch *watch;
+    /* The store (NULL: none), used under the lock only. */
+    sn_store *store;
+    uint64_t since_snapshot; /* events stored since the last snapshot */
+    pthread_t retention;
+    bool retention_started, stopping;
+    pthread_mutex_t stop_mutex;
+    pthread_cond_t stop_cond;
 };
 
 /* One event of a request after conversion: its event (strings in the batch's arena) or why it
@@ -147,6 +155,13 @@ void sn_service_lock(sn_service *s);
 void sn_service_unlock(sn_service *s);
 /* The user's risk; false when nothing is recorded for them. */
 bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_risk *out);
+/* A person's records (the store's export; false with err when there is no store or it
+ * fails) and their erasure: the store's rows, the baselines rebuilt without them, and the
+ * anomalies and history the server holds in memory. */
+sn_status sn_service_export_user(sn_service *s, const char *user, sn_buf *out, sn_error *err);
+sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_counts *c,
+                                 sn_error *err);
+
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
 

@@ -3,9 +3,13 @@
  * events at a time. */
 #include "dashboard.h"
 
+#include "../audit/audit.h"
+
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int fair_init(sn_fair_lock *l)
 {
@@ -128,6 +132,21 @@ void sn_service_free(sn_service *s)
 {
     if (!s)
         return;
+    if (s->retention_started) {
+        pthread_mutex_lock(&s->stop_mutex);
+        s->stopping = true;
+        pthread_cond_signal(&s->stop_cond);
+        pthread_mutex_unlock(&s->stop_mutex);
+        pthread_join(s->retention, NULL);
+    }
+    if (s->store) {
+        sn_error err;
+        if (s->since_snapshot && sn_store_save_engine(s->store, s->engine, &err) != SN_OK)
+            sn_log_msg(s->log, SN_LOG_WARN, "cannot snapshot the baselines", err.msg);
+        sn_store_close(s->store);
+        pthread_cond_destroy(&s->stop_cond);
+        pthread_mutex_destroy(&s->stop_mutex);
+    }
     for (size_t i = 0; i < s->ring_cap; i++)
         free(s->ring[i].json);
     free(s->ring);
@@ -237,6 +256,59 @@ static sn_status judge_run(sn_service *s, const sn_req_events *evs, size_t from,
     return sn_engine_analyse_many(s->engine, scratch, to - from, verdicts + from, err);
 }
 
+/* Stores events [from, to) with their verdicts as the API answers them, in one transaction,
+ * and snapshots the baselines every cfg.snapshot_events events. Under the lock. */
+static sn_status store_block(sn_service *s, const sn_req_events *evs, size_t from, size_t to,
+                             const sn_verdict *verdicts, const char *analysed_at, sn_error *err)
+{
+    sn_store_item items[SN_ANALYSE_BLOCK];
+    sn_buf json[SN_ANALYSE_BLOCK];
+    size_t n = to - from;
+    sn_status st = SN_OK;
+    for (size_t k = 0; k < n; k++) {
+        const sn_req_event *it = &evs->items[from + k];
+        sn_buf_init(&json[k]);
+        sn_json_verdict(&json[k], &it->ev, &verdicts[from + k], analysed_at);
+        if (json[k].failed)
+            st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+        /* The event id the API answered with: the request's, or the one generated for it. */
+        items[k] = (sn_store_item){.ev = &it->ev,
+                                   .verdict = &verdicts[from + k],
+                                   .verdict_json = json[k].data,
+                                   .verdict_json_len = json[k].len};
+    }
+    /* The ids NUL-terminated, one after the other. */
+    sn_buf ids;
+    sn_buf_init(&ids);
+    size_t at[SN_ANALYSE_BLOCK];
+    for (size_t k = 0; k < n; k++) {
+        const sn_str *id = &evs->items[from + k].ev.event_id;
+        at[k] = ids.len;
+        sn_buf_append(&ids, id->p ? id->p : "", id->n);
+        sn_buf_putc(&ids, '\0');
+    }
+    if (ids.failed && st == SN_OK)
+        st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    for (size_t k = 0; st == SN_OK && k < n; k++)
+        items[k].event_id = ids.data + at[k];
+    if (st == SN_OK)
+        st = sn_store_put(s->store, items, n, err);
+    sn_buf_free(&ids);
+    for (size_t k = 0; k < n; k++)
+        sn_buf_free(&json[k]);
+    if (st != SN_OK)
+        return st;
+    s->since_snapshot += n;
+    if (s->since_snapshot >= (uint64_t)s->cfg.snapshot_events) {
+        sn_error serr;
+        if (sn_store_save_engine(s->store, s->engine, &serr) == SN_OK)
+            s->since_snapshot = 0;
+        else
+            sn_log_msg(s->log, SN_LOG_WARN, "cannot snapshot the baselines", serr.msg);
+    }
+    return SN_OK;
+}
+
 sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict *verdicts,
                              const char *analysed_at, sn_error *err)
 {
@@ -260,9 +332,14 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
         uint64_t anomalies = 0;
         fair_lock(&s->lock);
         st = judge_run(s, evs, i, j, verdicts, scratch, err);
+        for (size_t k = i; st == SN_OK && k < j; k++)
+            apply_threshold(s, &verdicts[k]);
+        /* Committed before anything is answered or remembered: an acknowledged event is a
+         * stored one. */
+        if (st == SN_OK && s->store)
+            st = store_block(s, evs, i, j, verdicts, analysed_at, err);
         for (size_t k = i; st == SN_OK && k < j; k++) {
             sn_verdict *v = &verdicts[k];
-            apply_threshold(s, v);
             if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK ||
                 sn_dash_record(s->dash, &evs->items[k].ev, v) != SN_OK)
                 st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
@@ -362,4 +439,179 @@ void sn_service_model_metrics(sn_service *s, sn_buf *out)
     sn_buf_puts(out, ",\"users_seen\":");
     sn_buf_u64(out, (uint64_t)users);
     sn_buf_puts(out, "}}");
+}
+
+/* ---- The store: recent anomalies at start, retention, a person's records ---- */
+
+/* A stored verdict back into the feed. The verdict names its user, resource, time, score and
+ * level; its department is not kept with it, so after a restart only callers whose scope
+ * covers every department see it. */
+static int reload_anomaly(void *ctx, int64_t seq, const char *json, size_t len)
+{
+    (void)seq;
+    sn_service *s = ctx;
+    json_t *j = json_loadb(json, len, 0, NULL);
+    const char *user = json_string_value(json_object_get(j, "user_id"));
+    const char *res = json_string_value(json_object_get(j, "resource"));
+    const char *level = json_string_value(json_object_get(j, "risk_level"));
+    const char *ts = json_string_value(json_object_get(j, "timestamp"));
+    size_t un = user ? strlen(user) : 0, rn = res ? strlen(res) : 0;
+    sn_anomaly_entry e = {.json = malloc(len + 1 + un + 1 + rn + 2),
+                          .len = (uint32_t)len,
+                          .user_len = (uint32_t)un,
+                          .resource_len = (uint32_t)rn};
+    if (!e.json) {
+        json_decref(j);
+        return 1;
+    }
+    char *p = e.json;
+    memcpy(p, json, len);
+    p[len] = '\0';
+    p += len + 1;
+    memcpy(p, user ? user : "", un + 1);
+    p += un + 1;
+    memcpy(p, res ? res : "", rn + 1);
+    p[rn + 1] = '\0'; /* no department */
+    e.risk = (float)json_number_value(json_object_get(j, "risk_score"));
+    for (int l = SN_NORMAL; level && l <= SN_CRITICAL; l++)
+        if (!strcmp(level, sn_level_name((sn_level)l)))
+            e.level = (uint8_t)l;
+    int64_t us = 0;
+    if (ts && sn_parse_timestamp(ts, strlen(ts), &us, NULL) == SN_OK)
+        e.ts_us = us;
+    json_decref(j);
+    ring_push(s, &e);
+    return 0;
+}
+
+static void *retention_job(void *arg)
+{
+    sn_service *s = arg;
+    pthread_mutex_lock(&s->stop_mutex);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->cfg.retention_interval;
+        while (!s->stopping &&
+               pthread_cond_timedwait(&s->stop_cond, &s->stop_mutex, &until) != ETIMEDOUT) {
+        }
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->stop_mutex);
+        int64_t before = sn_now_us() - (int64_t)s->cfg.retention_days * 86400 * 1000000;
+        sn_store_counts c;
+        sn_error err;
+        fair_lock(&s->lock);
+        sn_status st = sn_store_retention(s->store, before, &c, &err);
+        fair_unlock(&s->lock);
+        if (st != SN_OK) {
+            sn_log_msg(s->log, SN_LOG_ERROR, "retention failed", err.msg);
+        } else {
+            /* Audited by counts, never by content. */
+            sn_audit_field f[] = {SN_AUDIT_I("retention_days", s->cfg.retention_days),
+                                  SN_AUDIT_I("events_deleted", c.events),
+                                  SN_AUDIT_I("verdicts_deleted", c.verdicts),
+                                  SN_AUDIT_I("alerts_deleted", c.alerts)};
+            sn_audit_rec rec = {"retention", "sentinel", NULL, f, 4};
+            sn_error aerr;
+            if (sn_audit_record(s->audit, &rec, &aerr) != SN_OK)
+                sn_log_msg(s->log, SN_LOG_ERROR, "cannot write the audit log", aerr.msg);
+            sn_log_line line;
+            sn_log_begin(&line, SN_LOG_INFO, "retention applied");
+            sn_log_int(&line, "events_deleted", (long long)c.events);
+            sn_log_int(&line, "verdicts_deleted", (long long)c.verdicts);
+            sn_log_int(&line, "alerts_deleted", (long long)c.alerts);
+            sn_log_end(s->log, &line);
+        }
+        pthread_mutex_lock(&s->stop_mutex);
+    }
+    pthread_mutex_unlock(&s->stop_mutex);
+    return NULL;
+}
+
+sn_status sn_service_set_store(sn_service *s, sn_store *store, sn_error *err)
+{
+    if (pthread_mutex_init(&s->stop_mutex, NULL) != 0) {
+        sn_store_close(store);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of resources");
+    }
+    if (pthread_cond_init(&s->stop_cond, NULL) != 0) {
+        pthread_mutex_destroy(&s->stop_mutex);
+        sn_store_close(store);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of resources");
+    }
+    s->store = store;
+    sn_status st = sn_store_recent_verdicts(store, s->ring_cap, true, reload_anomaly, s, err);
+    if (st != SN_OK)
+        return st;
+    if (s->cfg.retention_days > 0) {
+        if (pthread_create(&s->retention, NULL, retention_job, s) != 0)
+            return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
+                                "cannot start the retention job");
+        s->retention_started = true;
+    }
+    return SN_OK;
+}
+
+sn_status sn_service_export_user(sn_service *s, const char *user, sn_buf *out, sn_error *err)
+{
+    if (!s->store)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL,
+                            "the server keeps no store (option db)");
+    fair_lock(&s->lock);
+    sn_status st = sn_store_export_user(s->store, user, out, err);
+    fair_unlock(&s->lock);
+    return st;
+}
+
+/* Whether a ring entry is about user. */
+static bool ring_entry_of(const sn_anomaly_entry *e, const char *user)
+{
+    return e->json && e->user_len == strlen(user) &&
+           !memcmp(e->json + e->len + 1, user, e->user_len);
+}
+
+sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_counts *c, sn_error *err)
+{
+    if (!s->store)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL,
+                            "the server keeps no store (option db)");
+    fair_lock(&s->lock);
+    sn_status st = sn_store_forget_user(s->store, user, c, err);
+    /* The engine in use continues from the rebuilt baselines. */
+    sn_engine *rebuilt = NULL;
+    if (st == SN_OK) {
+        st = sn_store_restore_engine(s->store, &rebuilt, err);
+        if (st == SN_OK) {
+            sn_engine_free(s->engine);
+            s->engine = rebuilt;
+            s->since_snapshot = 0;
+        } else if (st == SN_EOF) {
+            st = SN_OK;
+        }
+    }
+    if (st == SN_OK) {
+        sn_user_history_forget(s->users, user, strlen(user));
+        /* Keep the other anomalies, in order. */
+        size_t kept = 0;
+        for (size_t k = 0; k < s->ring_count; k++) {
+            size_t slot = (s->ring_head + k) % s->ring_cap;
+            sn_anomaly_entry *e = &s->ring[slot];
+            if (ring_entry_of(e, user)) {
+                memset(e->json, 0, e->len);
+                free(e->json);
+                memset(e, 0, sizeof(*e));
+                continue;
+            }
+            size_t to = (s->ring_head + kept) % s->ring_cap;
+            if (to != slot) {
+                s->ring[to] = *e;
+                memset(e, 0, sizeof(*e));
+            }
+            kept++;
+        }
+        s->ring_count = kept;
+    }
+    fair_unlock(&s->lock);
+    return st;
 }
