@@ -565,6 +565,40 @@ int32_t sn_profiles_user_count(const sn_profiles *p)
     return sn_strmap_count(p->users);
 }
 
+int32_t sn_profiles_user_peer(const sn_profiles *p, int32_t user)
+{
+    return user >= 0 && user < sn_strmap_count(p->users) ? p->user[user].peer : -1;
+}
+
+int32_t sn_profiles_user_title(const sn_profiles *p, int32_t user)
+{
+    return user >= 0 && user < sn_strmap_count(p->users) ? p->user[user].title : -1;
+}
+
+const char *sn_profiles_title_name(const sn_profiles *p, int32_t title)
+{
+    return sn_strmap_str(p->titles, title);
+}
+
+void sn_profiles_each_user_value(const sn_profiles *p, sn_attr a,
+                                 void (*fn)(void *ctx, int32_t user, int32_t value, uint32_t count),
+                                 void *ctx)
+{
+    if ((unsigned)a >= SN_INLINE_ATTRS)
+        return;
+    int32_t n = sn_strmap_count(p->users);
+    for (int32_t u = 0; u < n; u++) {
+        const sn_user *us = &p->user[u];
+        for (int i = 0; i < us->inline_len[a]; i++)
+            fn(ctx, u, us->inline_id[a][i], us->inline_count[a][i]);
+    }
+    /* Values past the inline ones live in the shared map, keyed (user + 1) << 32 | value. */
+    const sn_u64map *m = &p->user_count[a];
+    for (size_t s = 0; s < m->cap; s++)
+        if (m->keys[s])
+            fn(ctx, (int32_t)(m->keys[s] >> 32) - 1, (int32_t)(uint32_t)m->keys[s], m->vals[s]);
+}
+
 int sn_profiles_user_top(const sn_profiles *p, int32_t user, sn_attr a, int32_t *ids,
                          uint32_t *counts, int max)
 {
