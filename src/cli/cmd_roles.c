@@ -47,6 +47,8 @@ static const char usage_text[] =
     "      --weighting W      binary, count, log or tfidf (default)\n"
     "      --silhouette-sample N  silhouette on at most N users (a seeded sample beyond;\n"
     "                         default 4000; 0: all)\n"
+    "      --max-users N      fit k-means on at most N users (a seeded sample beyond), then\n"
+    "                         give every user the nearest role (default 20000; 0: all)\n"
     "      --json             the API's JSON (total_roles, total_users, roles, role_health)\n"
     "      --show N           users far from their role listed (default 20; JSON 100)\n"
     "\n"
@@ -147,6 +149,7 @@ int sn_cmd_roles(int argc, char **argv)
         O_NINIT,
         O_WEIGHT,
         O_SIL,
+        O_MAXU,
         O_JSON,
         O_SHOW,
     };
@@ -160,6 +163,7 @@ int sn_cmd_roles(int argc, char **argv)
                                              {"n-init", required_argument, 0, O_NINIT},
                                              {"weighting", required_argument, 0, O_WEIGHT},
                                              {"silhouette-sample", required_argument, 0, O_SIL},
+                                             {"max-users", required_argument, 0, O_MAXU},
                                              {"json", no_argument, 0, O_JSON},
                                              {"show", required_argument, 0, O_SHOW},
                                              {"help", no_argument, 0, 'h'},
@@ -231,6 +235,10 @@ int sn_cmd_roles(int argc, char **argv)
         case O_SIL:
             bad = parse_int("silhouette-sample", optarg, 0, 100000000, &sil);
             p.silhouette_sample = sil;
+            break;
+        case O_MAXU:
+            bad = parse_int("max-users", optarg, 0, 100000000, &sil);
+            p.max_users = sil;
             break;
         case O_JSON:
             json = true;

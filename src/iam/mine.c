@@ -23,6 +23,7 @@ void sn_role_params_default(sn_role_params *p)
     p->max_iter = 300;
     p->seed = 42;
     p->silhouette_sample = 4000;
+    p->max_users = 20000;
     p->common_share = 0.5;
     p->small_role = 5;
     p->overlap_jaccard = 0.7;
@@ -60,10 +61,11 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The rows the silhouette is computed on: all of them, or a seeded uniform sample of cap rows
- * (partial Fisher-Yates), sorted. NULL with *n = rows when all; NULL with *n = -1 when out of
- * memory. The same sample serves every k, so that their silhouettes compare. */
-static int32_t *silhouette_rows(int32_t rows, int32_t cap, uint64_t seed, int32_t *n)
+/* All rows, or a seeded uniform sample of cap of them (partial Fisher-Yates), sorted: the rows
+ * the silhouette is computed on (the same for every k, so that their silhouettes compare), and
+ * the users k-means is fitted on when there are more than max_users. NULL with *n = rows when
+ * all; NULL with *n = -1 when out of memory. */
+static int32_t *sample_rows(int32_t rows, int32_t cap, uint64_t seed, int32_t *n)
 {
     if (cap <= 0 || rows <= cap) {
         *n = rows;
@@ -77,7 +79,7 @@ static int32_t *silhouette_rows(int32_t rows, int32_t cap, uint64_t seed, int32_
     for (int32_t i = 0; i < rows; i++)
         idx[i] = i;
     sn_rng rng;
-    sn_rng_seed(&rng, seed ^ 0x5111u);
+    sn_rng_seed(&rng, seed);
     for (int32_t i = 0; i < cap; i++) {
         int32_t j = i + (int32_t)sn_rng_below(&rng, (uint64_t)(rows - i));
         int32_t t = idx[i];
@@ -645,6 +647,77 @@ static sn_status find_overlaps(sn_roles *out)
     return SN_OK;
 }
 
+/* The rows listed (sorted) as a matrix of their own. */
+static bool csr_subset(const sn_csr *x, const int32_t *rows, int32_t n, sn_csr *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->rows = n;
+    out->cols = x->cols;
+    out->ptr = calloc((size_t)n + 1, sizeof(int64_t));
+    if (!out->ptr)
+        return false;
+    for (int32_t i = 0; i < n; i++)
+        out->ptr[i + 1] = out->ptr[i] + (x->ptr[rows[i] + 1] - x->ptr[rows[i]]);
+    size_t nnz = (size_t)out->ptr[n];
+    out->col = malloc((nnz ? nnz : 1) * sizeof(int32_t));
+    out->val = malloc((nnz ? nnz : 1) * sizeof(double));
+    if (!out->col || !out->val) {
+        sn_csr_free(out);
+        return false;
+    }
+    for (int32_t i = 0; i < n; i++) {
+        size_t len = (size_t)(x->ptr[rows[i] + 1] - x->ptr[rows[i]]);
+        memcpy(out->col + out->ptr[i], x->col + x->ptr[rows[i]], len * sizeof(int32_t));
+        memcpy(out->val + out->ptr[i], x->val + x->ptr[rows[i]], len * sizeof(double));
+    }
+    return true;
+}
+
+/* Extends a clustering fitted on a sample to every row of x: each row to its nearest centre
+ * (ties: the lower one), replacing r's labels and distances. */
+static bool assign_nearest(const sn_csr *x, sn_kmeans_result *r)
+{
+    int32_t *label = malloc((size_t)x->rows * sizeof(int32_t));
+    double *dist2 = malloc((size_t)x->rows * sizeof(double));
+    double *cc = calloc((size_t)r->k, sizeof(double));
+    if (!label || !dist2 || !cc) {
+        free(label);
+        free(dist2);
+        free(cc);
+        return false;
+    }
+    size_t d = (size_t)x->cols;
+    for (int c = 0; c < r->k; c++)
+        for (size_t j = 0; j < d; j++)
+            cc[c] += r->centre[c * d + j] * r->centre[c * d + j];
+    for (int32_t i = 0; i < x->rows; i++) {
+        double xx = 0;
+        for (int64_t e = x->ptr[i]; e < x->ptr[i + 1]; e++)
+            xx += x->val[e] * x->val[e];
+        int best = 0;
+        double bd = INFINITY;
+        for (int c = 0; c < r->k; c++) {
+            const double *centre = r->centre + (size_t)c * d;
+            double dot = 0;
+            for (int64_t e = x->ptr[i]; e < x->ptr[i + 1]; e++)
+                dot += x->val[e] * centre[x->col[e]];
+            double d2 = xx - 2 * dot + cc[c];
+            if (d2 < bd) {
+                bd = d2;
+                best = c;
+            }
+        }
+        label[i] = best;
+        dist2[i] = bd > 0 ? bd : 0;
+    }
+    free(cc);
+    free(r->label);
+    free(r->dist2);
+    r->label = label;
+    r->dist2 = dist2;
+    return true;
+}
+
 sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, sn_roles *out,
                         sn_error *err)
 {
@@ -663,12 +736,30 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
     out->users = n;
     sn_status st = SN_OK;
     sn_kmeans_result best = {0};
-    int32_t *sample = NULL;
+    int32_t *sample = NULL, *fit_rows = NULL;
+    sn_csr sub = {0};
+    const sn_csr *fx = &x; /* the rows k-means is fitted on */
     if (n == 0)
         goto done;
     if (p->k > n) {
-        st = sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "n_clusters",
-                          "%d roles asked of %d users", p->k, n);
+        st = sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "k", "%d roles asked of %d users", p->k,
+                          n);
+        goto done;
+    }
+    int32_t nf = n;
+    if (p->max_users > 0 && n > p->max_users) {
+        fit_rows = sample_rows(n, p->max_users, p->seed ^ 0x7a11u, &nf);
+        if (nf < 0 || !csr_subset(&x, fit_rows, nf, &sub)) {
+            st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+            goto done;
+        }
+        fx = &sub;
+    }
+    out->fitted_users = nf;
+    if (p->k > nf) {
+        st = sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "k",
+                          "%d roles asked of the %d users fitted (a sample of the %d users)", p->k,
+                          nf, n);
         goto done;
     }
     int kmin, kmax;
@@ -677,20 +768,20 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
         out->k_given = true;
     } else {
         kmin = p->k_min > 0 ? p->k_min : 2;
-        kmax = p->k_max > 0 ? p->k_max : default_k_max(n);
-        if (kmax > n - 1)
-            kmax = n - 1;
-        if (n <= 2) {
+        kmax = p->k_max > 0 ? p->k_max : default_k_max(nf);
+        if (kmax > nf - 1)
+            kmax = nf - 1;
+        if (nf <= 2) {
             kmin = kmax = 1; /* too few users to compare clusterings: one role */
         } else if (kmin > kmax) {
             st = sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "k",
                               "no k in [%d, %d] fits %d users (k must be below the users)",
-                              p->k_min, p->k_max > 0 ? p->k_max : kmax, n);
+                              p->k_min, p->k_max > 0 ? p->k_max : kmax, nf);
             goto done;
         }
     }
     int32_t n_sample;
-    sample = silhouette_rows(n, p->silhouette_sample, p->seed, &n_sample);
+    sample = sample_rows(nf, p->silhouette_sample, p->seed ^ 0x5111u, &n_sample);
     out->silhouette_rows = n_sample;
     out->tried = malloc((size_t)(kmax - kmin + 1) * sizeof(sn_role_k_score));
     if (n_sample < 0 || !out->tried) {
@@ -698,7 +789,7 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
         goto done;
     }
     sil_cache cache;
-    if (!sil_cache_init(&cache, &x, sample, n_sample, kmax)) {
+    if (!sil_cache_init(&cache, fx, sample, n_sample, kmax)) {
         st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
         goto done;
     }
@@ -711,12 +802,12 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
         sn_kmeans_params kp = {
             .k = k, .n_init = select_init, .max_iter = p->max_iter, .seed = p->seed};
         sn_kmeans_result r;
-        st = sn_kmeans_fit(&x, &kp, &r, err);
+        st = sn_kmeans_fit(fx, &kp, &r, err);
         if (st != SN_OK) {
             sil_cache_free(&cache);
             goto done;
         }
-        double sil = k >= 2 && k < n ? sil_cache_score(&cache, r.label, k) : NAN;
+        double sil = k >= 2 && k < nf ? sil_cache_score(&cache, r.label, k) : NAN;
         out->tried[out->n_tried++] = (sn_role_k_score){k, sil, r.inertia};
         /* The highest silhouette wins (ties: the smaller k); a single k is kept as it is. */
         if (kmin == kmax || (isfinite(sil) && sil > best_sil)) {
@@ -731,14 +822,14 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
         sn_kmeans_params kp = {
             .k = best.k, .n_init = p->n_init, .max_iter = p->max_iter, .seed = p->seed};
         sn_kmeans_result r;
-        st = sn_kmeans_fit(&x, &kp, &r, err);
+        st = sn_kmeans_fit(fx, &kp, &r, err);
         if (st != SN_OK) {
             sil_cache_free(&cache);
             goto done;
         }
         sn_kmeans_result_free(&best);
         best = r;
-        best_sil = best.k >= 2 && best.k < n ? sil_cache_score(&cache, best.label, best.k) : NAN;
+        best_sil = best.k >= 2 && best.k < nf ? sil_cache_score(&cache, best.label, best.k) : NAN;
         if (isnan(best_sil))
             best_sil = -INFINITY;
     }
@@ -746,7 +837,8 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
     out->k = best.k;
     out->silhouette = best_sil > -INFINITY ? best_sil : NAN;
     out->label = malloc((size_t)n * sizeof(int32_t));
-    if (!out->label || build_roles(m, &x, &best, out) != SN_OK || find_overlaps(out) != SN_OK ||
+    if (!out->label || (fx != &x && !assign_nearest(&x, &best)) ||
+        build_roles(m, &x, &best, out) != SN_OK || find_overlaps(out) != SN_OK ||
         find_far(m, &x, &best, out) != SN_OK) {
         st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
         goto done;
@@ -771,6 +863,8 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
 done:
     sn_kmeans_result_free(&best);
     free(sample);
+    free(fit_rows);
+    sn_csr_free(&sub);
     sn_csr_free(&x);
     out->seconds = now_seconds() - t0;
     if (st != SN_OK)

@@ -148,6 +148,9 @@ typedef struct sn_role_params {
     uint64_t seed;               /* 42; every k uses this seed */
     int32_t silhouette_sample;   /* rows the silhouette is computed on at most (a seeded uniform
                                     sample beyond); 4000; 0: all */
+    int32_t max_users;           /* k-means is fitted on at most this many users (a seeded
+                                    uniform sample beyond), then every user joins the nearest
+                                    role; 20000; 0: all */
     double common_share;         /* a resource at least this share of a role's members use is one
                                     of its common resources; 0.5 */
     int32_t small_role;          /* a role with fewer members is small; 5 */
@@ -211,7 +214,8 @@ typedef struct sn_role_k_score {
 
 typedef struct sn_roles {
     sn_role_params params;
-    int32_t users; /* users clustered (rows) */
+    int32_t users;        /* users clustered (rows) */
+    int32_t fitted_users; /* of them, the ones k-means was fitted on */
     int32_t *row_user;
     int32_t *label; /* per row: role index */
     int k;

@@ -79,7 +79,8 @@ static void role_json(sn_buf *b, const sn_role_matrix *m, const sn_role *r)
 void sn_roles_json(sn_buf *b, const sn_role_matrix *m, const sn_roles *r, int32_t max_far)
 {
     const sn_role_params *p = &r->params;
-    sn_buf_printf(b, "{\"total_roles\":%d,\"total_users\":%d,\"silhouette\":", r->k, r->users);
+    sn_buf_printf(b, "{\"total_roles\":%d,\"total_users\":%d,\"fitted_users\":%d,\"silhouette\":",
+                  r->k, r->users, r->fitted_users);
     sn_buf_fixed(b, r->silhouette, 4);
     sn_buf_printf(b, ",\"weighting\":\"%s\",\"seed\":", sn_role_weighting_name(p->weighting));
     sn_buf_u64(b, p->seed);

@@ -67,6 +67,9 @@ static const opt_def options[] = {
      "the user risk score counts events this close to the user's latest one"},
     {"shutdown_timeout", OPT_INT, "10", 0, 3600, 0, FIELD(shutdown_timeout), "SECONDS",
      "at SIGTERM or SIGINT, time in-flight requests get to finish"},
+    {"roles_max_users", OPT_INT, "20000", 2, 10000000, 0, FIELD(roles_max_users), "N",
+     "role discovery fits k-means on at most this many users (a seeded sample beyond), then "
+     "gives every user the nearest role"},
     {"log_level", OPT_LOG_LEVEL, "info", 0, 0, 0, FIELD(log_level), "LEVEL",
      "least severe log lines written to standard error: debug, info (one per request), warn, "
      "error or off"},

@@ -46,9 +46,9 @@ static const route routes[] = {
     {"/api/v1/anomalies", "/api/v1/anomalies", NULL, "GET", false, false, false, h_anomalies},
     {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
      h_model_metrics},
-    /* Not built yet: they answer 501 before looking at the body. */
-    {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, false, false,
+    {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, true, true,
      h_roles_discover},
+    /* Not built yet: it answers 501 before looking at the body. */
     {"/api/v1/predict/access", "/api/v1/predict/access", NULL, "POST", false, false, false,
      h_predict_access},
     {"/metrics", "/metrics", NULL, "GET", false, false, false, h_metrics},
@@ -451,11 +451,39 @@ static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_r
     sn_json_respond(resp, 200, &b);
 }
 
+/* Roles from the users' resource use in the baselines (the model's history and every event
+ * analysed since); ?n_clusters=K asks for K roles, else K is chosen by the silhouette. The body,
+ * if any, is not read. */
 static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp)
 {
-    (void)s;
-    (void)req;
-    sn_service_error(resp, 501, "not_implemented", "role discovery is not available yet", NULL);
+    bool present;
+    const char *v = arg_value(req, "n_clusters", &present);
+    long k = 0;
+    if (present) {
+        char *end = NULL;
+        errno = 0;
+        k = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
+        if (errno || !end || *end || k < 2 || k > 1000) {
+            sn_service_error(resp, 422, "invalid_field",
+                             "n_clusters must be an integer from 2 to 1000", "n_clusters");
+            return;
+        }
+    }
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_error err;
+    sn_status st = sn_service_discover_roles(s, (int)k, &b, &err);
+    if (st == SN_ERR_USAGE) {
+        sn_buf_free(&b);
+        sn_service_error(resp, 422, "invalid_field", err.msg, "n_clusters");
+        return;
+    }
+    if (st != SN_OK) {
+        sn_buf_free(&b);
+        internal_error(resp, "out of memory");
+        return;
+    }
+    sn_json_respond(resp, 200, &b);
 }
 
 static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_response *resp)

@@ -35,6 +35,7 @@ typedef struct sn_server_config {
     int user_history;        /* events kept per user for the user risk score */
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
+    int roles_max_users;     /* role discovery fits k-means on at most this many users */
     int log_level;           /* sn_log_level: the least severe level written */
 } sn_server_config;
 

@@ -63,6 +63,7 @@ struct sn_service {
     char data_hash[65];
     uint64_t learned;
     double threshold; /* the alert threshold in force */
+    uint64_t seed;    /* the model's seed, for role discovery */
 };
 
 /* One event of a request after conversion: its event (strings in the batch's arena) or why it
@@ -119,6 +120,10 @@ bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_ris
 size_t sn_service_anomalies(sn_service *s, size_t limit, sn_buf *out);
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
+/* Mines roles from the resource use in the engine's baselines (k roles, or k chosen by the
+ * silhouette when k is 0) and appends the answer. The lock is held only while the baselines'
+ * counts are copied. SN_ERR_USAGE (err says why) when k exceeds the users; SN_ERR_NOMEM. */
+sn_status sn_service_discover_roles(sn_service *s, int k, sn_buf *out, sn_error *err);
 
 /* Workers for requests taken off the HTTP threads (jobs.c). */
 typedef struct sn_job sn_job;

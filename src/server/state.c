@@ -3,6 +3,8 @@
  * events at a time. */
 #include "server_internal.h"
 
+#include "../iam/roles.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,7 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     sn_format_timestamp(st->trained_at * 1000000, s->trained_at);
     hex64(st->data_hash, s->data_hash);
     s->learned = st->learned;
+    s->seed = sn_engine_get_config(engine)->seed;
     s->threshold = isnan(cfg->alert_threshold) ? sn_engine_get_config(engine)->alert_threshold
                                                : cfg->alert_threshold;
     atomic_init(&s->analysed, 0);
@@ -290,4 +293,32 @@ void sn_service_model_metrics(sn_service *s, sn_buf *out)
     sn_buf_puts(out, ",\"users_seen\":");
     sn_buf_u64(out, (uint64_t)users);
     sn_buf_puts(out, "}}");
+}
+
+sn_status sn_service_discover_roles(sn_service *s, int k, sn_buf *out, sn_error *err)
+{
+    sn_role_matrix *m = sn_role_matrix_new();
+    if (!m)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    /* Under the lock only the copy of the counts; mining works on the copy. */
+    fair_lock(&s->lock);
+    sn_status st = sn_role_matrix_from_profiles(m, sn_engine_profiles(s->engine));
+    fair_unlock(&s->lock);
+    if (st != SN_OK) {
+        sn_role_matrix_free(m);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    }
+    sn_role_params p;
+    sn_role_params_default(&p);
+    p.k = k;
+    p.seed = s->seed;
+    p.max_users = s->cfg.roles_max_users;
+    sn_roles r;
+    st = sn_roles_mine(m, &p, &r, err);
+    if (st == SN_OK) {
+        sn_roles_json(out, m, &r, 100);
+        sn_roles_free(&r);
+    }
+    sn_role_matrix_free(m);
+    return st;
 }

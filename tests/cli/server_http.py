@@ -207,9 +207,15 @@ for bad in ("0", "1001", "-1", "abc", "5x"):
 expect("404 for a user with no events", "GET", "/api/v1/user/NOBODY/risk-score", 404,
        '{"error":{"code":"user_not_found","message":"no events of this user were analysed '
        'since the server started","field":"user_id"}}')
-expect("501 for role discovery", "POST", "/api/v1/roles/discover", 501,
-       '{"error":{"code":"not_implemented","message":"role discovery is not available yet"}}',
-       body={}, headers=J)
+for bad in ("0", "1", "1001", "abc", "2x", "%20"):
+    expect(f"422 for n_clusters={bad}", "POST", f"/api/v1/roles/discover?n_clusters={bad}", 422,
+           '{"error":{"code":"invalid_field","message":"n_clusters must be an integer from 2 to '
+           '1000","field":"n_clusters"}}', body={}, headers=J)
+status, body = srv.json("POST", "/api/v1/roles/discover?n_clusters=2")
+check("POST /api/v1/roles/discover?n_clusters=2 mines two roles of the model's users",
+      status == 200 and body["total_roles"] == 2 and len(body["roles"]) == 2
+      and sum(r["user_count"] for r in body["roles"]) == body["total_users"] > 2
+      and "role_health" in body, f"{status} {str(body)[:300]}")
 expect("501 for access prediction", "POST", "/api/v1/predict/access", 501,
        '{"error":{"code":"not_implemented","message":"access prediction is not available yet"}}',
        body={}, headers=J)

@@ -343,7 +343,20 @@ static void test_roles_k_by_silhouette(void **state)
     assert_double_equal(a.silhouette, c.silhouette, 1e-6);
     sn_roles_free(&a);
     sn_roles_free(&b);
+    /* Fitted on a sample of 15 of the 30 users, every user then joins the nearest role: the
+     * same three groups. */
+    p.k = 3;
+    p.max_users = 15;
+    assert_int_equal(sn_roles_mine(m, &p, &a, &err), SN_OK);
+    assert_int_equal(a.users, 30);
+    assert_int_equal(a.fitted_users, 15);
+    assert_memory_equal(a.label, c.label, (size_t)a.users * sizeof(int32_t));
+    assert_double_equal(a.purity_dept, 1.0, 0);
+    sn_roles_free(&a);
     sn_roles_free(&c);
+    p.k = 16;
+    assert_int_equal(sn_roles_mine(m, &p, &a, &err), SN_ERR_USAGE);
+    p.max_users = 0;
     /* Empty matrix: no roles, no error. */
     sn_role_matrix *e = sn_role_matrix_new();
     p.k = 0;
