@@ -64,7 +64,28 @@ struct sn_service {
     uint64_t learned;
     double threshold; /* the alert threshold in force */
     uint64_t seed;    /* the model's seed, for role discovery */
+    /* Drift monitor: the bins of the live risk scores of the last drift_window events (a ring,
+     * under the lock), against the model's training distribution (fixed at start). The index and
+     * the alert are atomics, for /metrics. */
+    sn_score_hist train_hist;
+    uint8_t *drift_ring;
+    size_t drift_head, drift_len;
+    uint64_t drift_count[SN_HIST_BINS];
+    atomic_uint_fast64_t drift_psi; /* the bits of a double; NAN while too few events */
+    atomic_bool drift_alert;
+    atomic_uint_fast64_t drift_alerts; /* times the alert was raised */
 };
+
+/* The drift monitor's state as GET /api/v1/model/metrics and /metrics report it. */
+typedef struct sn_drift_view {
+    const char *status; /* unavailable, insufficient_data, stable, moderate, drift */
+    double psi;         /* NAN when not computed */
+    bool alert;
+    uint64_t alerts;
+} sn_drift_view;
+
+/* Reads the drift monitor without the lock (the index, the alert and the window's size). */
+void sn_service_drift(sn_service *s, sn_drift_view *out);
 
 /* One event of a request after conversion: its event (strings in the batch's arena) or why it
  * was refused. */
