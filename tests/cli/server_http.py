@@ -242,6 +242,12 @@ status, body = srv.json("GET", "/api/v1/model/metrics")
 check("model metrics: trained-at, training-data SHA-256, events learned, threshold",
       status == 200 and re.fullmatch(r"[0-9a-f]{64}", body["training_data_sha256"])
       and body["events_learned"] > 400 and body["threshold"]["risk_score"] == 50, body)
+check("model metrics: the poisoning defence and the drift monitor",
+      body["training"]["train_filter"] == 0.01
+      and body["training"]["rows_filtered"] == int(0.01 * body["events_learned"])
+      and body["drift"]["status"] in ("insufficient_data", "stable", "moderate", "drift")
+      and body["drift"]["threshold"] == 0.25 and body["drift"]["window"] == 10000
+      and len(body["drift"]["bins"]) >= 2, body.get("drift"))
 
 # Keep-alive: several requests on one connection.
 conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
