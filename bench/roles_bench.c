@@ -78,13 +78,19 @@ int main(int argc, char **argv)
         sn_engine *e;
         if (sn_engine_load(&e, model, &err) != SN_OK)
             return die(model, &err);
-        sn_role_matrix *m = sn_role_matrix_new();
+        sn_profile_counts c;
         double t = now();
-        sn_role_matrix_from_profiles(m, sn_engine_profiles(e));
+        sn_profiles_copy_counts(sn_engine_profiles(e), SN_ATTR_RESOURCE, &c);
         t = now() - t;
-        printf("baselines copied (the lock held by role discovery): %d users, %zu user-resource "
-               "pairs in %.1f ms\n",
-               sn_role_matrix_users(m), sn_role_matrix_cells(m), t * 1e3);
+        sn_role_matrix *m = sn_role_matrix_new();
+        double t2 = now();
+        sn_role_matrix_from_counts(m, &c);
+        t2 = now() - t2;
+        printf("role discovery on this model: the copy of the baselines' counts (the service lock "
+               "held) %.2f ms for %d users and %zu user-resource pairs; the matrix built from it "
+               "(lock released) %.1f ms\n",
+               t * 1e3, c.users, c.n, t2 * 1e3);
+        sn_profile_counts_free(&c);
         sn_role_matrix_free(m);
         sn_engine_free(e);
         if (!input && !amazon)

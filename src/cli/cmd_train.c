@@ -97,11 +97,15 @@ int sn_cmd_train(int argc, char **argv)
             "train: %ld events learned (%ld bad records skipped, %ld not access events ignored), "
             "%d users, model written to %s\n"
             "train: %" PRIu64 " training events left out of the forest as outliers (--train-filter "
-            "%g)\n"
+            "%g of the %zu events it samples)\n"
             "train: training-data SHA-256 %s\n",
             counts.records, counts.skipped, counts.ignored,
             sn_profiles_user_count(sn_engine_profiles(e)), model, st->train_filtered,
-            sn_engine_get_config(e)->train_filter, hash);
+            sn_engine_get_config(e)->train_filter,
+            (size_t)st->learned < sn_engine_get_config(e)->sample_size
+                ? (size_t)st->learned
+                : sn_engine_get_config(e)->sample_size,
+            hash);
     sn_engine_free(e);
     return counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
 }

@@ -113,38 +113,25 @@ sn_status sn_role_matrix_set_attrs(sn_role_matrix *m, const char *user, size_t u
     return SN_OK;
 }
 
-typedef struct from_profiles {
-    sn_role_matrix *m;
-    const sn_profiles *p;
-    sn_status st;
-} from_profiles;
-
-static void add_profile_count(void *ctx, int32_t user, int32_t value, uint32_t count)
+sn_status sn_role_matrix_from_counts(sn_role_matrix *m, const sn_profile_counts *c)
 {
-    from_profiles *f = ctx;
-    if (f->st != SN_OK || count == 0)
-        return;
-    const char *u = sn_profiles_user_name(f->p, user);
-    const char *r = sn_profiles_value_name(f->p, SN_ATTR_RESOURCE, value);
-    if (u && r)
-        f->st = sn_role_matrix_add(f->m, u, strlen(u), r, strlen(r), count);
-}
-
-sn_status sn_role_matrix_from_profiles(sn_role_matrix *m, const sn_profiles *p)
-{
-    int32_t n = sn_profiles_user_count(p);
     /* Users first, in the baselines' order, with their attributes: rows come out in that order. */
-    for (int32_t u = 0; u < n; u++) {
-        const char *name = sn_profiles_user_name(p, u);
-        const char *d = sn_profiles_peer_name(p, sn_profiles_user_peer(p, u));
-        const char *t = sn_profiles_title_name(p, sn_profiles_user_title(p, u));
+    for (int32_t u = 0; u < c->users; u++) {
+        const char *name = c->user_name[u], *d = c->user_peer[u], *t = c->user_title[u];
         if (sn_role_matrix_set_attrs(m, name, strlen(name), d, d ? strlen(d) : 0, t,
                                      t ? strlen(t) : 0) != SN_OK)
             return SN_ERR_NOMEM;
     }
-    from_profiles f = {m, p, SN_OK};
-    sn_profiles_each_user_value(p, SN_ATTR_RESOURCE, add_profile_count, &f);
-    return f.st;
+    for (size_t i = 0; i < c->n; i++) {
+        const sn_profile_cell *cell = &c->cell[i];
+        if (cell->count == 0 || cell->user < 0 || cell->user >= c->users || cell->value < 0 ||
+            cell->value >= c->values)
+            continue;
+        const char *u = c->user_name[cell->user], *r = c->value_name[cell->value];
+        if (sn_role_matrix_add(m, u, strlen(u), r, strlen(r), cell->count) != SN_OK)
+            return SN_ERR_NOMEM;
+    }
+    return SN_OK;
 }
 
 int32_t sn_role_matrix_users(const sn_role_matrix *m)

@@ -88,9 +88,10 @@ sn_status sn_role_matrix_add(sn_role_matrix *m, const char *user, size_t un, con
 sn_status sn_role_matrix_set_attrs(sn_role_matrix *m, const char *user, size_t un, const char *dept,
                                    size_t dn, const char *title, size_t tn);
 
-/* The resource use of every user in the engine's baselines (every event the baselines learned,
- * failed attempts included) with the users' latest department and job title. SN_ERR_NOMEM. */
-sn_status sn_role_matrix_from_profiles(sn_role_matrix *m, const sn_profiles *p);
+/* The resource use of every user in a copy of the engine's baselines (every event they learned,
+ * failed attempts included; sn_profiles_copy_counts of SN_ATTR_RESOURCE) with the users' latest
+ * department and job title. SN_ERR_NOMEM. */
+sn_status sn_role_matrix_from_counts(sn_role_matrix *m, const sn_profile_counts *c);
 
 /* Which user is the "user" of a row of the Amazon access file. */
 typedef enum sn_amazon_user {

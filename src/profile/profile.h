@@ -118,17 +118,28 @@ int sn_profiles_user_top(const sn_profiles *p, int32_t user, sn_attr a, int32_t 
 /* The user's usual hours: the smallest and largest hour holding 90% of their events, or -1. */
 void sn_profiles_user_hours(const sn_profiles *p, int32_t user, int *from, int *to);
 int32_t sn_profiles_user_count(const sn_profiles *p);
-/* The user's peer group and job title as of their latest event naming one (-1 unknown). */
-int32_t sn_profiles_user_peer(const sn_profiles *p, int32_t user);
-int32_t sn_profiles_user_title(const sn_profiles *p, int32_t user);
-const char *sn_profiles_title_name(const sn_profiles *p, int32_t title);
-/* Calls fn(ctx, user, value, count) for every value of an open-vocabulary attribute (network,
- * location, resource, action) that a user has, with its count: role mining reads the users'
- * resources this way. Order: each user's first values, then the rest in no particular order. */
-void sn_profiles_each_user_value(const sn_profiles *p, sn_attr a,
-                                 void (*fn)(void *ctx, int32_t user, int32_t value,
-                                            uint32_t count),
-                                 void *ctx);
+
+/* A copy of every user's counts of one open-vocabulary attribute (network, location, resource,
+ * action), with the names behind the ids: role mining reads the users' resources this way. The
+ * names point into the baselines' own storage, where they never move and stay until the
+ * baselines are freed, so a copy taken under a lock can be read after it is released. */
+typedef struct sn_profile_cell {
+    int32_t user, value;
+    uint32_t count;
+} sn_profile_cell;
+
+typedef struct sn_profile_counts {
+    int32_t users, values;
+    const char **user_name, **user_peer, **user_title; /* per user; peer and title NULL when
+                                                          unknown */
+    const char **value_name;                           /* per value id */
+    size_t n;
+    sn_profile_cell *cell; /* each user's first values, then the rest in no particular order */
+} sn_profile_counts;
+
+/* SN_ERR_NOMEM (out left empty). Free with sn_profile_counts_free. */
+sn_status sn_profiles_copy_counts(const sn_profiles *p, sn_attr a, sn_profile_counts *out);
+void sn_profile_counts_free(sn_profile_counts *c);
 
 /* Serialisation of the whole state (names and counts). */
 sn_status sn_profiles_write(const sn_profiles *p, sn_buf *out);

@@ -441,17 +441,20 @@ void sn_service_model_metrics(sn_service *s, sn_buf *out)
 
 sn_status sn_service_discover_roles(sn_service *s, int k, sn_buf *out, sn_error *err)
 {
-    sn_role_matrix *m = sn_role_matrix_new();
-    if (!m)
-        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
-    /* Under the lock only the copy of the counts; mining works on the copy. */
+    /* Under the lock only a flat copy of the counts (ids and pointers to names that never
+     * move); the matrix is built and mined after it is released. */
+    sn_profile_counts counts;
     fair_lock(&s->lock);
-    sn_status st = sn_role_matrix_from_profiles(m, sn_engine_profiles(s->engine));
+    sn_status st =
+        sn_profiles_copy_counts(sn_engine_profiles(s->engine), SN_ATTR_RESOURCE, &counts);
     fair_unlock(&s->lock);
-    if (st != SN_OK) {
+    sn_role_matrix *m = st == SN_OK ? sn_role_matrix_new() : NULL;
+    if (!m || sn_role_matrix_from_counts(m, &counts) != SN_OK) {
+        sn_profile_counts_free(&counts);
         sn_role_matrix_free(m);
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
     }
+    sn_profile_counts_free(&counts);
     sn_role_params p;
     sn_role_params_default(&p);
     p.k = k;

@@ -83,7 +83,7 @@ check "model format 2 refused: train again" "[ \$? -eq 1 ] && grep -q 'model for
 # The poisoning defence: 1% of the training events by default, as asked, or none.
 "$bin" train --input gen.csv --model f.bin 2>err.txt
 events=$(sed -n 's/^train: \([0-9]*\) events learned.*/\1/p' err.txt)
-check "train leaves 1% of the events out of the forest" "grep -q \"^train: \$((events / 100)) training events left out of the forest as outliers (--train-filter 0.01)\" err.txt"
+check "train leaves 1% of the events out of the forest" "grep -q \"^train: \$((events / 100)) training events left out of the forest as outliers (--train-filter 0.01 of the \$events events it samples)\" err.txt"
 "$bin" train --input gen.csv --model f.bin --train-filter 0.05 2>err.txt
 check "--train-filter 0.05" "grep -q \"^train: \$((events * 5 / 100)) training events left out\" err.txt"
 "$bin" train --input gen.csv --model f.bin --train-filter 0 2>err.txt
