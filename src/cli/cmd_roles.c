@@ -49,6 +49,8 @@ static const char usage_text[] =
     "                         default 4000; 0: all)\n"
     "      --max-users N      fit k-means on at most N users (a seeded sample beyond), then\n"
     "                         give every user the nearest role (default 20000; 0: all)\n"
+    "      --far-mads X       a user farther from their role's centre than its median\n"
+    "                         distance plus X scaled MADs (and 0.05) is far (default 2)\n"
     "      --json             the API's JSON (total_roles, total_users, roles, role_health)\n"
     "      --show N           users far from their role listed (default 20; JSON 100)\n"
     "\n"
@@ -150,6 +152,7 @@ int sn_cmd_roles(int argc, char **argv)
         O_WEIGHT,
         O_SIL,
         O_MAXU,
+        O_FAR,
         O_JSON,
         O_SHOW,
     };
@@ -164,6 +167,7 @@ int sn_cmd_roles(int argc, char **argv)
                                              {"weighting", required_argument, 0, O_WEIGHT},
                                              {"silhouette-sample", required_argument, 0, O_SIL},
                                              {"max-users", required_argument, 0, O_MAXU},
+                                             {"far-mads", required_argument, 0, O_FAR},
                                              {"json", no_argument, 0, O_JSON},
                                              {"show", required_argument, 0, O_SHOW},
                                              {"help", no_argument, 0, 'h'},
@@ -240,6 +244,18 @@ int sn_cmd_roles(int argc, char **argv)
             bad = parse_int("max-users", optarg, 0, 100000000, &sil);
             p.max_users = sil;
             break;
+        case O_FAR: {
+            char *end;
+            errno = 0;
+            double d = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(d >= 0 && d <= 100)) {
+                fprintf(stderr, "sentinel roles: --far-mads: '%s' is not a number in [0, 100]\n",
+                        optarg);
+                return SN_EXIT_USAGE;
+            }
+            p.far_mads = d;
+            break;
+        }
         case O_JSON:
             json = true;
             break;

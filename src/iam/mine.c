@@ -27,7 +27,7 @@ void sn_role_params_default(sn_role_params *p)
     p->common_share = 0.5;
     p->small_role = 5;
     p->overlap_jaccard = 0.7;
-    p->far_mads = 3.0;
+    p->far_mads = 2.0;
     p->extra_share = 0.2;
 }
 

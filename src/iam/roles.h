@@ -158,7 +158,7 @@ typedef struct sn_role_params {
     double overlap_jaccard;      /* roles whose common resources have at least this Jaccard
                                     index overlap; 0.7 */
     double far_mads;             /* a member farther from the centre than the role's median
-                                    distance plus this many (scaled) MADs is far; 3 */
+                                    distance plus this many (scaled) MADs is far; 2 */
     double extra_share;          /* resources fewer than this share of the role use make a far
                                     user over-privileged; 0.2 */
 } sn_role_params;

@@ -146,7 +146,9 @@ void sn_roles_json(sn_buf *b, const sn_role_matrix *m, const sn_roles *r, int32_
         }
         sn_buf_puts(b, "]}");
     }
-    sn_buf_printf(b, "],\"over_privileged_count\":%d,\"over_privileged_users\":[", r->n_far);
+    sn_buf_puts(b, "],\"far_mads\":");
+    sn_buf_fixed(b, p->far_mads, 2);
+    sn_buf_printf(b, ",\"over_privileged_count\":%d,\"over_privileged_users\":[", r->n_far);
     for (int32_t i = 0; i < r->n_far && i < max_far; i++) {
         const sn_role_far *f = &r->far[i];
         sn_buf_puts(b, i ? ",{\"user_id\":" : "{\"user_id\":");
