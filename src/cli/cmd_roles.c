@@ -181,7 +181,7 @@ int sn_cmd_roles(int argc, char **argv)
     const char *amazon = NULL;
     sn_amazon_user who = SN_AMAZON_TUPLE;
     bool json = false;
-    int show = -1, sil = 0;
+    int show = -1, n;
     int c, idx;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:h", longopts, &idx)) != -1) {
@@ -237,12 +237,12 @@ int sn_cmd_roles(int argc, char **argv)
             }
             break;
         case O_SIL:
-            bad = parse_int("silhouette-sample", optarg, 0, 100000000, &sil);
-            p.silhouette_sample = sil;
+            bad = parse_int("silhouette-sample", optarg, 0, 100000000, &n);
+            p.silhouette_sample = n;
             break;
         case O_MAXU:
-            bad = parse_int("max-users", optarg, 0, 100000000, &sil);
-            p.max_users = sil;
+            bad = parse_int("max-users", optarg, 0, 100000000, &n);
+            p.max_users = n;
             break;
         case O_FAR: {
             char *end;

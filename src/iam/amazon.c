@@ -59,14 +59,21 @@ sn_status sn_role_matrix_read_amazon(sn_role_matrix *m, const char *path, sn_ama
     if (!f)
         return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot open: %s",
                             strerror(errno));
+    sn_status st = sn_role_matrix_read_amazon_stream(m, f, path, who, rows_read, err);
+    fclose(f);
+    return st;
+}
+
+sn_status sn_role_matrix_read_amazon_stream(sn_role_matrix *m, FILE *f, const char *path,
+                                            sn_amazon_user who, long *rows_read, sn_error *err)
+{
+    *rows_read = 0;
     char line[1024];
     char *fields[64];
     int at[A_COLS];
     sn_status st = SN_OK;
-    if (!fgets(line, sizeof(line), f)) {
-        fclose(f);
+    if (!fgets(line, sizeof(line), f))
         return sn_error_set(err, SN_ERR_EMPTY, true, path, 0, NULL, "empty file");
-    }
     trim(line);
     char *hdr = line;
     if (!strncmp(hdr, "\xef\xbb\xbf", 3))
@@ -78,7 +85,6 @@ sn_status sn_role_matrix_read_amazon(sn_role_matrix *m, const char *path, sn_ama
             if (!strcasecmp(fields[i], col_names[c]))
                 at[c] = i;
         if (at[c] < 0) {
-            fclose(f);
             return sn_error_set(err, SN_ERR_MISSING, true, path, 1, col_names[c],
                                 "no %s column (expected Amazon's access file: ACTION, RESOURCE, "
                                 "MGR_ID, ROLE_ROLLUP_1 .. ROLE_CODE)",
@@ -128,6 +134,5 @@ sn_status sn_role_matrix_read_amazon(sn_role_matrix *m, const char *path, sn_ama
     }
     if (st == SN_OK && ferror(f))
         st = sn_error_set(err, SN_ERR_IO, true, path, lineno, NULL, "read error");
-    fclose(f);
     return st;
 }

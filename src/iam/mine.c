@@ -536,10 +536,8 @@ static int cmp_far(const void *a, const void *b)
  * the median) in roles of at least small_role members, and the resources they use that fewer
  * than extra_share of the role use; a far member without such resources (who lacks resources
  * rather than holding extra ones) is not listed. */
-static sn_status find_far(const sn_role_matrix *m, const sn_csr *x, const sn_kmeans_result *km,
-                          sn_roles *out)
+static sn_status find_far(const sn_csr *x, const sn_kmeans_result *km, sn_roles *out)
 {
-    (void)m;
     const sn_role_params *p = &out->params;
     int32_t n = x->rows;
     double *dev = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
@@ -839,7 +837,7 @@ sn_status sn_roles_mine(const sn_role_matrix *m, const sn_role_params *params, s
     out->label = malloc((size_t)n * sizeof(int32_t));
     if (!out->label || (fx != &x && !assign_nearest(&x, &best)) ||
         build_roles(m, &x, &best, out) != SN_OK || find_overlaps(out) != SN_OK ||
-        find_far(m, &x, &best, out) != SN_OK) {
+        find_far(&x, &best, out) != SN_OK) {
         st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
         goto done;
     }

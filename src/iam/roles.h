@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- Sparse rows and the two clustering primitives --------------------------------------- */
 
@@ -106,6 +107,9 @@ typedef enum sn_amazon_user {
  * its line. *rows_read counts the data rows. */
 sn_status sn_role_matrix_read_amazon(sn_role_matrix *m, const char *path, sn_amazon_user who,
                                      long *rows_read, sn_error *err);
+/* The same from an open stream (not closed); name is what errors call it. */
+sn_status sn_role_matrix_read_amazon_stream(sn_role_matrix *m, FILE *f, const char *name,
+                                            sn_amazon_user who, long *rows_read, sn_error *err);
 
 int32_t sn_role_matrix_users(const sn_role_matrix *m);
 int32_t sn_role_matrix_items(const sn_role_matrix *m);

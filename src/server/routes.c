@@ -409,21 +409,33 @@ static const char *arg_value(const sn_http_request *req, const char *name, bool 
     return v;
 }
 
-static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+/* An optional integer query argument in [lo, hi]: *out is left as it is when the argument is
+ * absent; false (with the 422 answer in resp) when it is there but not such an integer. */
+static bool query_int(const sn_http_request *req, const char *name, long lo, long hi, long *out,
+                      sn_http_response *resp)
 {
     bool present;
-    const char *v = arg_value(req, "limit", &present);
-    long limit = 100;
-    if (present) {
-        char *end = NULL;
-        errno = 0;
-        limit = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
-        if (errno || !end || *end || limit < 1 || limit > 1000) {
-            sn_service_error(resp, 422, "invalid_field", "limit must be an integer from 1 to 1000",
-                             "limit");
-            return;
-        }
+    const char *v = arg_value(req, name, &present);
+    if (!present)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long n = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
+    if (errno || !end || *end || n < lo || n > hi) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "%s must be an integer from %ld to %ld", name, lo, hi);
+        sn_service_error(resp, 422, "invalid_field", msg, name);
+        return false;
     }
+    *out = n;
+    return true;
+}
+
+static void h_anomalies(sn_service *s, const sn_http_request *req, sn_http_response *resp)
+{
+    long limit = 100;
+    if (!query_int(req, "limit", 1, 1000, &limit, resp))
+        return;
     sn_buf list;
     sn_buf_init(&list);
     size_t count = sn_service_anomalies(s, (size_t)limit, &list);
@@ -456,19 +468,9 @@ static void h_model_metrics(sn_service *s, const sn_http_request *req, sn_http_r
  * if any, is not read. */
 static void h_roles_discover(sn_service *s, const sn_http_request *req, sn_http_response *resp)
 {
-    bool present;
-    const char *v = arg_value(req, "n_clusters", &present);
     long k = 0;
-    if (present) {
-        char *end = NULL;
-        errno = 0;
-        k = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
-        if (errno || !end || *end || k < 2 || k > 1000) {
-            sn_service_error(resp, 422, "invalid_field",
-                             "n_clusters must be an integer from 2 to 1000", "n_clusters");
-            return;
-        }
-    }
+    if (!query_int(req, "n_clusters", 2, 1000, &k, resp))
+        return;
     sn_buf b;
     sn_buf_init(&b);
     sn_error err;

@@ -244,7 +244,7 @@ static double continuation_psi(const char *data, size_t len, const char *path)
             assert_int_equal(sn_reader_open(&r, path, SN_FORMAT_AUTO, &err), SN_OK);
         else
             assert_int_equal(sn_reader_open_mem(&r, data, len, "gen", SN_FORMAT_CSV, &err), SN_OK);
-        int64_t cut = lo + (hi - lo) / 3 * 2;
+        int64_t cut = pass ? lo + (hi - lo) / 3 * 2 : 0;
         uint64_t live[SN_HIST_BINS] = {0};
         while (sn_reader_next(r, &ev, &err) == SN_OK) {
             if (pass == 0) {
