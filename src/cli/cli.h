@@ -23,6 +23,7 @@ int sn_cmd_detect(int argc, char **argv);
 int sn_cmd_eval(int argc, char **argv);
 int sn_cmd_users(int argc, char **argv);
 int sn_cmd_user_risk(int argc, char **argv);
+int sn_cmd_roles(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
 int sn_cmd_audit(int argc, char **argv);
 int sn_cmd_keys(int argc, char **argv);

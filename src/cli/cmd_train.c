@@ -3,6 +3,7 @@
 #include "pipeline.h"
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -16,8 +17,13 @@ static const char usage_text[] =
     "Learns every user's and peer group's baselines from FILE (in time order), fits the\n"
     "Isolation Forest on the behavioural feature vectors and calibrates the ensemble, then\n"
     "writes OUT: magic number, format version, feature names, SHA-256 of the training events,\n"
-    "parameters, forest, calibration, baselines and a SHA-256 checksum. `sentinel detect\n"
-    "--model OUT` continues from this state. A corrupt or foreign model file is refused.\n"
+    "parameters, calibration, the training risk distribution (for the server's drift monitor),\n"
+    "forest, baselines and a SHA-256 checksum. `sentinel detect --model OUT` continues from\n"
+    "this state. A corrupt or foreign model file is refused.\n"
+    "\n"
+    "Poisoning defence: a first forest scores the training events and the share --train-filter\n"
+    "(default 1%%) it isolates most is left out of the forest and its calibration, so that a\n"
+    "few planted events cannot teach it that they are ordinary.\n"
     "\n"
     "options:\n"
     "  -i, --input FILE       history to learn from\n"
@@ -185,9 +191,16 @@ int sn_cmd_train(int argc, char **argv)
     fprintf(stderr,
             "train: %ld events learned (%ld bad records skipped, %ld not access events ignored), "
             "%d users, model written to %s\n"
+            "train: %" PRIu64 " training events left out of the forest as outliers (--train-filter "
+            "%g of the %zu events it samples)\n"
             "train: training-data SHA-256 %s\n",
             counts.records, counts.skipped, counts.ignored,
-            sn_profiles_user_count(sn_engine_profiles(e)), model, hash);
+            sn_profiles_user_count(sn_engine_profiles(e)), model, st->train_filtered,
+            sn_engine_get_config(e)->train_filter,
+            (size_t)st->learned < sn_engine_get_config(e)->sample_size
+                ? (size_t)st->learned
+                : sn_engine_get_config(e)->sample_size,
+            hash);
     sn_engine_free(e);
     return counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
 }

@@ -3,8 +3,11 @@
 #include "pipeline.h"
 
 #include "core/buf.h"
+#include "core/strmap.h"
+#include "risk/metrics.h"
 #include "risk/user_risk.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,24 +31,118 @@ static const char users_usage[] =
     "  -m, --model FILE       model written by `sentinel train` (else learned from FILE)\n"
     "  -u, --user ID          the user to explain (user-risk)\n"
     "      --top N            users to list (users; default 20)\n"
+    "      --window-days D    the window of the factors, up to each user's latest event\n"
+    "                         (default 30)\n"
     "      --json             JSON output\n"
+    "\n"
+    "When FILE labels events (is_anomaly), `users` also reports the ROC AUC of the risk score\n"
+    "against \"the user has a labelled anomalous event\" (any, and within the user's window);\n"
+    "labels are never used to score.\n"
     "%s";
+
+/* Per user, from the labels (evaluation only): whether any event is labelled anomalous, and the
+ * latest such event. */
+typedef struct user_label {
+    bool labelled, anomalous;
+    int64_t last_anomaly_us;
+} user_label;
 
 typedef struct users_ctx {
     sn_engine *engine;
     sn_event_batch *batch;
     sn_user_history *history;
+    sn_strmap *label_ids;
+    user_label *labels;
+    int32_t labels_cap;
+    bool out_of_memory;
 } users_ctx;
+
+static void note_label(users_ctx *c, const sn_event *ev)
+{
+    if (ev->is_anomaly < 0)
+        return;
+    int32_t id = sn_strmap_intern(c->label_ids, ev->user_id.p, ev->user_id.n);
+    if (id < 0) {
+        c->out_of_memory = true;
+        return;
+    }
+    if (id >= c->labels_cap) {
+        int32_t nc = c->labels_cap ? c->labels_cap * 2 : 1024;
+        while (nc <= id)
+            nc *= 2;
+        user_label *l = realloc(c->labels, (size_t)nc * sizeof(*l));
+        if (!l) {
+            c->out_of_memory = true;
+            return;
+        }
+        memset(l + c->labels_cap, 0, (size_t)(nc - c->labels_cap) * sizeof(*l));
+        c->labels = l;
+        c->labels_cap = nc;
+    }
+    user_label *u = &c->labels[id];
+    if (!u->labelled)
+        u->last_anomaly_us = INT64_MIN;
+    u->labelled = true;
+    if (ev->is_anomaly == 1) {
+        u->anomalous = true;
+        if (ev->ts_us > u->last_anomaly_us)
+            u->last_anomaly_us = ev->ts_us;
+    }
+}
+
+/* ROC AUC of the users' risk scores against their labels: any anomalous event, and one within
+ * the user's window. Returns false when the input has no labels of both kinds. */
+typedef struct label_auc {
+    int32_t users, anomalous, window_anomalous;
+    double auc, window_auc;
+} label_auc;
+
+static bool users_label_auc(const users_ctx *c, label_auc *out)
+{
+    memset(out, 0, sizeof(*out));
+    int32_t n = sn_user_history_users(c->history);
+    double *score = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    int8_t *any = malloc((size_t)(n > 0 ? n : 1));
+    int8_t *win = malloc((size_t)(n > 0 ? n : 1));
+    bool ok = score && any && win;
+    int32_t m = 0;
+    for (int32_t i = 0; ok && i < n; i++) {
+        const char *id = sn_user_history_user_id(c->history, i);
+        int32_t l = sn_strmap_find(c->label_ids, id, strlen(id));
+        sn_user_risk r;
+        if (l < 0 || !c->labels[l].labelled ||
+            !sn_user_risk_compute(c->history, id, strlen(id), &r))
+            continue;
+        score[m] = r.risk_score;
+        any[m] = c->labels[l].anomalous;
+        win[m] = c->labels[l].anomalous && c->labels[l].last_anomaly_us >= r.window_start_us;
+        out->anomalous += any[m];
+        out->window_anomalous += win[m];
+        m++;
+    }
+    out->users = m;
+    if (ok) {
+        out->auc = sn_roc_auc(score, any, (size_t)m);
+        out->window_auc = sn_roc_auc(score, win, (size_t)m);
+    }
+    free(score);
+    free(any);
+    free(win);
+    return ok && m > 0 && out->anomalous > 0 && out->anomalous < m;
+}
 
 static int users_batch(users_ctx *c)
 {
     sn_event_batch *b = c->batch;
     int rc = sn_event_batch_analyse(b, c->engine);
-    for (size_t i = 0; !rc && i < b->n; i++)
-        if (sn_user_history_add(c->history, &b->ev[i], &b->verdict[i]) != SN_OK) {
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        note_label(c, &b->ev[i]);
+        if (c->out_of_memory ||
+            sn_user_history_add(c->history, &b->ev[i], &b->verdict[i]) != SN_OK) {
             fprintf(stderr, "sentinel: out of memory\n");
             rc = SN_EXIT_FAIL;
         }
+    }
     b->n = 0;
     b->used = 0;
     return rc;
@@ -99,6 +196,7 @@ static int run(int argc, char **argv, bool one)
                                              {"model", required_argument, 0, 'm'},
                                              {"user", required_argument, 0, 'u'},
                                              {"top", required_argument, 0, 'T'},
+                                             {"window-days", required_argument, 0, 'W'},
                                              {"json", no_argument, 0, 'J'},
                                              {"help", no_argument, 0, 'h'},
                                              SN_CLI_INPUT_LONGOPTS,
@@ -108,6 +206,8 @@ static int run(int argc, char **argv, bool one)
     const char *model = NULL, *user = NULL;
     long top = 20;
     bool json = false;
+    sn_user_risk_params up;
+    sn_user_risk_params_default(&up);
     sn_engine_config cfg;
     sn_engine_config_default(&cfg);
     int c, idx;
@@ -130,6 +230,19 @@ static int run(int argc, char **argv, bool one)
         case 'J':
             json = true;
             break;
+        case 'W': {
+            char *end;
+            errno = 0;
+            double d = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(d >= 0.001 && d <= 36500)) {
+                fprintf(stderr,
+                        "sentinel %s: --window-days: '%s' is not a number in [0.001, 36500]\n",
+                        argv[0], optarg);
+                return SN_EXIT_USAGE;
+            }
+            up.window_days = d;
+            break;
+        }
         case 'h':
             printf(users_usage, sn_cli_engine_help);
             return SN_EXIT_OK;
@@ -158,9 +271,10 @@ static int run(int argc, char **argv, bool one)
     if (!model)
         in.max_errors_shown = -1; /* already reported by the learning pass */
     ctx.batch = sn_event_batch_new();
-    ctx.history = sn_user_history_new(NULL);
+    ctx.history = sn_user_history_new(&up);
+    ctx.label_ids = sn_strmap_new();
     int rc = SN_EXIT_FAIL;
-    if (!ctx.batch || !ctx.history) {
+    if (!ctx.batch || !ctx.history || !ctx.label_ids) {
         fprintf(stderr, "sentinel %s: out of memory\n", argv[0]);
         goto done;
     }
@@ -213,11 +327,22 @@ static int run(int argc, char **argv, bool one)
                 sn_user_risk_compute(ctx.history, id, strlen(id), &r) ? r.risk_score : 0.0;
         }
         qsort(list, (size_t)n, sizeof(*list), cmp_ranked);
-        if (json)
-            sn_buf_puts(&out, "{\"total_users\":");
-        if (json)
-            sn_buf_printf(&out, "%d,\"users\":[", n);
-        else
+        label_auc la;
+        bool labelled = users_label_auc(&ctx, &la);
+        if (json) {
+            sn_buf_printf(&out, "{\"total_users\":%d,\"window_days\":", n);
+            sn_buf_fixed(&out, up.window_days, 3);
+            if (labelled) {
+                sn_buf_printf(&out, ",\"labels\":{\"users\":%d,\"anomalous_users\":%d,\"roc_auc\":",
+                              la.users, la.anomalous);
+                sn_buf_fixed(&out, la.auc, 4);
+                sn_buf_printf(&out, ",\"window_anomalous_users\":%d,\"window_roc_auc\":",
+                              la.window_anomalous);
+                sn_buf_fixed(&out, la.window_auc, 4);
+                sn_buf_putc(&out, '}');
+            }
+            sn_buf_puts(&out, ",\"users\":[");
+        } else
             sn_buf_printf(&out, "%-6s %-24s %6s %-8s %s\n", "rank", "user", "risk", "level",
                           "factors (anomaly, peer, sensitive, failed, policy)");
         for (int32_t k = 0; k < n && k < top; k++) {
@@ -236,6 +361,12 @@ static int run(int argc, char **argv, bool one)
         }
         if (json)
             sn_buf_puts(&out, "]}\n");
+        else if (labelled)
+            sn_buf_printf(&out,
+                          "labels: %d of %d users have an event labelled anomalous; ROC AUC of the "
+                          "risk score %.4f (%d with one within their %g-day window: %.4f)\n",
+                          la.anomalous, la.users, la.auc, la.window_anomalous, up.window_days,
+                          la.window_auc);
         free(list);
     }
     fwrite(out.data, 1, out.len, stdout);
@@ -243,6 +374,8 @@ static int run(int argc, char **argv, bool one)
     rc = counts.skipped ? SN_EXIT_SKIPPED : SN_EXIT_OK;
 done:
     sn_user_history_free(ctx.history);
+    sn_strmap_free(ctx.label_ids);
+    free(ctx.labels);
     sn_event_batch_free(ctx.batch);
     sn_engine_free(ctx.engine);
     return rc;

@@ -10,6 +10,7 @@ static const sn_command commands[] = {
     {"eval", "measure detection against labelled events", sn_cmd_eval},
     {"users", "rank users by overall risk (five factors)", sn_cmd_users},
     {"user-risk", "explain one user's overall risk", sn_cmd_user_risk},
+    {"roles", "mine roles from who uses what (k-means++), with their health", sn_cmd_roles},
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},

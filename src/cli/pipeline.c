@@ -332,6 +332,9 @@ const char sn_cli_engine_help[] =
     "  --trees N              Isolation Forest trees (default 100)\n"
     "  --psi N                Isolation Forest subsample size (default 256)\n"
     "  --seed N               seed of every random choice (default 42)\n"
+    "  --train-filter SHARE   poisoning defence: leave this share of the training events a\n"
+    "                         first forest isolates most out of the forest (0-0.5; default\n"
+    "                         0.01; 0: off)\n"
     "  --forest-every-event   score the Isolation Forest on every event; by default it is\n"
     "                         skipped where it cannot change the level (scores below LOW)\n"
     "  --suspicious-countries LIST  ISO codes counted as suspicious locations\n"
@@ -424,6 +427,8 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
         return parse_double(name, value, 1, 86400, &cfg->profile.burst_seconds);
     if (!strcmp(name, "contamination"))
         return parse_double(name, value, 0, 0.5, &cfg->contamination);
+    if (!strcmp(name, "train-filter"))
+        return parse_double(name, value, 0, 0.5, &cfg->train_filter);
     long l;
     if (!strcmp(name, "trees")) {
         if (sn_cli_parse_long(name, value, 1, 10000, &l) < 0)

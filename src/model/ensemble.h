@@ -12,6 +12,7 @@
 #define SN_ENSEMBLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Maps Isolation Forest scores to evidence bits through the training score distribution: the
  * tail share of training events scoring at least as high, in bits, minus a floor so that only
@@ -27,6 +28,35 @@ typedef struct sn_calibration {
 void sn_calibration_fit(sn_calibration *c, double *scores, size_t n);
 /* Tail evidence of an Isolation Forest score, in bits (0 .. log2 n). */
 double sn_calibration_bits(const sn_calibration *c, double score);
+
+/* A score distribution, for watching drift: counts over at most SN_HIST_BINS bins cut at the
+ * deciles of the scores it was fitted on (equal deciles merged, and none at the minimum, so that
+ * no bin is empty there). Bin i holds [edge[i - 1], edge[i]), the first from -inf, the last to
+ * +inf. */
+#define SN_HIST_BINS 10
+
+typedef struct sn_score_hist {
+    int n_bins; /* 0: not fitted */
+    double edge[SN_HIST_BINS - 1];
+    uint64_t count[SN_HIST_BINS];
+    uint64_t total;
+} sn_score_hist;
+
+/* scores is sorted in place; n == 0 leaves h unfitted. */
+void sn_score_hist_fit(sn_score_hist *h, double *scores, size_t n);
+/* The bin of a score (0 when h is not fitted). */
+int sn_score_hist_bin(const sn_score_hist *h, double score);
+
+/* Shares below this count as this in the population stability index (an empty bin would make it
+ * infinite). */
+#define SN_PSI_FLOOR 1e-4
+
+/* Population stability index of the counts actual against expected over n bins:
+ * sum over bins of (a - e) ln(a / e), a and e the bins' shares of their totals (each at least
+ * SN_PSI_FLOOR). 0 for identical distributions; by convention below 0.1 is stable, 0.1 to 0.25
+ * a moderate shift, above 0.25 a significant one (Siddiqi, "Credit Risk Scorecards", 2006). NAN
+ * when either total is 0. */
+double sn_psi(const uint64_t *expected, const uint64_t *actual, int n);
 
 /* Risk 0-100 from evidence bits. */
 double sn_risk_from_bits(double bits, double prior_bits);

@@ -575,6 +575,55 @@ int32_t sn_profiles_user_id(const sn_profiles *p, const char *user, size_t n)
     return sn_strmap_find(p->users, user, n);
 }
 
+void sn_profile_counts_free(sn_profile_counts *c)
+{
+    free(c->user_name);
+    free(c->user_peer);
+    free(c->user_title);
+    free(c->value_name);
+    free(c->cell);
+    memset(c, 0, sizeof(*c));
+}
+
+sn_status sn_profiles_copy_counts(const sn_profiles *p, sn_attr a, sn_profile_counts *out)
+{
+    memset(out, 0, sizeof(*out));
+    if ((unsigned)a >= SN_INLINE_ATTRS)
+        return SN_OK;
+    int32_t nu = sn_strmap_count(p->users), nv = sn_strmap_count(p->values[a]);
+    const sn_u64map *m = &p->user_count[a];
+    size_t n = m->len;
+    for (int32_t u = 0; u < nu; u++)
+        n += p->user[u].inline_len[a];
+    out->user_name = malloc((size_t)(nu > 0 ? nu : 1) * sizeof(char *));
+    out->user_peer = malloc((size_t)(nu > 0 ? nu : 1) * sizeof(char *));
+    out->user_title = malloc((size_t)(nu > 0 ? nu : 1) * sizeof(char *));
+    out->value_name = malloc((size_t)(nv > 0 ? nv : 1) * sizeof(char *));
+    out->cell = malloc((n ? n : 1) * sizeof(sn_profile_cell));
+    if (!out->user_name || !out->user_peer || !out->user_title || !out->value_name || !out->cell) {
+        sn_profile_counts_free(out);
+        return SN_ERR_NOMEM;
+    }
+    out->users = nu;
+    out->values = nv;
+    for (int32_t u = 0; u < nu; u++) {
+        const sn_user *us = &p->user[u];
+        out->user_name[u] = sn_strmap_str(p->users, u);
+        out->user_peer[u] = us->peer >= 0 ? sn_strmap_str(p->peers, us->peer) : NULL;
+        out->user_title[u] = us->title >= 0 ? sn_strmap_str(p->titles, us->title) : NULL;
+        for (int i = 0; i < us->inline_len[a]; i++)
+            out->cell[out->n++] = (sn_profile_cell){u, us->inline_id[a][i], us->inline_count[a][i]};
+    }
+    for (int32_t v = 0; v < nv; v++)
+        out->value_name[v] = sn_strmap_str(p->values[a], v);
+    /* Values past the inline ones live in the shared map, keyed (user + 1) << 32 | value. */
+    for (size_t s = 0; s < m->cap; s++)
+        if (m->keys[s])
+            out->cell[out->n++] = (sn_profile_cell){(int32_t)(m->keys[s] >> 32) - 1,
+                                                    (int32_t)(uint32_t)m->keys[s], m->vals[s]};
+    return SN_OK;
+}
+
 int sn_profiles_user_top(const sn_profiles *p, int32_t user, sn_attr a, int32_t *ids,
                          uint32_t *counts, int max)
 {

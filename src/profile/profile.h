@@ -128,6 +128,28 @@ int32_t sn_profiles_user_count(const sn_profiles *p);
 /* Id of a user (n bytes), or -1 when the baselines have never seen them. */
 int32_t sn_profiles_user_id(const sn_profiles *p, const char *user, size_t n);
 
+/* A copy of every user's counts of one open-vocabulary attribute (network, location, resource,
+ * action), with the names behind the ids: role mining reads the users' resources this way. The
+ * names point into the baselines' own storage, where they never move and stay until the
+ * baselines are freed, so a copy taken under a lock can be read after it is released. */
+typedef struct sn_profile_cell {
+    int32_t user, value;
+    uint32_t count;
+} sn_profile_cell;
+
+typedef struct sn_profile_counts {
+    int32_t users, values;
+    const char **user_name, **user_peer, **user_title; /* per user; peer and title NULL when
+                                                          unknown */
+    const char **value_name;                           /* per value id */
+    size_t n;
+    sn_profile_cell *cell; /* each user's first values, then the rest in no particular order */
+} sn_profile_counts;
+
+/* SN_ERR_NOMEM (out left empty). Free with sn_profile_counts_free. */
+sn_status sn_profiles_copy_counts(const sn_profiles *p, sn_attr a, sn_profile_counts *out);
+void sn_profile_counts_free(sn_profile_counts *c);
+
 /* Serialisation of the whole state (names and counts). */
 sn_status sn_profiles_write(const sn_profiles *p, sn_buf *out);
 sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params, const uint8_t *data,

@@ -45,6 +45,7 @@ void sn_engine_config_default(sn_engine_config *c)
     c->psi = 256;
     c->seed = 42;
     c->sample_size = 65536;
+    c->train_filter = 0.01;
     snprintf(c->suspicious_countries, sizeof(c->suspicious_countries), "KP,IR,RU,CN,NG,SY,CU");
     c->travel_km = 500.0;
     c->travel_kmh = 900.0;
@@ -376,6 +377,74 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+typedef struct ranked_row {
+    double score;
+    size_t row;
+} ranked_row;
+
+/* Most isolated first; ties by row, so that the rows dropped do not depend on the sort. */
+static int cmp_ranked_row(const void *a, const void *b)
+{
+    const ranked_row *x = a, *y = b;
+    if (x->score != y->score)
+        return (x->score < y->score) - (x->score > y->score);
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static double forest_bits_max(const sn_engine *e);
+static double explain_bits(const sn_engine *e);
+
+/* Earlier events a user needs for a training row to stand for live traffic (drift monitor). */
+#define WARM_EVENTS 10
+
+/* Poisoning defence: a first forest on the whole sample, then the train_filter share of rows it
+ * isolates most is left out. Returns the rows kept (caller frees) with *kept set, or NULL with
+ * *kept = 0 when nothing is left out (filter off or too few rows) or memory ran out (*failed). */
+static float *filter_outliers(sn_engine *e, const sn_iforest_params *ip, size_t *kept, bool *failed,
+                              sn_error *err)
+{
+    size_t n = e->sample_len;
+    size_t drop = (size_t)(e->cfg.train_filter * (double)n);
+    *kept = 0;
+    *failed = false;
+    if (drop == 0 || n - drop < 2)
+        return NULL;
+    sn_iforest *first = NULL;
+    if (sn_iforest_fit(&first, e->sample, n, SN_FEATURE_COUNT, ip, err) != SN_OK) {
+        *failed = true;
+        return NULL;
+    }
+    double *scores = malloc(n * sizeof(double));
+    ranked_row *order = malloc(n * sizeof(ranked_row));
+    float *rows = malloc((n - drop) * SN_FEATURE_COUNT * sizeof(float));
+    if (!scores || !order || !rows) {
+        free(scores);
+        free(order);
+        free(rows);
+        sn_iforest_free(first);
+        *failed = true;
+        sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+        return NULL;
+    }
+    sn_iforest_score_many(first, e->sample, n, scores);
+    sn_iforest_free(first);
+    for (size_t i = 0; i < n; i++)
+        order[i] = (ranked_row){scores[i], i};
+    qsort(order, n, sizeof(ranked_row), cmp_ranked_row);
+    /* Mark the dropped rows (their scores set to NAN), then copy the others in sample order. */
+    for (size_t i = 0; i < drop; i++)
+        scores[order[i].row] = NAN;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(scores[i]))
+            memcpy(rows + k++ * SN_FEATURE_COUNT, e->sample + i * SN_FEATURE_COUNT,
+                   SN_FEATURE_COUNT * sizeof(float));
+    free(scores);
+    free(order);
+    *kept = k;
+    return rows;
+}
+
 sn_status sn_engine_fit(sn_engine *e, sn_error *err)
 {
     if (e->sample_len < 2)
@@ -388,31 +457,62 @@ sn_status sn_engine_fit(sn_engine *e, sn_error *err)
     ip.seed = e->cfg.seed;
     sn_iforest_free(e->forest);
     e->forest = NULL;
-    sn_status st = sn_iforest_fit(&e->forest, e->sample, e->sample_len, SN_FEATURE_COUNT, &ip, err);
-    if (st != SN_OK)
-        return st;
-    double *scores = malloc(e->sample_len * sizeof(double));
-    if (!scores)
-        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
-    sn_iforest_score_many(e->forest, e->sample, e->sample_len, scores);
-    double *total = malloc(e->sample_len * sizeof(double));
-    if (!total) {
+    size_t n = e->sample_len, fit_n;
+    bool failed;
+    float *kept = filter_outliers(e, &ip, &fit_n, &failed, err);
+    if (failed)
+        return err ? err->code : SN_ERR_NOMEM;
+    const float *fit_x = kept ? kept : e->sample;
+    if (!kept)
+        fit_n = n;
+    e->stats.train_filtered = n - fit_n;
+    sn_status st = sn_iforest_fit(&e->forest, fit_x, fit_n, SN_FEATURE_COUNT, &ip, err);
+    double *scores = st == SN_OK ? malloc(n * sizeof(double)) : NULL;
+    double *total = st == SN_OK ? malloc(n * sizeof(double)) : NULL;
+    if (st == SN_OK && (!scores || !total))
+        st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    if (st != SN_OK) {
+        free(kept);
         free(scores);
-        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+        free(total);
+        return st;
     }
-    memcpy(total, scores, e->sample_len * sizeof(double));
-    sn_calibration_fit(&e->calib, total, e->sample_len);
+    /* The calibration is the score distribution of the rows the forest was fitted on: the
+     * outliers left out are rarer than all of them. */
+    sn_iforest_score_many(e->forest, fit_x, fit_n, total);
+    sn_calibration_fit(&e->calib, total, fit_n);
+    free(kept);
+    sn_iforest_score_many(e->forest, e->sample, n, scores);
     if (e->cfg.contamination > 0 && e->cfg.contamination < 1) {
         /* A fixed share of training events alerts: the threshold is that quantile of the
          * ensemble evidence. */
-        for (size_t i = 0; i < e->sample_len; i++)
+        for (size_t i = 0; i < n; i++)
             total[i] = e->sample_bits[i] + forest_bits(e, scores[i]);
-        qsort(total, e->sample_len, sizeof(double), cmp_desc);
-        size_t k = (size_t)(e->cfg.contamination * (double)e->sample_len);
-        if (k >= e->sample_len)
-            k = e->sample_len - 1;
+        qsort(total, n, sizeof(double), cmp_desc);
+        size_t k = (size_t)(e->cfg.contamination * (double)n);
+        if (k >= n)
+            k = n - 1;
         e->threshold_bits = total[k];
     }
+    /* The training risk distribution, each row's risk as detection gives it (the forest consulted
+     * where it can change the level): the drift monitor compares live risks with it. Live events
+     * come after the whole history, mostly from users it knows, so the rows of users with at
+     * least WARM_EVENTS earlier events stand for them (all rows when fewer than a quarter are). */
+    double explain_from = explain_bits(e) - forest_bits_max(e);
+    size_t warm = 0;
+    for (size_t i = 0; i < n; i++)
+        warm += e->sample[i * SN_FEATURE_COUNT + SN_F_USER_TOTAL_EVENTS] >= WARM_EVENTS;
+    bool only_warm = warm * 4 >= n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (only_warm && e->sample[i * SN_FEATURE_COUNT + SN_F_USER_TOTAL_EVENTS] < WARM_EVENTS)
+            continue;
+        double bits = e->sample_bits[i];
+        if (e->cfg.forest_every_event || bits >= explain_from)
+            bits += forest_bits(e, scores[i]);
+        total[m++] = sn_risk_from_bits(bits, e->cfg.prior_bits);
+    }
+    sn_score_hist_fit(&e->train_hist, total, m);
     free(scores);
     free(total);
     unsigned int len = 0;
@@ -424,6 +524,11 @@ sn_status sn_engine_fit(sn_engine *e, sn_error *err)
     e->stats.trained_at = (int64_t)time(NULL);
     e->stats.threshold_bits = e->threshold_bits;
     return SN_OK;
+}
+
+const sn_score_hist *sn_engine_score_hist(const sn_engine *e)
+{
+    return &e->train_hist;
 }
 
 void sn_engine_reset_history(sn_engine *e)

@@ -21,6 +21,7 @@ struct sn_engine {
     sn_profiles *profiles;
     sn_iforest *forest;
     sn_calibration calib;
+    sn_score_hist train_hist; /* training risk distribution, for the drift monitor */
     double threshold_bits;
     /* Training sample (reservoir) of feature vectors and their behavioural evidence. */
     float *sample;

@@ -2,7 +2,11 @@
  *
  * Layout: "SNTLMODL", format version (u32), payload length (u64), payload, SHA-256 of all the
  * bytes before it. The payload holds the feature names, the training-data hash, the detection
- * configuration, the Isolation Forest, the calibration and the baselines. */
+ * configuration, the calibration, the training risk distribution (for the drift monitor), the
+ * Isolation Forest and the baselines.
+ *
+ * Version 3 added the poisoning defence's share and count and the training risk distribution;
+ * version 2 files are refused with a request to train again. */
 #include "engine_internal.h"
 
 #include "../core/aead.h"
@@ -17,7 +21,7 @@
 #include <sys/stat.h>
 
 #define MODEL_MAGIC "SNTLMODL"
-#define MODEL_VERSION 3u
+#define MODEL_VERSION 4u
 #define MODEL_MAX_BYTES ((size_t)8 << 30)
 
 static void put_config(sn_buf *b, const sn_engine_config *c)
@@ -45,6 +49,7 @@ static void put_config(sn_buf *b, const sn_engine_config *c)
     sn_put_f64(b, c->spray_accounts);
     sn_put_f64(b, c->new_resources);
     sn_put_f64(b, c->guess_failures);
+    sn_put_f64(b, c->train_filter);
 }
 
 static bool finite_in(double x, double lo, double hi)
@@ -94,7 +99,9 @@ static bool get_config(sn_rd *r, sn_engine_config *c)
         !finite_in(c->spray_accounts, 2, 1e6) || !finite_in(c->new_resources, 1, 1e6) ||
         !finite_in(c->guess_failures, 1, 1e6))
         return false;
-    return !r->bad && finite_in(c->alert_threshold, 0, 100) && finite_in(c->prior_bits, 0, 64) &&
+    c->train_filter = sn_get_f64(r);
+    return !r->bad && finite_in(c->train_filter, 0, 0.5) && finite_in(c->alert_threshold, 0, 100) &&
+           finite_in(c->prior_bits, 0, 64) &&
            finite_in(c->contamination, 0, 0.5) && finite_in(c->iforest_weight, 0, 100) &&
            finite_in(c->iforest_floor_bits, 0, 64) &&
            finite_in(c->profile.typical_prior_weight, 0, 1e6) && c->trees > 0 && c->psi > 1 &&
@@ -123,6 +130,12 @@ sn_status sn_engine_serialize(const sn_engine *e, sn_buf *out, sn_error *err)
     sn_put_u64(&b, e->calib.n);
     for (int i = 0; i < SN_CALIB_POINTS; i++)
         sn_put_f64(&b, e->calib.quantile[i]);
+    sn_put_u64(&b, e->stats.train_filtered);
+    sn_put_u32(&b, (uint32_t)e->train_hist.n_bins);
+    for (int i = 0; i + 1 < e->train_hist.n_bins; i++)
+        sn_put_f64(&b, e->train_hist.edge[i]);
+    for (int i = 0; i < e->train_hist.n_bins; i++)
+        sn_put_u64(&b, e->train_hist.count[i]);
     sn_buf forest;
     sn_buf_init(&forest);
     sn_status st = sn_iforest_write(e->forest, &forest);
@@ -325,8 +338,9 @@ sn_status sn_engine_deserialize(sn_engine **out, const uint8_t *data, size_t n, 
     uint32_t version = sn_get_u32(&r);
     if (version != MODEL_VERSION) {
         rc = sn_error_set(err, SN_ERR_MODEL, true, path, 0, NULL,
-                          "model format version %u is not supported (this build reads %u)", version,
-                          MODEL_VERSION);
+                          "model format version %u is not supported (this build reads %u): train "
+                          "the model again with `sentinel train`",
+                          version, MODEL_VERSION);
         goto out;
     }
     uint64_t payload = sn_get_u64(&r);
@@ -376,8 +390,26 @@ sn_status sn_engine_deserialize(sn_engine **out, const uint8_t *data, size_t n, 
     e->calib.n = (size_t)sn_get_u64(&r);
     for (int i = 0; i < SN_CALIB_POINTS; i++)
         e->calib.quantile[i] = sn_get_f64(&r);
+    stats.train_filtered = sn_get_u64(&r);
+    uint32_t bins = sn_get_u32(&r);
+    bool hist_ok = bins <= SN_HIST_BINS;
+    e->train_hist.n_bins = hist_ok ? (int)bins : 0;
+    for (int i = 0; hist_ok && i + 1 < (int)bins; i++) {
+        e->train_hist.edge[i] = sn_get_f64(&r);
+        hist_ok = finite_in(e->train_hist.edge[i], -1e30, 1e30) &&
+                  (i == 0 || e->train_hist.edge[i] > e->train_hist.edge[i - 1]);
+    }
+    for (int i = 0; hist_ok && i < (int)bins; i++) {
+        e->train_hist.count[i] = sn_get_u64(&r);
+        e->train_hist.total += e->train_hist.count[i];
+    }
     size_t flen;
     const uint8_t *fdata = sn_get_bytes(&r, &flen);
+    if (!hist_ok) {
+        sn_engine_free(e);
+        rc = refuse(err, path, "bad training risk distribution");
+        goto out;
+    }
     bool ok = !r.bad && fdata && finite_in(e->threshold_bits, -1e9, 1e9);
     for (int i = 0; ok && i < SN_CALIB_POINTS; i++)
         ok = finite_in(e->calib.quantile[i], -1e30, 1e30) &&

@@ -33,6 +33,9 @@ typedef struct sn_engine_config {
                                        LOW) */
     uint64_t seed;                  /* 42 */
     size_t sample_size;             /* training rows kept (reservoir) for the forest; 65536 */
+    double train_filter;            /* poisoning defence: this share of the training rows a
+                                       first forest isolates most is left out of the forest
+                                       and its calibration; 0.01 (0: off) */
     char suspicious_countries[128]; /* "KP,IR,RU,CN,NG,SY,CU" */
     /* Where the signals that are not surprisal start to count (README, "Detection
      * thresholds"); the burst horizon is profile.burst_seconds. */
@@ -96,11 +99,16 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
 /* Training statistics. */
 typedef struct sn_engine_stats {
     uint64_t learned, analysed, anomalies;
-    uint8_t data_hash[32]; /* SHA-256 over the normalised training events */
-    int64_t trained_at;    /* Unix seconds */
-    double threshold_bits; /* evidence bits at the alert threshold */
+    uint8_t data_hash[32];   /* SHA-256 over the normalised training events */
+    int64_t trained_at;      /* Unix seconds */
+    double threshold_bits;   /* evidence bits at the alert threshold */
+    uint64_t train_filtered; /* training rows left out as outliers (train_filter) */
 } sn_engine_stats;
 const sn_engine_stats *sn_engine_get_stats(const sn_engine *e);
+
+/* The distribution of risk scores over the training events (a decile histogram; not fitted
+ * before sn_engine_fit), for watching drift. */
+const sn_score_hist *sn_engine_score_hist(const sn_engine *e);
 
 /* One verdict as a JSON object (no newline). */
 void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const char *event_id);

@@ -77,6 +77,16 @@ static const opt_def options[] = {
      "how long a dashboard sign-in lasts"},
     {"shutdown_timeout", OPT_INT, "10", 0, 3600, 0, FIELD(shutdown_timeout), "SECONDS",
      "at SIGTERM or SIGINT, time in-flight requests get to finish"},
+    {"roles_max_users", OPT_INT, "20000", 2, 10000000, 0, FIELD(roles_max_users), "N",
+     "role discovery fits k-means on at most this many users (a seeded sample beyond), then "
+     "gives every user the nearest role"},
+    {"drift_threshold", OPT_DOUBLE, "0.25", 0.001, 100, 0, FIELD(drift_threshold), "PSI",
+     "population stability index of the live risk scores against the training ones at which "
+     "the model's drift alert is raised"},
+    {"drift_window", OPT_INT, "10000", 100, 10000000, 0, FIELD(drift_window), "N",
+     "the live risk distribution is that of the N most recent events analysed"},
+    {"drift_min_events", OPT_INT, "1000", 1, 10000000, 0, FIELD(drift_min_events), "N",
+     "events the window must hold before the drift index is computed"},
     {"log_level", OPT_LOG_LEVEL, "info", 0, 0, 0, FIELD(log_level), "LEVEL",
      "least severe log lines written to standard error: debug, info (one per request), warn, "
      "error or off"},

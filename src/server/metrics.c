@@ -4,6 +4,7 @@
 #include "server_internal.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 static const uint64_t bucket_us[SN_LATENCY_BUCKETS] = {
@@ -93,6 +94,22 @@ void sn_service_metrics_text(sn_service *s, sn_buf *out)
     counter(out, "sentinel_events_refused_total",
             "Events refused by validation (in /api/v1/analyze/access or a batch).",
             atomic_load_explicit(&s->refused, RELAXED));
+
+    sn_drift_view drift;
+    sn_service_drift(s, &drift);
+    head(out, "sentinel_model_drift_psi", "gauge",
+         "Population stability index of the live risk scores (the last drift_window events) "
+         "against the training ones; NaN while too few events.");
+    sn_buf_puts(out, "sentinel_model_drift_psi ");
+    if (isnan(drift.psi))
+        sn_buf_puts(out, "NaN");
+    else
+        sn_buf_fixed(out, drift.psi, 6);
+    sn_buf_putc(out, '\n');
+    gauge(out, "sentinel_model_drift_alert",
+          "1 while the drift index is at or above drift_threshold.", drift.alert ? 1 : 0);
+    counter(out, "sentinel_model_drift_alerts_total", "Times the drift alert was raised.",
+            drift.alerts);
 
     head(out, "sentinel_http_requests_total", "counter",
          "Requests answered, by route (as the OpenAPI document names it) and status.");

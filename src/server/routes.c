@@ -81,10 +81,10 @@ static const route routes[] = {
      VIEWER_UP, SN_RATE_GENERAL, sn_dash_h_user_events},
     {"/api/v1/model/metrics", "/api/v1/model/metrics", NULL, "GET", false, false, false,
      SN_ROLE_ADMIN, SN_RATE_GENERAL, h_model_metrics},
-    /* Not built yet: they answer 501 before looking at the body. Role discovery fits a model,
-     * so it is limited like training. */
-    {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, false, false,
+    /* Role discovery fits a model, so it is limited like training. */
+    {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, true, true,
      SN_ROLE_ANALYST, SN_RATE_TRAINING, h_roles_discover},
+    /* Not built yet: it answers 501 before looking at the body. */
     {"/api/v1/predict/access", "/api/v1/predict/access", NULL, "POST", false, false, false,
      ANALYSIS, SN_RATE_ANALYSIS, h_predict_access},
     {"/metrics", "/metrics", NULL, "GET", false, false, false, SN_ROLE_ADMIN | SN_ROLE_SERVICE,
@@ -614,6 +614,40 @@ static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_call
     sn_json_respond(resp, 200, &b);
 }
 
+static const char *arg_value(const sn_http_request *req, const char *name, bool *present)
+{
+    *present = false;
+    const char *v = NULL;
+    for (size_t i = 0; i < req->n_args; i++)
+        if (req->args[i].name && !strcmp(req->args[i].name, name)) {
+            *present = true;
+            v = req->args[i].value;
+        }
+    return v;
+}
+
+/* An optional integer query argument in [lo, hi]: *out is left as it is when the argument is
+ * absent; false (with the 422 answer in resp) when it is there but not such an integer. */
+static bool query_int(const sn_http_request *req, const char *name, long lo, long hi, long *out,
+                      sn_http_response *resp)
+{
+    bool present;
+    const char *v = arg_value(req, name, &present);
+    if (!present)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long n = v && isdigit((unsigned char)v[0]) ? strtol(v, &end, 10) : -1;
+    if (errno || !end || *end || n < lo || n > hi) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "%s must be an integer from %ld to %ld", name, lo, hi);
+        sn_service_error(resp, 422, "invalid_field", msg, name);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
 static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                             sn_http_response *resp)
 {
@@ -625,13 +659,31 @@ static void h_model_metrics(sn_service *s, const sn_http_request *req, const sn_
     sn_json_respond(resp, 200, &b);
 }
 
+/* Roles from the users' resource use in the baselines (the model's history and every event
+ * analysed since); ?n_clusters=K asks for K roles, else K is chosen by the silhouette. The body,
+ * if any, is not read. */
 static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                              sn_http_response *resp)
 {
     (void)caller;
-    (void)s;
-    (void)req;
-    sn_service_error(resp, 501, "not_implemented", "role discovery is not available yet", NULL);
+    long k = 0;
+    if (!query_int(req, "n_clusters", 2, 1000, &k, resp))
+        return;
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_error err;
+    sn_status st = sn_service_discover_roles(s, (int)k, &b, &err);
+    if (st == SN_ERR_USAGE) {
+        sn_buf_free(&b);
+        sn_service_error(resp, 422, "invalid_field", err.msg, "n_clusters");
+        return;
+    }
+    if (st != SN_OK) {
+        sn_buf_free(&b);
+        internal_error(resp, "out of memory");
+        return;
+    }
+    sn_json_respond(resp, 200, &b);
 }
 
 static void h_predict_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,

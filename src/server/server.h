@@ -45,6 +45,10 @@ typedef struct sn_server_config {
     int session_ttl;         /* seconds a dashboard session lasts */
     double user_window_days; /* the user risk score's window */
     int shutdown_timeout;    /* seconds in-flight requests get to finish at shutdown */
+    int roles_max_users;     /* role discovery fits k-means on at most this many users */
+    double drift_threshold;  /* population stability index at which drift is raised */
+    int drift_window;        /* most recent events the live risk distribution holds */
+    int drift_min_events;    /* events in the window before the index is computed */
     int log_level;           /* sn_log_level: the least severe level written */
     /* The store (store_sqlite.c) and retention. */
     char db[4096];             /* the store ("" : none) */

@@ -96,7 +96,29 @@ struct sn_service {
     bool retention_started, stopping;
     pthread_mutex_t stop_mutex;
     pthread_cond_t stop_cond;
+    uint64_t seed; /* the model's seed, for role discovery */
+    /* Drift monitor: the bins of the live risk scores of the last drift_window events (a ring,
+     * under the lock), against the model's training distribution (fixed at start). The index and
+     * the alert are atomics, for /metrics. */
+    sn_score_hist train_hist;
+    uint8_t *drift_ring;
+    size_t drift_head, drift_len;
+    uint64_t drift_count[SN_HIST_BINS];
+    atomic_uint_fast64_t drift_psi; /* the bits of a double; NAN while too few events */
+    atomic_bool drift_alert;
+    atomic_uint_fast64_t drift_alerts; /* times the alert was raised */
 };
+
+/* The drift monitor's state as GET /api/v1/model/metrics and /metrics report it. */
+typedef struct sn_drift_view {
+    const char *status; /* unavailable, insufficient_data, stable, moderate, drift */
+    double psi;         /* NAN when not computed */
+    bool alert;
+    uint64_t alerts;
+} sn_drift_view;
+
+/* Reads the drift monitor without the lock (the index, the alert and the window's size). */
+void sn_service_drift(sn_service *s, sn_drift_view *out);
 
 /* One event of a request after conversion: its event (strings in the batch's arena) or why it
  * was refused. */
@@ -164,6 +186,10 @@ sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_count
 
 /* Appends the model metrics object. */
 void sn_service_model_metrics(sn_service *s, sn_buf *out);
+/* Mines roles from the resource use in the engine's baselines (k roles, or k chosen by the
+ * silhouette when k is 0) and appends the answer. The lock is held only while the baselines'
+ * counts are copied. SN_ERR_USAGE (err says why) when k exceeds the users; SN_ERR_NOMEM. */
+sn_status sn_service_discover_roles(sn_service *s, int k, sn_buf *out, sn_error *err);
 
 /* Puts an alert of the server's own (a JSON object like a verdict) into the feed of recent
  * anomalies; json is copied. */

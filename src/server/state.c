@@ -4,12 +4,28 @@
 #include "dashboard.h"
 
 #include "../audit/audit.h"
+#include "../iam/roles.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+static uint64_t psi_bits(double psi)
+{
+    uint64_t b;
+    memcpy(&b, &psi, sizeof(b));
+    return b;
+}
+
+static double psi_value(uint64_t b)
+{
+    double psi;
+    memcpy(&psi, &b, sizeof(psi));
+    return psi;
+}
 
 static int fair_init(sn_fair_lock *l)
 {
@@ -89,6 +105,7 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     sn_format_timestamp(st->trained_at * 1000000, s->trained_at);
     hex64(st->data_hash, s->data_hash);
     s->learned = st->learned;
+    s->seed = sn_engine_get_config(engine)->seed;
     s->threshold = isnan(cfg->alert_threshold) ? sn_engine_get_config(engine)->alert_threshold
                                                : cfg->alert_threshold;
     atomic_init(&s->analysed, 0);
@@ -104,6 +121,11 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     up.per_user = (uint32_t)cfg->user_history;
     up.window_days = cfg->user_window_days;
     s->users = sn_user_history_new(&up);
+    s->train_hist = *sn_engine_score_hist(engine);
+    s->drift_ring = malloc(cfg->drift_window > 0 ? (size_t)cfg->drift_window : 1);
+    atomic_init(&s->drift_psi, psi_bits(NAN));
+    atomic_init(&s->drift_alert, false);
+    atomic_init(&s->drift_alerts, 0);
     s->ring_cap = cfg->recent_anomalies > 0 ? (size_t)cfg->recent_anomalies : 1;
     s->ring = calloc(s->ring_cap, sizeof(*s->ring));
     s->watch = sn_selfwatch_new(cfg);
@@ -111,11 +133,12 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     s->sessions = sn_sessions_new((size_t)(cfg->sessions > 0 ? cfg->sessions : 1),
                                   cfg->session_ttl > 0 ? cfg->session_ttl : 60);
     if (!s->users || !s->ring || !s->dash || !s->sessions || !s->routes || !s->watch ||
-        !s->limits || fair_init(&s->lock) != 0) {
+        !s->limits || !s->drift_ring || fair_init(&s->lock) != 0) {
         sn_selfwatch_free(s->watch);
         sn_auth_free(s->auth);
         sn_ratelimit_free(s->limits);
         sn_user_history_free(s->users);
+        free(s->drift_ring);
         sn_dash_free(s->dash);
         sn_sessions_free(s->sessions);
         free(s->routes);
@@ -153,6 +176,7 @@ void sn_service_free(sn_service *s)
     sn_dash_free(s->dash);
     sn_sessions_free(s->sessions);
     free(s->routes);
+    free(s->drift_ring);
     sn_user_history_free(s->users);
     sn_selfwatch_free(s->watch);
     sn_engine_free(s->engine);
@@ -247,6 +271,75 @@ const char *sn_anomaly_entry_department(const sn_anomaly_entry *e)
     return e->json + e->len + 1 + e->user_len + 1 + e->resource_len + 1;
 }
 
+/* Drift monitor, under the lock: the risk's training bin into the window. */
+static void drift_add(sn_service *s, double risk)
+{
+    if (s->train_hist.n_bins == 0)
+        return;
+    uint8_t bin = (uint8_t)sn_score_hist_bin(&s->train_hist, risk);
+    size_t cap = (size_t)s->cfg.drift_window;
+    if (s->drift_len == cap) {
+        s->drift_count[s->drift_ring[s->drift_head]]--;
+        s->drift_ring[s->drift_head] = bin;
+        s->drift_head = (s->drift_head + 1) % cap;
+    } else {
+        s->drift_ring[(s->drift_head + s->drift_len) % cap] = bin;
+        s->drift_len++;
+    }
+    s->drift_count[bin]++;
+}
+
+/* Under the lock, after a block: the index of the window against training, and whether the
+ * alert changes (+1 raised, -1 cleared, 0 neither). */
+static int drift_update(sn_service *s, double *psi_out)
+{
+    double psi = NAN;
+    if (s->train_hist.n_bins > 0 && s->drift_len >= (size_t)s->cfg.drift_min_events)
+        psi = sn_psi(s->train_hist.count, s->drift_count, s->train_hist.n_bins);
+    atomic_store_explicit(&s->drift_psi, psi_bits(psi), memory_order_relaxed);
+    *psi_out = psi;
+    bool alert = atomic_load_explicit(&s->drift_alert, memory_order_relaxed);
+    bool now = psi >= s->cfg.drift_threshold; /* false for NAN */
+    if (now == alert)
+        return 0;
+    atomic_store_explicit(&s->drift_alert, now, memory_order_relaxed);
+    if (now)
+        atomic_fetch_add_explicit(&s->drift_alerts, 1, memory_order_relaxed);
+    return now ? 1 : -1;
+}
+
+void sn_service_drift(sn_service *s, sn_drift_view *out)
+{
+    out->psi = psi_value(atomic_load_explicit(&s->drift_psi, memory_order_relaxed));
+    out->alert = atomic_load_explicit(&s->drift_alert, memory_order_relaxed);
+    out->alerts = atomic_load_explicit(&s->drift_alerts, memory_order_relaxed);
+    if (s->train_hist.n_bins == 0)
+        out->status = "unavailable";
+    else if (isnan(out->psi))
+        out->status = "insufficient_data";
+    else if (out->psi >= s->cfg.drift_threshold)
+        out->status = "drift";
+    else if (out->psi < 0.1)
+        out->status = "stable";
+    else
+        out->status = "moderate";
+}
+
+static void drift_log(sn_service *s, int change, double psi)
+{
+    sn_log_line line;
+    sn_log_begin(&line, change > 0 ? SN_LOG_WARN : SN_LOG_INFO,
+                 change > 0 ? "model drift: the live risk distribution has moved away from the "
+                              "training one"
+                            : "model drift cleared");
+    char v[32];
+    snprintf(v, sizeof(v), "%.4f", psi);
+    sn_log_str(&line, "psi", v, strlen(v));
+    snprintf(v, sizeof(v), "%.4f", s->cfg.drift_threshold);
+    sn_log_str(&line, "threshold", v, strlen(v));
+    sn_log_end(s->log, &line);
+}
+
 /* Judges a run of consecutive good events at once (the engine's block path). */
 static sn_status judge_run(sn_service *s, const sn_req_events *evs, size_t from, size_t to,
                            sn_verdict *verdicts, sn_event *scratch, sn_error *err)
@@ -330,6 +423,8 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
          * requests get their turn (their events then come between the two blocks, each judged
          * against everything taken before it). */
         uint64_t anomalies = 0;
+        int drift_change = 0;
+        double psi = NAN;
         fair_lock(&s->lock);
         st = judge_run(s, evs, i, j, verdicts, scratch, err);
         for (size_t k = i; st == SN_OK && k < j; k++)
@@ -340,6 +435,7 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
             st = store_block(s, evs, i, j, verdicts, analysed_at, err);
         for (size_t k = i; st == SN_OK && k < j; k++) {
             sn_verdict *v = &verdicts[k];
+            drift_add(s, v->risk_score);
             if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK ||
                 sn_dash_record(s->dash, &evs->items[k].ev, v) != SN_OK)
                 st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
@@ -352,7 +448,11 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
             if (ring_entry(&e, &json, &evs->items[k].ev, v))
                 ring_push(s, &e);
         }
+        if (st == SN_OK)
+            drift_change = drift_update(s, &psi);
         fair_unlock(&s->lock);
+        if (drift_change)
+            drift_log(s, drift_change, psi);
         if (st == SN_OK) {
             atomic_fetch_add_explicit(&s->analysed, j - i, memory_order_relaxed);
             atomic_fetch_add_explicit(&s->anomalies, anomalies, memory_order_relaxed);
@@ -380,6 +480,43 @@ bool sn_service_user_risk(sn_service *s, const char *user, size_t n, sn_user_ris
     bool found = sn_user_risk_compute(s->users, user, n, out);
     fair_unlock(&s->lock);
     return found;
+}
+
+/* The drift monitor: status, index, threshold, window and alert, and the shares of each bin
+ * (training and live). */
+static void drift_json(sn_service *s, sn_buf *out)
+{
+    sn_drift_view d;
+    sn_service_drift(s, &d);
+    uint64_t live[SN_HIST_BINS];
+    size_t len;
+    fair_lock(&s->lock);
+    memcpy(live, s->drift_count, sizeof(live));
+    len = s->drift_len;
+    fair_unlock(&s->lock);
+    sn_buf_printf(out, "{\"status\":\"%s\",\"psi\":", d.status);
+    sn_buf_fixed(out, d.psi, 4);
+    sn_buf_puts(out, ",\"threshold\":");
+    sn_buf_fixed(out, s->cfg.drift_threshold, 4);
+    sn_buf_printf(out, ",\"alert\":%s,\"alerts_raised\":", d.alert ? "true" : "false");
+    sn_buf_u64(out, d.alerts);
+    sn_buf_puts(out, ",\"window_events\":");
+    sn_buf_u64(out, len);
+    sn_buf_printf(out, ",\"window\":%d,\"min_events\":%d,\"bins\":[", s->cfg.drift_window,
+                  s->cfg.drift_min_events);
+    const sn_score_hist *h = &s->train_hist;
+    for (int b = 0; b < h->n_bins; b++) {
+        sn_buf_puts(out, b ? ",{\"from\":" : "{\"from\":");
+        sn_buf_fixed(out, b ? h->edge[b - 1] : NAN, 4);
+        sn_buf_puts(out, ",\"to\":");
+        sn_buf_fixed(out, b + 1 < h->n_bins ? h->edge[b] : NAN, 4);
+        sn_buf_puts(out, ",\"training_share\":");
+        sn_buf_fixed(out, h->total ? (double)h->count[b] / (double)h->total : 0, 4);
+        sn_buf_puts(out, ",\"live_share\":");
+        sn_buf_fixed(out, len ? (double)live[b] / (double)len : 0, 4);
+        sn_buf_putc(out, '}');
+    }
+    sn_buf_puts(out, "]}");
 }
 
 void sn_service_model_metrics(sn_service *s, sn_buf *out)
@@ -432,13 +569,52 @@ void sn_service_model_metrics(sn_service *s, sn_buf *out)
             sn_buf_putc(out, ',');
         sn_buf_json_str(out, sn_feature_name(i), strlen(sn_feature_name(i)));
     }
-    sn_buf_puts(out, "],\"server\":{\"events_analysed\":");
+    sn_buf_puts(out, "],\"training\":{\"train_filter\":");
+    sn_buf_fixed(out, cfg.train_filter, 4);
+    sn_buf_puts(out, ",\"rows_filtered\":");
+    sn_buf_u64(out, st.train_filtered);
+    sn_buf_puts(out, ",\"risk_distribution_events\":");
+    sn_buf_u64(out, s->train_hist.total);
+    sn_buf_puts(out, "},\"drift\":");
+    drift_json(s, out);
+    sn_buf_puts(out, ",\"server\":{\"events_analysed\":");
     sn_buf_u64(out, analysed);
     sn_buf_puts(out, ",\"anomalies_detected\":");
     sn_buf_u64(out, anomalies);
     sn_buf_puts(out, ",\"users_seen\":");
     sn_buf_u64(out, (uint64_t)users);
     sn_buf_puts(out, "}}");
+}
+
+sn_status sn_service_discover_roles(sn_service *s, int k, sn_buf *out, sn_error *err)
+{
+    /* Under the lock only a flat copy of the counts (ids and pointers to names that never
+     * move); the matrix is built and mined after it is released. */
+    sn_profile_counts counts;
+    fair_lock(&s->lock);
+    sn_status st =
+        sn_profiles_copy_counts(sn_engine_profiles(s->engine), SN_ATTR_RESOURCE, &counts);
+    fair_unlock(&s->lock);
+    sn_role_matrix *m = st == SN_OK ? sn_role_matrix_new() : NULL;
+    if (!m || sn_role_matrix_from_counts(m, &counts) != SN_OK) {
+        sn_profile_counts_free(&counts);
+        sn_role_matrix_free(m);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    }
+    sn_profile_counts_free(&counts);
+    sn_role_params p;
+    sn_role_params_default(&p);
+    p.k = k;
+    p.seed = s->seed;
+    p.max_users = s->cfg.roles_max_users;
+    sn_roles r;
+    st = sn_roles_mine(m, &p, &r, err);
+    if (st == SN_OK) {
+        sn_roles_json(out, m, &r, 100);
+        sn_roles_free(&r);
+    }
+    sn_role_matrix_free(m);
+    return st;
 }
 
 /* ---- The store: recent anomalies at start, retention, a person's records ---- */

@@ -75,6 +75,21 @@ head -c 1000 m.bin >short.bin
 check "truncated model refused" "[ $? -eq 1 ] && grep -q 'not a usable model file' err.txt"
 "$bin" detect --input gen.csv --model gen.csv >/dev/null 2>err.txt
 check "foreign file as model refused" "[ $? -eq 1 ] && grep -q 'wrong magic number' err.txt"
+# A model of the previous format (version 2): refused, saying to train again.
+cp m.bin v2.bin
+printf '\x02' | dd of=v2.bin bs=1 seek=8 conv=notrunc 2>/dev/null
+"$bin" detect --input gen.csv --model v2.bin >/dev/null 2>err.txt
+check "model format 2 refused: train again" "[ \$? -eq 1 ] && grep -q 'model format version 2 is not supported (this build reads 4): train the model again' err.txt"
+# The poisoning defence: 1% of the training events by default, as asked, or none.
+"$bin" train --input gen.csv --model f.bin 2>err.txt
+events=$(sed -n 's/^train: \([0-9]*\) events learned.*/\1/p' err.txt)
+check "train leaves 1% of the events out of the forest" "grep -q \"^train: \$((events / 100)) training events left out of the forest as outliers (--train-filter 0.01 of the \$events events it samples)\" err.txt"
+"$bin" train --input gen.csv --model f.bin --train-filter 0.05 2>err.txt
+check "--train-filter 0.05" "grep -q \"^train: \$((events * 5 / 100)) training events left out\" err.txt"
+"$bin" train --input gen.csv --model f.bin --train-filter 0 2>err.txt
+check "--train-filter 0: none left out" "grep -q '^train: 0 training events left out' err.txt"
+"$bin" train --input gen.csv --model f.bin --train-filter 0.6 2>err.txt
+check "--train-filter 0.6: exit 2" "[ \$? -eq 2 ] && grep -q -- '--train-filter' err.txt"
 
 mkfifo pipe
 mkdir adir

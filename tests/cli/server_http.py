@@ -48,7 +48,8 @@ def kill_leftovers():
 
 
 # Authentication and rate limits are server_attacks.py's subject; here every call is let in.
-NO_AUTH = ["--insecure-no-auth", "--rate-limit-general", "0", "--rate-limit-analysis", "0"]
+NO_AUTH = ["--insecure-no-auth", "--rate-limit-general", "0", "--rate-limit-analysis", "0",
+           "--rate-limit-training", "0"]
 
 
 class Server:
@@ -211,9 +212,15 @@ for bad in ("0", "1001", "-1", "abc", "5x"):
 expect("404 for a user with no events", "GET", "/api/v1/user/NOBODY/risk-score", 404,
        '{"error":{"code":"user_not_found","message":"no events of this user were analysed '
        'since the server started","field":"user_id"}}')
-expect("501 for role discovery", "POST", "/api/v1/roles/discover", 501,
-       '{"error":{"code":"not_implemented","message":"role discovery is not available yet"}}',
-       body={}, headers=J)
+for bad in ("0", "1", "1001", "abc", "2x", "%20"):
+    expect(f"422 for n_clusters={bad}", "POST", f"/api/v1/roles/discover?n_clusters={bad}", 422,
+           '{"error":{"code":"invalid_field","message":"n_clusters must be an integer from 2 to '
+           '1000","field":"n_clusters"}}', body={}, headers=J)
+status, body = srv.json("POST", "/api/v1/roles/discover?n_clusters=2")
+check("POST /api/v1/roles/discover?n_clusters=2 mines two roles of the model's users",
+      status == 200 and body["total_roles"] == 2 and len(body["roles"]) == 2
+      and sum(r["user_count"] for r in body["roles"]) == body["total_users"] > 2
+      and "role_health" in body, f"{status} {str(body)[:300]}")
 expect("501 for access prediction", "POST", "/api/v1/predict/access", 501,
        '{"error":{"code":"not_implemented","message":"access prediction is not available yet"}}',
        body={}, headers=J)
@@ -240,6 +247,12 @@ status, body = srv.json("GET", "/api/v1/model/metrics")
 check("model metrics: trained-at, training-data SHA-256, events learned, threshold",
       status == 200 and re.fullmatch(r"[0-9a-f]{64}", body["training_data_sha256"])
       and body["events_learned"] > 400 and body["threshold"]["risk_score"] == 50, body)
+check("model metrics: the poisoning defence and the drift monitor",
+      body["training"]["train_filter"] == 0.01
+      and body["training"]["rows_filtered"] == int(0.01 * body["events_learned"])
+      and body["drift"]["status"] in ("insufficient_data", "stable", "moderate", "drift")
+      and body["drift"]["threshold"] == 0.25 and body["drift"]["window"] == 10000
+      and len(body["drift"]["bins"]) >= 2, body.get("drift"))
 
 # Keep-alive: several requests on one connection.
 conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)

@@ -222,6 +222,10 @@ check("GET /metrics answers the Prometheus text format",
       status == 200 and headers.get("Content-Type") == "text/plain; version=0.0.4; charset=utf-8"
       and all(re.fullmatch(r"# (HELP|TYPE) .*|[a-z_:]+(\{.*\})? \S+", line)
               for line in text.splitlines()), text[:500])
+check("the drift monitor's series are there",
+      re.search(r"^sentinel_model_drift_psi (NaN|[0-9.]+)$", text, re.M)
+      and sample("sentinel_model_drift_alert") in (0, 1)
+      and sample("sentinel_model_drift_alerts_total") is not None, text[:300])
 health = sample('sentinel_http_requests_total{route="/health",status="200"}')
 check("requests are counted by route and status",
       health is not None and health >= len(latencies)
