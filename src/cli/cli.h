@@ -24,5 +24,6 @@ int sn_cmd_eval(int argc, char **argv);
 int sn_cmd_users(int argc, char **argv);
 int sn_cmd_user_risk(int argc, char **argv);
 int sn_cmd_serve(int argc, char **argv);
+int sn_cmd_predict(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  GET  /api/v1/user/USER_ID/risk-score   the user's risk from five factors\n"
     "  GET  /api/v1/anomalies?limit=N         most recent anomalous verdicts (1-1000, 100)\n"
     "  GET  /api/v1/model/metrics             the model: training, threshold, parameters\n"
+    "  POST /api/v1/predict/access            a request -> approve/deny probability, peers\n"
     "  GET  /metrics                          Prometheus metrics\n"
     "  GET  /openapi.json                     the OpenAPI 3.1 document of this API\n"
     "\n"
@@ -102,6 +103,15 @@ int sn_cmd_serve(int argc, char **argv)
         sn_log_msg(log, SN_LOG_ERROR, "cannot start", err.msg);
         goto done;
     }
+    if (cfg.predictor[0]) {
+        sn_predictor *pr = NULL;
+        if (sn_predictor_load(&pr, cfg.predictor, &err) != SN_OK) {
+            sn_error_format(&err, msg, sizeof(msg));
+            sn_log_msg(log, SN_LOG_ERROR, "cannot load the access predictor", msg);
+            goto done;
+        }
+        sn_service_set_predictor(svc, pr);
+    }
     if (sn_server_start(&srv, svc, &cfg, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot start", msg);
@@ -112,6 +122,8 @@ int sn_cmd_serve(int argc, char **argv)
     sn_log_str(&line, "url", sn_server_url(srv), strlen(sn_server_url(srv)));
     sn_log_str(&line, "model", cfg.model, strlen(cfg.model));
     sn_log_int(&line, "events_learned", learned);
+    if (cfg.predictor[0])
+        sn_log_str(&line, "predictor", cfg.predictor, strlen(cfg.predictor));
     sn_log_end(log, &line);
     printf("listening on %s\n", sn_server_url(srv));
     fflush(stdout);

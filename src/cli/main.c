@@ -12,6 +12,7 @@ static const sn_command commands[] = {
     {"user-risk", "explain one user's overall risk", sn_cmd_user_risk},
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
+    {"predict", "predict approval of access requests (train, cv, ask)", sn_cmd_predict},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
 };
 

@@ -48,6 +48,7 @@ struct sn_service {
     sn_log *log; /* borrowed; may be NULL */
     sn_fair_lock lock;
     sn_engine *engine;
+    sn_predictor *predictor; /* NULL when none is configured; read-only once serving */
     sn_user_history *users;
     /* Recent anomalous verdicts as JSON objects; the newest at (head + cap - 1) % cap. */
     char **ring;

@@ -210,8 +210,9 @@ expect("404 for a user with no events", "GET", "/api/v1/user/NOBODY/risk-score",
 expect("501 for role discovery", "POST", "/api/v1/roles/discover", 501,
        '{"error":{"code":"not_implemented","message":"role discovery is not available yet"}}',
        body={}, headers=J)
-expect("501 for access prediction", "POST", "/api/v1/predict/access", 501,
-       '{"error":{"code":"not_implemented","message":"access prediction is not available yet"}}',
+expect("503 for access prediction without a predictor", "POST", "/api/v1/predict/access", 503,
+       '{"error":{"code":"predictor_not_loaded","message":"no access predictor is configured '
+       '(the server\'s predictor option)"}}',
        body={}, headers=J)
 
 status, body = srv.json("POST", "/api/v1/analyze/access", EVENT)

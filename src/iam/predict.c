@@ -1,0 +1,743 @@
+/* The access-request predictor: encoding of categorical columns, fitting, cross-validation,
+ * answering one request, and peer analysis.
+ *
+ * Encoding. Each column and each pair of columns is a group; a request's value in a group is
+ * described by two numbers: the smoothed share of approvals among the learning rows with that
+ * value, (approved + a * prior) / (requests + a), and log(1 + the number of other learning rows
+ * with it). For a row the trees learn from, the share is computed out of fold (K folds: the
+ * row's own fold never counts), so that its own label cannot leak into its features: the
+ * target statistics of CatBoost (Prokhorenkova et al., "CatBoost: unbiased boosting with
+ * categorical features", NeurIPS 2018), in their K-fold form. Pairs carry the interactions that
+ * single columns miss (a resource is routinely granted to one department and not to another).
+ *
+ * Peers. A principal is the user when the data names one, else the request's columns other
+ * than resource and action (on the Amazon data: manager and role columns). For the department,
+ * title and manager columns, the predictor counts the distinct principals with each value, and
+ * how many of them hold each resource (hold: an approved request, a granted access). */
+#include "predict_internal.h"
+
+#include "../core/rng.h"
+#include "../risk/metrics.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void sn_predict_params_default(sn_predict_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    sn_trees_params_default(&p->trees, SN_TREES_BOOSTED);
+    p->pairs = true;
+    p->smoothing = 1;
+    p->encode_folds = 5;
+}
+
+const char *sn_pcol_field(sn_pcol_role role)
+{
+    switch (role) {
+    case SN_PCOL_USER:
+        return "user_id";
+    case SN_PCOL_DEPARTMENT:
+        return "department";
+    case SN_PCOL_TITLE:
+        return "job_title";
+    case SN_PCOL_MANAGER:
+        return "manager";
+    case SN_PCOL_RESOURCE:
+        return "resource";
+    case SN_PCOL_ACTION:
+        return "action";
+    default:
+        return NULL;
+    }
+}
+
+sn_predictor *sn_predictor_alloc(void)
+{
+    sn_predictor *pr = calloc(1, sizeof(*pr));
+    if (!pr)
+        return NULL;
+    pr->cv_auc = NAN;
+    for (int g = 0; g < SN_PREDICT_MAX_GROUPS; g++)
+        sn_u64map_init(&pr->groups[g].index);
+    sn_u64map_init(&pr->peers);
+    return pr;
+}
+
+void sn_predictor_free(sn_predictor *pr)
+{
+    if (!pr)
+        return;
+    for (int c = 0; c < pr->ncols; c++)
+        sn_strmap_free(pr->dict[c]);
+    for (int g = 0; g < SN_PREDICT_MAX_GROUPS; g++) {
+        sn_u64map_free(&pr->groups[g].index);
+        free(pr->groups[g].cnt);
+        free(pr->groups[g].pos);
+    }
+    sn_u64map_free(&pr->peers);
+    sn_trees_free(pr->trees);
+    free(pr);
+}
+
+void sn_predictor_plan_groups(sn_predictor *pr, bool pairs)
+{
+    int g = 0;
+    for (int a = 0; a < pr->ncols; a++) {
+        pr->groups[g].a = a;
+        pr->groups[g++].b = -1;
+    }
+    if (pairs)
+        for (int a = 0; a < pr->ncols; a++)
+            for (int b = a + 1; b < pr->ncols; b++) {
+                pr->groups[g].a = a;
+                pr->groups[g++].b = b;
+            }
+    pr->ngroups = g;
+}
+
+/* Id of the request's value in group G, or UINT32_MAX when it was never seen. */
+static uint32_t group_id(const sn_pgroup *G, const int32_t *codes)
+{
+    int32_t a = codes[G->a];
+    if (a < 0)
+        return UINT32_MAX;
+    if (G->b < 0)
+        return (uint32_t)a < G->n ? (uint32_t)a : UINT32_MAX;
+    int32_t b = codes[G->b];
+    if (b < 0)
+        return UINT32_MAX;
+    uint32_t v = sn_u64map_get(&G->index, sn_pair_key(a, b));
+    return v ? v - 1 : UINT32_MAX;
+}
+
+static void encode(double prior, double a, uint32_t cnt, uint32_t pos, float *x)
+{
+    x[0] = (float)((pos + a * prior) / (cnt + a));
+    x[1] = (float)log1p((double)cnt);
+}
+
+void sn_predictor_features(const sn_predictor *pr, const int32_t *codes, float *x)
+{
+    for (int g = 0; g < pr->ngroups; g++) {
+        const sn_pgroup *G = &pr->groups[g];
+        uint32_t id = group_id(G, codes);
+        uint32_t cnt = id == UINT32_MAX ? 0 : G->cnt[id];
+        uint32_t pos = id == UINT32_MAX ? 0 : G->pos[id];
+        encode(pr->prior, pr->params.smoothing, cnt, pos, x + 2 * g);
+    }
+}
+
+/* ---- Fitting ------------------------------------------------------------------------------ */
+
+/* The groups' ids of every row of data (group-major), and the pair indexes, set up on pr. */
+static sn_status index_groups(sn_predictor *pr, const sn_predict_data *d, uint32_t **gid_out)
+{
+    size_t n = d->rows;
+    uint32_t *gid = malloc((size_t)pr->ngroups * (n ? n : 1) * sizeof(uint32_t));
+    if (!gid)
+        return SN_ERR_NOMEM;
+    for (int g = 0; g < pr->ngroups; g++) {
+        sn_pgroup *G = &pr->groups[g];
+        uint32_t *ids = gid + (size_t)g * n;
+        if (G->b < 0) {
+            G->n = (uint32_t)sn_strmap_count(d->dict[G->a]);
+            for (size_t r = 0; r < n; r++)
+                ids[r] = (uint32_t)d->codes[r * (size_t)d->ncols + (size_t)G->a];
+        } else {
+            G->n = 0;
+            sn_u64map_clear(&G->index);
+            for (size_t r = 0; r < n; r++) {
+                const int32_t *row = d->codes + r * (size_t)d->ncols;
+                uint32_t *slot = sn_u64map_slot(&G->index, sn_pair_key(row[G->a], row[G->b]));
+                if (!slot) {
+                    free(gid);
+                    return SN_ERR_NOMEM;
+                }
+                if (!*slot)
+                    *slot = ++G->n;
+                ids[r] = *slot - 1;
+            }
+        }
+        free(G->cnt);
+        free(G->pos);
+        G->cnt = calloc(G->n ? G->n : 1, sizeof(uint32_t));
+        G->pos = calloc(G->n ? G->n : 1, sizeof(uint32_t));
+        if (!G->cnt || !G->pos) {
+            free(gid);
+            return SN_ERR_NOMEM;
+        }
+    }
+    *gid_out = gid;
+    return SN_OK;
+}
+
+/* Fits pr's statistics and trees on rows[0, m) of d (ids in gid). */
+static sn_status fit_rows(sn_predictor *pr, const sn_predict_data *d, const uint32_t *gid,
+                          const uint32_t *rows, size_t m, sn_error *err)
+{
+    size_t n = d->rows, nf = 2 * (size_t)pr->ngroups;
+    size_t pos = 0;
+    for (size_t i = 0; i < m; i++)
+        pos += d->labels[rows[i]];
+    if (pos == 0 || pos == m)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL,
+                            "the labels hold one class only (%zu of %zu approved): nothing to "
+                            "tell apart",
+                            pos, m);
+    pr->prior = (double)pos / (double)m;
+    double a = pr->params.smoothing;
+    int K = pr->params.encode_folds;
+    float *x = malloc(m * nf * sizeof(float));
+    uint8_t *y = malloc(m ? m : 1);
+    uint8_t *fold = malloc(m ? m : 1);
+    uint32_t *fc = NULL, *fp = NULL;
+    size_t maxn = 1;
+    for (int g = 0; g < pr->ngroups; g++)
+        if (pr->groups[g].n > maxn)
+            maxn = pr->groups[g].n;
+    fc = calloc(maxn, sizeof(uint32_t));
+    fp = calloc(maxn, sizeof(uint32_t));
+    if (!x || !y || !fold || !fc || !fp) {
+        free(x), free(y), free(fold), free(fc), free(fp);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    }
+    sn_rng rng;
+    sn_rng_seed(&rng, pr->params.trees.seed ^ 0x5bd1e995u);
+    for (size_t i = 0; i < m; i++) {
+        y[i] = d->labels[rows[i]];
+        fold[i] = (uint8_t)sn_rng_below(&rng, (uint64_t)K);
+    }
+    for (int g = 0; g < pr->ngroups; g++) {
+        sn_pgroup *G = &pr->groups[g];
+        const uint32_t *ids = gid + (size_t)g * n;
+        memset(G->cnt, 0, G->n * sizeof(uint32_t));
+        memset(G->pos, 0, G->n * sizeof(uint32_t));
+        for (size_t i = 0; i < m; i++) {
+            uint32_t id = ids[rows[i]];
+            G->cnt[id]++;
+            G->pos[id] += y[i];
+        }
+        for (int k = 0; k < K; k++) {
+            for (size_t i = 0; i < m; i++)
+                if (fold[i] == k) {
+                    uint32_t id = ids[rows[i]];
+                    fc[id]++;
+                    fp[id] += y[i];
+                }
+            for (size_t i = 0; i < m; i++)
+                if (fold[i] == k) {
+                    uint32_t id = ids[rows[i]];
+                    float *xi = x + i * nf + 2 * (size_t)g;
+                    encode(pr->prior, a, G->cnt[id] - fc[id], G->pos[id] - fp[id], xi);
+                    /* the other learning rows with this value: all but this one */
+                    xi[1] = (float)log1p((double)(G->cnt[id] - 1));
+                }
+            for (size_t i = 0; i < m; i++)
+                if (fold[i] == k)
+                    fc[ids[rows[i]]] = fp[ids[rows[i]]] = 0;
+        }
+    }
+    free(fold), free(fc), free(fp);
+    sn_trees_free(pr->trees);
+    pr->trees = NULL;
+    sn_status st = sn_trees_fit(&pr->trees, x, y, m, nf, &pr->params.trees, err);
+    free(x), free(y);
+    return st;
+}
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+    uint64_t h = sn_hash_u64(a ^ sn_hash_u64(b + 0x9e3779b97f4a7c15ULL));
+    return h ? h : 1;
+}
+
+/* The principal of a request: its user when there is a user column, else its columns other
+ * than resource and action. */
+static uint64_t principal_of(const sn_predictor *pr, const int32_t *codes)
+{
+    for (int c = 0; c < pr->ncols; c++)
+        if (pr->roles[c] == SN_PCOL_USER)
+            return codes[c] < 0 ? 0 : mix(1, (uint64_t)codes[c]);
+    uint64_t h = 2;
+    for (int c = 0; c < pr->ncols; c++) {
+        if (pr->roles[c] == SN_PCOL_RESOURCE || pr->roles[c] == SN_PCOL_ACTION)
+            continue;
+        if (codes[c] < 0)
+            return 0;
+        h = mix(h, (uint64_t)codes[c]);
+    }
+    return h;
+}
+
+/* Keys of the peer table. */
+enum { K_MEMBER = 1, K_GROUP, K_HOLDERS, K_HOLDS };
+
+static uint64_t key_member(int role, int32_t v, uint64_t principal)
+{
+    return mix(mix(K_MEMBER, (uint64_t)role), mix((uint64_t)v, principal));
+}
+static uint64_t key_group(int role, int32_t v)
+{
+    return mix(mix(K_GROUP, (uint64_t)role), (uint64_t)v);
+}
+static uint64_t key_holders(int role, int32_t v, int32_t resource)
+{
+    return mix(mix(K_HOLDERS, (uint64_t)role), mix((uint64_t)v, (uint64_t)resource));
+}
+static uint64_t key_holds(uint64_t principal, int32_t resource)
+{
+    return mix(K_HOLDS, mix(principal, (uint64_t)resource));
+}
+
+static int column_of(const sn_predictor *pr, sn_pcol_role role)
+{
+    for (int c = 0; c < pr->ncols; c++)
+        if (pr->roles[c] == role)
+            return c;
+    return -1;
+}
+
+static const sn_pcol_role peer_roles[3] = {SN_PCOL_DEPARTMENT, SN_PCOL_TITLE, SN_PCOL_MANAGER};
+
+static sn_status build_peers(sn_predictor *pr, const sn_predict_data *d)
+{
+    int rc = column_of(pr, SN_PCOL_RESOURCE);
+    sn_u64map_clear(&pr->peers);
+    for (size_t r = 0; r < d->rows; r++) {
+        const int32_t *row = d->codes + r * (size_t)d->ncols;
+        uint64_t who = principal_of(pr, row);
+        if (rc >= 0 && d->labels[r]) {
+            uint32_t *s = sn_u64map_slot(&pr->peers, key_holds(who, row[rc]));
+            if (!s)
+                return SN_ERR_NOMEM;
+            *s = 1;
+        }
+        for (int k = 0; k < 3; k++) {
+            int c = column_of(pr, peer_roles[k]);
+            if (c < 0)
+                continue;
+            uint32_t *s = sn_u64map_slot(&pr->peers, key_member(peer_roles[k], row[c], who));
+            if (!s)
+                return SN_ERR_NOMEM;
+            if (!*s) {
+                *s = 1;
+                s = sn_u64map_slot(&pr->peers, key_group(peer_roles[k], row[c]));
+                if (!s)
+                    return SN_ERR_NOMEM;
+                ++*s;
+            }
+        }
+    }
+    /* holders: each principal holding a resource once, in each of its groups */
+    if (rc >= 0)
+        for (size_t r = 0; r < d->rows; r++) {
+            const int32_t *row = d->codes + r * (size_t)d->ncols;
+            if (!d->labels[r])
+                continue;
+            uint64_t who = principal_of(pr, row);
+            uint64_t hk = key_holds(who, row[rc]);
+            uint32_t *h = sn_u64map_slot(&pr->peers, hk);
+            if (!h)
+                return SN_ERR_NOMEM;
+            if (*h != 1)
+                continue; /* counted already */
+            *h = 2;
+            for (int k = 0; k < 3; k++) {
+                int c = column_of(pr, peer_roles[k]);
+                if (c < 0)
+                    continue;
+                uint32_t *s = sn_u64map_slot(&pr->peers, key_holders(peer_roles[k], row[c],
+                                                                      row[rc]));
+                if (!s)
+                    return SN_ERR_NOMEM;
+                ++*s;
+            }
+        }
+    return SN_OK;
+}
+
+static void hash_data(const sn_predict_data *d, uint8_t out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    memset(out, 0, 32);
+    if (!ctx)
+        return;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    for (size_t r = 0; r < d->rows; r++) {
+        for (int c = 0; c < d->ncols; c++) {
+            int32_t id = d->codes[r * (size_t)d->ncols + (size_t)c];
+            const char *s = sn_strmap_str(d->dict[c], id);
+            uint32_t n = (uint32_t)sn_strmap_len(d->dict[c], id);
+            uint8_t le[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16), (uint8_t)(n >> 24)};
+            EVP_DigestUpdate(ctx, le, 4);
+            EVP_DigestUpdate(ctx, s, n);
+        }
+        EVP_DigestUpdate(ctx, &d->labels[r], 1);
+    }
+    EVP_DigestFinal_ex(ctx, out, &len);
+    EVP_MD_CTX_free(ctx);
+}
+
+static sn_status check_params(const sn_predict_params *p, sn_error *err)
+{
+    if (sn_trees_params_check(&p->trees, err) != SN_OK)
+        return SN_ERR_USAGE;
+    if (!(p->smoothing >= 0 && p->smoothing <= 1e6))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "smoothing", "out of range");
+    if (p->encode_folds < 2 || p->encode_folds > 100)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "encode_folds", "out of range");
+    return SN_OK;
+}
+
+/* A predictor with d's columns and dictionaries (copied) and its groups indexed. */
+static sn_status predictor_for(sn_predictor **out, const sn_predict_data *d,
+                               const sn_predict_params *p, uint32_t **gid, sn_error *err)
+{
+    *out = NULL;
+    if (check_params(p, err) != SN_OK)
+        return SN_ERR_USAGE;
+    sn_predictor *pr = sn_predictor_alloc();
+    if (!pr)
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    pr->params = *p;
+    pr->ncols = d->ncols;
+    memcpy(pr->names, d->names, sizeof(pr->names));
+    memcpy(pr->roles, d->roles, sizeof(pr->roles));
+    for (int c = 0; c < d->ncols; c++) {
+        pr->dict[c] = sn_strmap_new();
+        if (!pr->dict[c])
+            goto nomem;
+        int32_t k = sn_strmap_count(d->dict[c]);
+        for (int32_t i = 0; i < k; i++)
+            if (sn_strmap_intern(pr->dict[c], sn_strmap_str(d->dict[c], i),
+                                 sn_strmap_len(d->dict[c], i)) != i)
+                goto nomem;
+    }
+    sn_predictor_plan_groups(pr, p->pairs);
+    if (index_groups(pr, d, gid) != SN_OK)
+        goto nomem;
+    *out = pr;
+    return SN_OK;
+nomem:
+    sn_predictor_free(pr);
+    return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+}
+
+sn_status sn_predictor_fit(sn_predictor **out, const sn_predict_data *data,
+                           const sn_predict_params *p, sn_error *err)
+{
+    *out = NULL;
+    if (data->rows < 2)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL,
+                            "need at least two labelled requests");
+    sn_predictor *pr = NULL;
+    uint32_t *gid = NULL;
+    if (predictor_for(&pr, data, p, &gid, err) != SN_OK)
+        return err->code;
+    uint32_t *rows = malloc(data->rows * sizeof(uint32_t));
+    if (!rows) {
+        free(gid);
+        sn_predictor_free(pr);
+        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    }
+    for (size_t r = 0; r < data->rows; r++)
+        rows[r] = (uint32_t)r;
+    sn_status st = fit_rows(pr, data, gid, rows, data->rows, err);
+    free(rows);
+    free(gid);
+    if (st == SN_OK && build_peers(pr, data) != SN_OK)
+        st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+    if (st != SN_OK) {
+        sn_predictor_free(pr);
+        return st;
+    }
+    hash_data(data, pr->data_hash);
+    pr->rows = data->rows;
+    pr->positives = data->positives;
+    pr->trained_at = (int64_t)time(NULL);
+    *out = pr;
+    return SN_OK;
+}
+
+sn_status sn_predict_cv(const sn_predict_data *data, const sn_predict_params *p, int folds,
+                        uint64_t seed, double *auc, double *mean, sn_error *err)
+{
+    size_t n = data->rows;
+    if (folds < 2 || (size_t)folds > n)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "folds",
+                            "need at least 2 folds and no more folds than rows");
+    if (data->positives < (size_t)folds || n - data->positives < (size_t)folds)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, NULL,
+                            "each fold needs both labels: %zu approved and %zu denied is too "
+                            "few for %d folds",
+                            data->positives, n - data->positives, folds);
+    sn_predictor *pr = NULL;
+    uint32_t *gid = NULL;
+    if (predictor_for(&pr, data, p, &gid, err) != SN_OK)
+        return err->code;
+    uint32_t *order = malloc(n * sizeof(uint32_t));
+    uint8_t *fold = malloc(n);
+    uint32_t *rows = malloc(n * sizeof(uint32_t));
+    double *score = malloc(n * sizeof(double));
+    int8_t *lab = malloc(n);
+    float *x = malloc(2 * (size_t)pr->ngroups * sizeof(float));
+    sn_status st = SN_OK;
+    if (!order || !fold || !rows || !score || !lab || !x) {
+        st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
+        goto done;
+    }
+    /* stratified: the approved rows, then the denied, shuffled and dealt round the folds */
+    sn_rng rng;
+    sn_rng_seed(&rng, seed);
+    size_t k = 0;
+    for (int cls = 1; cls >= 0; cls--) {
+        size_t from = k;
+        for (size_t r = 0; r < n; r++)
+            if (data->labels[r] == cls)
+                order[k++] = (uint32_t)r;
+        for (size_t i = k - 1; i > from; i--) {
+            size_t j = from + (size_t)sn_rng_below(&rng, i - from + 1);
+            uint32_t t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        fold[order[i]] = (uint8_t)(i % (size_t)folds);
+    double sum = 0;
+    for (int f = 0; f < folds && st == SN_OK; f++) {
+        size_t m = 0, t = 0;
+        for (size_t r = 0; r < n; r++)
+            if (fold[r] != f)
+                rows[m++] = (uint32_t)r;
+        st = fit_rows(pr, data, gid, rows, m, err);
+        if (st != SN_OK)
+            break;
+        for (size_t r = 0; r < n; r++)
+            if (fold[r] == f) {
+                sn_predictor_features(pr, data->codes + r * (size_t)data->ncols, x);
+                score[t] = sn_trees_predict(pr->trees, x);
+                lab[t++] = (int8_t)data->labels[r];
+            }
+        auc[f] = sn_roc_auc(score, lab, t);
+        sum += auc[f];
+    }
+    if (st == SN_OK)
+        *mean = sum / folds;
+done:
+    free(order), free(fold), free(rows), free(score), free(lab), free(x), free(gid);
+    sn_predictor_free(pr);
+    return st;
+}
+
+void sn_predictor_set_cv(sn_predictor *pr, double auc, int folds)
+{
+    pr->cv_auc = auc;
+    pr->cv_folds = folds;
+}
+
+int sn_predictor_columns(const sn_predictor *pr)
+{
+    return pr->ncols;
+}
+
+const char *sn_predictor_column(const sn_predictor *pr, int col)
+{
+    return col >= 0 && col < pr->ncols ? pr->names[col] : NULL;
+}
+
+sn_pcol_role sn_predictor_column_role(const sn_predictor *pr, int col)
+{
+    return col >= 0 && col < pr->ncols ? pr->roles[col] : SN_PCOL_OTHER;
+}
+
+/* Fewest peers whose unanimous absence of the access keeps a request from being approved
+ * without review. */
+#define PEERS_FOR_REVIEW 5
+#define APPROVE_AT 0.8
+
+static void peer_share(const sn_predictor *pr, sn_pcol_role role, const int32_t *codes,
+                       const char *const *values, const size_t *lens, uint64_t who,
+                       sn_peer_share *out)
+{
+    memset(out, 0, sizeof(*out));
+    int c = column_of(pr, role);
+    if (c < 0)
+        return;
+    out->present = true;
+    size_t n = lens[c] < sizeof(out->value) - 1 ? lens[c] : sizeof(out->value) - 1;
+    /* cut on a character boundary */
+    while (n > 0 && n < lens[c] && ((unsigned char)values[c][n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out->value, values[c], n);
+    out->value[n] = '\0';
+    if (codes[c] < 0)
+        return;
+    uint32_t peers = sn_u64map_get(&pr->peers, key_group(role, codes[c]));
+    uint32_t holders = 0;
+    int rc = column_of(pr, SN_PCOL_RESOURCE);
+    bool holds = false;
+    if (rc >= 0 && codes[rc] >= 0) {
+        holders = sn_u64map_get(&pr->peers, key_holders(role, codes[c], codes[rc]));
+        holds = who && sn_u64map_get(&pr->peers, key_holds(who, codes[rc])) != 0;
+    }
+    /* the requester is no peer of their own */
+    if (who && sn_u64map_get(&pr->peers, key_member(role, codes[c], who))) {
+        if (peers)
+            peers--;
+        if (holds && holders)
+            holders--;
+    }
+    out->peers = peers;
+    out->holders = holders;
+    out->share = peers ? (double)holders / peers : 0;
+}
+
+void sn_predictor_ask(const sn_predictor *pr, const char *const *values, const size_t *lens,
+                      sn_prediction *out)
+{
+    int32_t codes[SN_PREDICT_MAX_COLUMNS];
+    for (int c = 0; c < pr->ncols; c++)
+        codes[c] = sn_strmap_find(pr->dict[c], lens[c] ? values[c] : "", lens[c]);
+    float x[2 * SN_PREDICT_MAX_GROUPS];
+    sn_predictor_features(pr, codes, x);
+    double p = sn_trees_predict(pr->trees, x);
+    memset(out, 0, sizeof(*out));
+    out->probability_approve = p;
+    out->probability_deny = 1 - p;
+    out->should_approve = p >= 0.5;
+    out->confidence = p >= 0.5 ? p : 1 - p;
+    uint64_t who = principal_of(pr, codes);
+    peer_share(pr, SN_PCOL_DEPARTMENT, codes, values, lens, who, &out->department);
+    peer_share(pr, SN_PCOL_TITLE, codes, values, lens, who, &out->title);
+    peer_share(pr, SN_PCOL_MANAGER, codes, values, lens, who, &out->manager);
+    bool none_of_many = false;
+    const sn_peer_share *groups[3] = {&out->department, &out->title, &out->manager};
+    for (int k = 0; k < 3; k++)
+        if (groups[k]->peers >= PEERS_FOR_REVIEW && groups[k]->holders == 0)
+            none_of_many = true;
+    if (p < 0.5) {
+        out->recommendation = "DENY";
+        out->why = "requests like this one are usually denied";
+    } else if (none_of_many) {
+        out->recommendation = "REVIEW";
+        out->why = "likely approved, but none of the requester's peers holds this access";
+    } else if (p < APPROVE_AT) {
+        out->recommendation = "REVIEW";
+        out->why = "the outcome of requests like this one is uncertain";
+    } else {
+        out->recommendation = "APPROVE";
+        out->why = "requests like this one are usually approved";
+    }
+}
+
+static void peer_json(sn_buf *b, const char *key, const sn_peer_share *s, bool *first)
+{
+    if (!s->present)
+        return;
+    if (!*first)
+        sn_buf_putc(b, ',');
+    *first = false;
+    sn_buf_json_str(b, key, strlen(key));
+    sn_buf_puts(b, ":{\"value\":");
+    sn_buf_json_str(b, s->value, strlen(s->value));
+    sn_buf_puts(b, ",\"peers\":");
+    sn_buf_u64(b, s->peers);
+    sn_buf_puts(b, ",\"with_access\":");
+    sn_buf_u64(b, s->holders);
+    sn_buf_puts(b, ",\"share\":");
+    sn_buf_fixed(b, s->share, 4);
+    sn_buf_putc(b, '}');
+}
+
+void sn_prediction_json(const sn_prediction *p, sn_buf *b)
+{
+    sn_buf_printf(b, "{\"should_approve\":%s,\"confidence\":", p->should_approve ? "true" : "false");
+    sn_buf_fixed(b, p->confidence, 4);
+    sn_buf_puts(b, ",\"probability_approve\":");
+    sn_buf_fixed(b, p->probability_approve, 4);
+    sn_buf_puts(b, ",\"probability_deny\":");
+    sn_buf_fixed(b, p->probability_deny, 4);
+    sn_buf_puts(b, ",\"recommendation\":");
+    sn_buf_json_str(b, p->recommendation, strlen(p->recommendation));
+    sn_buf_puts(b, ",\"reason\":");
+    sn_buf_json_str(b, p->why, strlen(p->why));
+    sn_buf_puts(b, ",\"peer_analysis\":{");
+    bool first = true;
+    peer_json(b, "department", &p->department, &first);
+    peer_json(b, "job_title", &p->title, &first);
+    peer_json(b, "manager", &p->manager, &first);
+    sn_buf_puts(b, "}}");
+}
+
+void sn_predictor_get_info(const sn_predictor *pr, sn_predictor_info *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->algorithm = pr->params.trees.kind == SN_TREES_FOREST ? "random_forest"
+                                                               : "gradient_boosted_trees";
+    out->params = pr->params;
+    memcpy(out->data_hash, pr->data_hash, 32);
+    out->rows = pr->rows;
+    out->positives = pr->positives;
+    out->trained_at = pr->trained_at;
+    out->cv_auc = pr->cv_auc;
+    out->cv_folds = pr->cv_folds;
+    out->features = 2 * (size_t)pr->ngroups;
+    out->trees = pr->trees ? sn_trees_count(pr->trees) : 0;
+    out->nodes = pr->trees ? sn_trees_nodes(pr->trees) : 0;
+}
+
+void sn_predictor_info_json(const sn_predictor *pr, sn_buf *b)
+{
+    sn_predictor_info in;
+    sn_predictor_get_info(pr, &in);
+    const sn_trees_params *t = &in.params.trees;
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", in.data_hash[i]);
+    char when[32];
+    time_t tt = (time_t)in.trained_at;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sn_buf_puts(b, "{\"algorithm\":");
+    sn_buf_json_str(b, in.algorithm, strlen(in.algorithm));
+    sn_buf_puts(b, ",\"parameters\":{\"trees\":");
+    sn_buf_u64(b, (uint64_t)t->trees);
+    sn_buf_puts(b, ",\"learning_rate\":");
+    sn_buf_fixed(b, t->learning_rate, 4);
+    sn_buf_printf(b, ",\"max_depth\":%d,\"max_leaves\":%d,\"min_child_weight\":", t->max_depth,
+                  t->max_leaves);
+    sn_buf_fixed(b, t->min_child_weight, 4);
+    sn_buf_puts(b, ",\"lambda\":");
+    sn_buf_fixed(b, t->lambda, 4);
+    sn_buf_puts(b, ",\"row_sample\":");
+    sn_buf_fixed(b, t->row_sample, 4);
+    sn_buf_puts(b, ",\"col_sample\":");
+    sn_buf_fixed(b, t->col_sample, 4);
+    sn_buf_printf(b, ",\"bins\":%d,\"seed\":", t->bins);
+    sn_buf_u64(b, t->seed);
+    sn_buf_printf(b, ",\"pairs\":%s,\"smoothing\":", in.params.pairs ? "true" : "false");
+    sn_buf_fixed(b, in.params.smoothing, 4);
+    sn_buf_printf(b, ",\"encode_folds\":%d},\"columns\":[", in.params.encode_folds);
+    for (int c = 0; c < pr->ncols; c++) {
+        if (c)
+            sn_buf_putc(b, ',');
+        sn_buf_json_str(b, pr->names[c], strlen(pr->names[c]));
+    }
+    sn_buf_puts(b, "],\"features\":");
+    sn_buf_u64(b, in.features);
+    sn_buf_puts(b, ",\"nodes\":");
+    sn_buf_u64(b, in.nodes);
+    sn_buf_printf(b, ",\"training_data_sha256\":\"%s\",\"training_rows\":", hex);
+    sn_buf_u64(b, in.rows);
+    sn_buf_puts(b, ",\"training_approved\":");
+    sn_buf_u64(b, in.positives);
+    sn_buf_printf(b, ",\"trained_at\":\"%s\",\"cv_auc\":", when);
+    sn_buf_fixed(b, in.cv_auc, 4);
+    sn_buf_printf(b, ",\"cv_folds\":%d}", in.cv_folds);
+}
