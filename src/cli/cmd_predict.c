@@ -44,22 +44,28 @@ static const char usage_text[] =
     "      --year N, --timezone TZ, --max-errors N   as for sentinel detect\n"
     "model options (train, cv):\n"
     "      --algorithm NAME     boosted (gradient-boosted trees, default) or forest\n"
-    "      --trees N            trees (default 400 boosted, 300 forest)\n"
+    "      --trees N            trees (default 300)\n"
     "      --learning-rate F    shrinkage of each boosted tree (default 0.05)\n"
     "      --max-depth N        deepest split (default 8 boosted, 40 forest)\n"
-    "      --max-leaves N       leaves per tree (default 24 boosted, unlimited forest)\n"
+    "      --max-leaves N       leaves per tree (default 16 boosted, unlimited forest)\n"
     "      --min-child-weight F least hessian (boosted, default 0.5) or rows (forest, 1)\n"
     "      --lambda F           L2 penalty on leaf values (boosted, default 1)\n"
-    "      --row-sample F       share of rows per boosted tree (default 0.8)\n"
+    "      --row-sample F       share of rows per boosted tree (default 0.6) or drawn with\n"
+    "                           replacement per forest tree (default 1)\n"
     "      --col-sample F       share of features per boosted tree (default 0.5) or per\n"
     "                           forest node (default: square root of the features)\n"
-    "      --no-pairs           single columns only (no pairs of columns)\n"
+    "      --interactions N     1: each column alone; 2: and every pair of columns\n"
+    "                           (default); 3: and every triple\n"
     "      --smoothing A        prior weight of the target statistics (default 1)\n"
     "      --seed S             seed of the folds and the trees (default 42)\n"
     "  -o, --output OUT         (train) predictor file to write\n"
     "      --cv-folds K         (train) measure by K-fold cross-validation first\n"
     "      --folds K            (cv) folds (default 5)\n"
-    "      --json               (cv) print {folds, auc: [...], mean_auc, seconds} as JSON\n"
+    "      --json               (cv) print {rows, approved, folds, seed, auc: [...],\n"
+    "                           fit_seconds: [...], predict_seconds: [...], mean_auc,\n"
+    "                           seconds} as JSON (fit and predict: CPU seconds)\n"
+    "      --folds-out FILE     (cv) write each row's fold (0..K-1), one a line, in input\n"
+    "                           order, so that other tools can use the same folds\n"
     "ask options:\n"
     "  -m, --model FILE         predictor file written by sentinel predict train\n"
     "      --user, --department, --title, --manager, --resource, --action VALUE\n"
@@ -78,12 +84,13 @@ enum {
     O_LAMBDA,
     O_ROWS,
     O_COLS,
-    O_NOPAIRS,
+    O_INTERACTIONS,
     O_SMOOTH,
     O_SEED,
     O_CVFOLDS,
     O_FOLDS,
     O_JSON,
+    O_FOLDS_OUT,
     O_USER,
     O_DEPT,
     O_TITLE,
@@ -103,6 +110,7 @@ typedef struct opts {
     int cv_folds, folds;
     uint64_t seed;
     bool json;
+    const char *folds_out;
     /* ask */
     const char *by_role[SN_PCOL_ACTION + 1];
     const char *field_name[SN_PREDICT_MAX_COLUMNS], *field_value[SN_PREDICT_MAX_COLUMNS];
@@ -151,12 +159,13 @@ static int parse_opts(int argc, char **argv, opts *o)
         {"lambda", required_argument, 0, O_LAMBDA},
         {"row-sample", required_argument, 0, O_ROWS},
         {"col-sample", required_argument, 0, O_COLS},
-        {"no-pairs", no_argument, 0, O_NOPAIRS},
+        {"interactions", required_argument, 0, O_INTERACTIONS},
         {"smoothing", required_argument, 0, O_SMOOTH},
         {"seed", required_argument, 0, O_SEED},
         {"cv-folds", required_argument, 0, O_CVFOLDS},
         {"folds", required_argument, 0, O_FOLDS},
         {"json", no_argument, 0, O_JSON},
+        {"folds-out", required_argument, 0, O_FOLDS_OUT},
         {"user", required_argument, 0, O_USER},
         {"department", required_argument, 0, O_DEPT},
         {"title", required_argument, 0, O_TITLE},
@@ -221,8 +230,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             given[ngiven].c = c;
             given[ngiven++].v = optarg;
             break;
-        case O_NOPAIRS:
-            o->params.pairs = false;
+        case O_INTERACTIONS:
+            if (parse_int("interactions", optarg, 1, 3, &o->params.interactions) < 0)
+                return -1;
             break;
         case O_SMOOTH:
             if (parse_double("smoothing", optarg, 0, 1e6, &o->params.smoothing) < 0)
@@ -250,6 +260,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case O_JSON:
             o->json = true;
+            break;
+        case O_FOLDS_OUT:
+            o->folds_out = optarg;
             break;
         case O_USER:
         case O_DEPT:
@@ -434,27 +447,58 @@ static int print_error(const sn_error *err)
 
 static int run_cv(const opts *o, sn_predict_data *d, int folds, bool quiet, double *mean)
 {
-    double auc[100];
+    sn_predict_cv_result res;
+    memset(&res, 0, sizeof(res));
+    size_t n = sn_predict_data_rows(d);
+    if (o->folds_out) {
+        res.fold = malloc(n ? n : 1);
+        if (!res.fold) {
+            fprintf(stderr, "sentinel predict: out of memory\n");
+            return SN_EXIT_FAIL;
+        }
+    }
     sn_error err;
     double t0 = now_seconds();
-    if (sn_predict_cv(d, &o->params, folds, o->seed, auc, mean, &err) != SN_OK)
+    if (sn_predict_cv(d, &o->params, folds, o->seed, &res, &err) != SN_OK) {
+        free(res.fold);
         return print_error(&err);
+    }
     double secs = now_seconds() - t0;
+    *mean = res.mean_auc;
+    if (o->folds_out) {
+        FILE *f = fopen(o->folds_out, "w");
+        bool ok = f != NULL;
+        for (size_t r = 0; ok && r < n; r++)
+            ok = fprintf(f, "%d\n", res.fold[r]) > 0;
+        if (f)
+            ok = (fclose(f) == 0) && ok;
+        free(res.fold);
+        if (!ok) {
+            fprintf(stderr, "sentinel predict: %s: cannot write the folds\n", o->folds_out);
+            return SN_EXIT_FAIL;
+        }
+    }
     if (quiet)
         return 0;
     if (o->json) {
-        printf("{\"rows\":%zu,\"approved\":%zu,\"folds\":%d,\"seed\":%llu,\"auc\":[",
-               sn_predict_data_rows(d), sn_predict_data_positives(d), folds,
-               (unsigned long long)o->seed);
-        for (int f = 0; f < folds; f++)
-            printf("%s%.6f", f ? "," : "", auc[f]);
-        printf("],\"mean_auc\":%.6f,\"seconds\":%.2f}\n", *mean, secs);
-    } else {
-        printf("%zu requests, %zu approved; %d folds, seed %llu\n", sn_predict_data_rows(d),
+        printf("{\"rows\":%zu,\"approved\":%zu,\"folds\":%d,\"seed\":%llu,\"auc\":[", n,
                sn_predict_data_positives(d), folds, (unsigned long long)o->seed);
         for (int f = 0; f < folds; f++)
-            printf("fold %d  ROC AUC %.4f\n", f + 1, auc[f]);
-        printf("mean    ROC AUC %.4f  (%.1f s)\n", *mean, secs);
+            printf("%s%.6f", f ? "," : "", res.auc[f]);
+        printf("],\"fit_seconds\":[");
+        for (int f = 0; f < folds; f++)
+            printf("%s%.4f", f ? "," : "", res.fit_seconds[f]);
+        printf("],\"predict_seconds\":[");
+        for (int f = 0; f < folds; f++)
+            printf("%s%.4f", f ? "," : "", res.predict_seconds[f]);
+        printf("],\"mean_auc\":%.6f,\"seconds\":%.2f}\n", res.mean_auc, secs);
+    } else {
+        printf("%zu requests, %zu approved; %d folds, seed %llu\n", n,
+               sn_predict_data_positives(d), folds, (unsigned long long)o->seed);
+        for (int f = 0; f < folds; f++)
+            printf("fold %d  ROC AUC %.4f  (fit %.2f s, predict %.3f s)\n", f + 1, res.auc[f],
+                   res.fit_seconds[f], res.predict_seconds[f]);
+        printf("mean    ROC AUC %.4f  (%.1f s)\n", res.mean_auc, secs);
     }
     return 0;
 }

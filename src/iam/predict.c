@@ -29,7 +29,7 @@ void sn_predict_params_default(sn_predict_params *p)
 {
     memset(p, 0, sizeof(*p));
     sn_trees_params_default(&p->trees, SN_TREES_BOOSTED);
-    p->pairs = true;
+    p->interactions = 2;
     p->smoothing = 1;
     p->encode_folds = 5;
 }
@@ -82,18 +82,28 @@ void sn_predictor_free(sn_predictor *pr)
     free(pr);
 }
 
-void sn_predictor_plan_groups(sn_predictor *pr, bool pairs)
+void sn_predictor_plan_groups(sn_predictor *pr, int interactions)
 {
-    int g = 0;
-    for (int a = 0; a < pr->ncols; a++) {
+    int g = 0, n = pr->ncols;
+    for (int a = 0; a < n; a++) {
         pr->groups[g].a = a;
-        pr->groups[g++].b = -1;
+        pr->groups[g].b = pr->groups[g].c = -1;
+        g++;
     }
-    if (pairs)
-        for (int a = 0; a < pr->ncols; a++)
-            for (int b = a + 1; b < pr->ncols; b++) {
+    for (int a = 0; interactions >= 2 && a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            pr->groups[g].a = a;
+            pr->groups[g].b = b;
+            pr->groups[g].c = -1;
+            g++;
+        }
+    for (int a = 0; interactions >= 3 && a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            for (int c = b + 1; c < n; c++) {
                 pr->groups[g].a = a;
-                pr->groups[g++].b = b;
+                pr->groups[g].b = b;
+                pr->groups[g].c = c;
+                g++;
             }
     pr->ngroups = g;
 }
@@ -106,10 +116,9 @@ static uint32_t group_id(const sn_pgroup *G, const int32_t *codes)
         return UINT32_MAX;
     if (G->b < 0)
         return (uint32_t)a < G->n ? (uint32_t)a : UINT32_MAX;
-    int32_t b = codes[G->b];
-    if (b < 0)
+    if (codes[G->b] < 0 || (G->c >= 0 && codes[G->c] < 0))
         return UINT32_MAX;
-    uint32_t v = sn_u64map_get(&G->index, sn_pair_key(a, b));
+    uint32_t v = sn_u64map_get(&G->index, sn_group_key(G, codes));
     return v ? v - 1 : UINT32_MAX;
 }
 
@@ -151,7 +160,7 @@ static sn_status index_groups(sn_predictor *pr, const sn_predict_data *d, uint32
             sn_u64map_clear(&G->index);
             for (size_t r = 0; r < n; r++) {
                 const int32_t *row = d->codes + r * (size_t)d->ncols;
-                uint32_t *slot = sn_u64map_slot(&G->index, sn_pair_key(row[G->a], row[G->b]));
+                uint32_t *slot = sn_u64map_slot(&G->index, sn_group_key(G, row));
                 if (!slot) {
                     free(gid);
                     return SN_ERR_NOMEM;
@@ -388,6 +397,8 @@ static sn_status check_params(const sn_predict_params *p, sn_error *err)
         return SN_ERR_USAGE;
     if (!(p->smoothing >= 0 && p->smoothing <= 1e6))
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "smoothing", "out of range");
+    if (p->interactions < 1 || p->interactions > 3)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "interactions", "out of range");
     if (p->encode_folds < 2 || p->encode_folds > 100)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "encode_folds", "out of range");
     return SN_OK;
@@ -417,7 +428,7 @@ static sn_status predictor_for(sn_predictor **out, const sn_predict_data *d,
                                  sn_strmap_len(d->dict[c], i)) != i)
                 goto nomem;
     }
-    sn_predictor_plan_groups(pr, p->pairs);
+    sn_predictor_plan_groups(pr, p->interactions);
     if (index_groups(pr, d, gid) != SN_OK)
         goto nomem;
     *out = pr;
@@ -463,11 +474,18 @@ sn_status sn_predictor_fit(sn_predictor **out, const sn_predict_data *data,
     return SN_OK;
 }
 
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 sn_status sn_predict_cv(const sn_predict_data *data, const sn_predict_params *p, int folds,
-                        uint64_t seed, double *auc, double *mean, sn_error *err)
+                        uint64_t seed, sn_predict_cv_result *out, sn_error *err)
 {
     size_t n = data->rows;
-    if (folds < 2 || (size_t)folds > n)
+    if (folds < 2 || folds > SN_PREDICT_MAX_FOLDS || (size_t)folds > n)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "folds",
                             "need at least 2 folds and no more folds than rows");
     if (data->positives < (size_t)folds || n - data->positives < (size_t)folds)
@@ -508,26 +526,33 @@ sn_status sn_predict_cv(const sn_predict_data *data, const sn_predict_params *p,
     }
     for (size_t i = 0; i < n; i++)
         fold[order[i]] = (uint8_t)(i % (size_t)folds);
+    if (out->fold)
+        memcpy(out->fold, fold, n);
     double sum = 0;
     for (int f = 0; f < folds && st == SN_OK; f++) {
         size_t m = 0, t = 0;
         for (size_t r = 0; r < n; r++)
             if (fold[r] != f)
                 rows[m++] = (uint32_t)r;
+        double t0 = cpu_seconds();
         st = fit_rows(pr, data, gid, rows, m, err);
         if (st != SN_OK)
             break;
+        double t1 = cpu_seconds();
         for (size_t r = 0; r < n; r++)
             if (fold[r] == f) {
                 sn_predictor_features(pr, data->codes + r * (size_t)data->ncols, x);
                 score[t] = sn_trees_predict(pr->trees, x);
                 lab[t++] = (int8_t)data->labels[r];
             }
-        auc[f] = sn_roc_auc(score, lab, t);
-        sum += auc[f];
+        double t2 = cpu_seconds();
+        out->fit_seconds[f] = t1 - t0;
+        out->predict_seconds[f] = t2 - t1;
+        out->auc[f] = sn_roc_auc(score, lab, t);
+        sum += out->auc[f];
     }
     if (st == SN_OK)
-        *mean = sum / folds;
+        out->mean_auc = sum / folds;
 done:
     free(order), free(fold), free(rows), free(score), free(lab), free(x), free(gid);
     sn_predictor_free(pr);
@@ -721,7 +746,7 @@ void sn_predictor_info_json(const sn_predictor *pr, sn_buf *b)
     sn_buf_fixed(b, t->col_sample, 4);
     sn_buf_printf(b, ",\"bins\":%d,\"seed\":", t->bins);
     sn_buf_u64(b, t->seed);
-    sn_buf_printf(b, ",\"pairs\":%s,\"smoothing\":", in.params.pairs ? "true" : "false");
+    sn_buf_printf(b, ",\"interactions\":%d,\"smoothing\":", in.params.interactions);
     sn_buf_fixed(b, in.params.smoothing, 4);
     sn_buf_printf(b, ",\"encode_folds\":%d},\"columns\":[", in.params.encode_folds);
     for (int c = 0; c < pr->ncols; c++) {

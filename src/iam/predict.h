@@ -4,7 +4,8 @@
  *
  * Every column is categorical. A tree ensemble (tree.h) sees, for each column and each pair of
  * columns, the smoothed share of approvals among earlier requests with the same value(s),
- * computed out of fold for the rows it learns from, and how many other requests had them. */
+ * computed out of fold for the rows it learns from, and how many other requests had them
+ * (and, when asked, the same for each triple of columns). */
 #ifndef SN_IAM_PREDICT_H
 #define SN_IAM_PREDICT_H
 
@@ -63,12 +64,12 @@ sn_status sn_predict_data_parse_csv(sn_predict_data **out, const char *text, siz
 
 typedef struct sn_predict_params {
     sn_trees_params trees;
-    bool pairs;        /* add every pair of columns */
+    int interactions;  /* 1: each column; 2: and every pair; 3: and every triple */
     double smoothing;  /* prior weight a of (approved + a * prior) / (requests + a) */
     int encode_folds;  /* folds of the out-of-fold statistics of the learning rows (>= 2) */
 } sn_predict_params;
 
-/* Boosted trees with their defaults (tree.h), pairs on, smoothing 1, 5 folds. */
+/* Boosted trees with their defaults (tree.h), pairs (interactions 2), smoothing 1, 5 folds. */
 void sn_predict_params_default(sn_predict_params *p);
 
 typedef struct sn_predictor sn_predictor;
@@ -79,10 +80,21 @@ sn_status sn_predictor_fit(sn_predictor **out, const sn_predict_data *data,
                            const sn_predict_params *p, sn_error *err);
 void sn_predictor_free(sn_predictor *pr);
 
-/* Cross-validation: stratified folds drawn with seed; fills auc[0..folds) with each fold's ROC
- * AUC (auc holds folds doubles) and returns their mean in *mean. */
+#define SN_PREDICT_MAX_FOLDS 100
+
+/* What cross-validation measured, fold by fold. */
+typedef struct sn_predict_cv_result {
+    double auc[SN_PREDICT_MAX_FOLDS];             /* ROC AUC on the fold's rows */
+    double fit_seconds[SN_PREDICT_MAX_FOLDS];     /* CPU time to learn from the other folds */
+    double predict_seconds[SN_PREDICT_MAX_FOLDS]; /* CPU time to judge the fold's rows */
+    double mean_auc;
+    uint8_t *fold; /* set by the caller to NULL or to rows bytes: gets each row's fold */
+} sn_predict_cv_result;
+
+/* Cross-validation: stratified folds (2..SN_PREDICT_MAX_FOLDS) drawn with seed; a predictor
+ * learns from all folds but one and judges that one, for each fold in turn. */
 sn_status sn_predict_cv(const sn_predict_data *data, const sn_predict_params *p, int folds,
-                        uint64_t seed, double *auc, double *mean, sn_error *err);
+                        uint64_t seed, sn_predict_cv_result *out, sn_error *err);
 
 /* Records the cross-validated AUC of the predictor's settings on its training data (shown by
  * the model metrics; NAN when not measured). */

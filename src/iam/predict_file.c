@@ -34,7 +34,7 @@ static void put_params(sn_buf *b, const sn_predict_params *p)
     sn_put_f64(b, t->col_sample);
     sn_put_u32(b, (uint32_t)t->bins);
     sn_put_u64(b, t->seed);
-    sn_put_u32(b, p->pairs ? 1u : 0u);
+    sn_put_u32(b, (uint32_t)p->interactions);
     sn_put_f64(b, p->smoothing);
     sn_put_u32(b, (uint32_t)p->encode_folds);
 }
@@ -53,9 +53,9 @@ static void get_params(sn_rd *r, sn_predict_params *p)
     t->col_sample = sn_get_f64(r);
     t->bins = (int)sn_get_u32(r);
     t->seed = sn_get_u64(r);
-    uint32_t pairs = sn_get_u32(r);
-    p->pairs = pairs == 1;
-    if (pairs > 1)
+    uint32_t interactions = sn_get_u32(r);
+    p->interactions = (int)interactions;
+    if (interactions < 1 || interactions > 3)
         r->bad = true;
     p->smoothing = sn_get_f64(r);
     p->encode_folds = (int)sn_get_u32(r);
@@ -94,7 +94,7 @@ sn_status sn_predictor_save(const sn_predictor *pr, const char *path, sn_error *
         const sn_pgroup *G = &pr->groups[g];
         sn_put_u32(&b, G->n);
         if (G->b >= 0) {
-            /* the pairs in id order */
+            /* the combinations in id order */
             uint64_t *keys = malloc((G->n ? G->n : 1) * sizeof(uint64_t));
             if (!keys) {
                 sn_buf_free(&b);
@@ -223,7 +223,7 @@ static sn_status read_payload(sn_predictor *pr, sn_rd *r, const char *name, sn_e
         !(isnan(pr->cv_auc) || (pr->cv_auc >= 0 && pr->cv_auc <= 1)) || pr->cv_folds < 0 ||
         pr->cv_folds > 1000)
         return refuse(err, name, "bad training summary");
-    sn_predictor_plan_groups(pr, pr->params.pairs);
+    sn_predictor_plan_groups(pr, pr->params.interactions);
     uint32_t ng = sn_get_u32(r);
     if (r->bad || ng != (uint32_t)pr->ngroups)
         return refuse(err, name, "group count does not match the columns");
@@ -241,8 +241,9 @@ static sn_status read_payload(sn_predictor *pr, sn_rd *r, const char *name, sn_e
             for (uint32_t i = 0; i < G->n; i++) {
                 uint64_t key = sn_get_u64(r);
                 uint32_t a = (uint32_t)(key >> 32), b = (uint32_t)key;
-                if (a == 0 || b == 0 || a > na || b > nb)
-                    return refuse(err, name, "bad pair of values");
+                /* a pair's key is its two codes; a triple's a hash, never 0 */
+                if (key == 0 || (G->c < 0 && (a == 0 || b == 0 || a > na || b > nb)))
+                    return refuse(err, name, "bad combination of values");
                 uint32_t *slot = sn_u64map_slot(&G->index, key);
                 if (!slot)
                     return sn_error_set(err, SN_ERR_NOMEM, true, name, 0, NULL, "out of memory");

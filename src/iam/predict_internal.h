@@ -20,16 +20,18 @@ struct sn_predict_data {
     size_t rows, cap, positives;
 };
 
-/* One column or one pair of columns (b >= 0): the requests and approvals seen with each value. */
+/* One column, pair (b >= 0) or triple (c >= 0) of columns: the requests and approvals seen with
+ * each value. */
 typedef struct sn_pgroup {
-    int a, b;
-    uint32_t n;       /* distinct values (pairs of values) */
-    sn_u64map index;  /* pairs: key of the two codes -> id + 1 */
+    int a, b, c;
+    uint32_t n;       /* distinct values (combinations of values) */
+    sn_u64map index;  /* combinations: their key (sn_group_key) -> id + 1 */
     uint32_t *cnt, *pos;
 } sn_pgroup;
 
 #define SN_PREDICT_MAX_GROUPS                                                                      \
-    (SN_PREDICT_MAX_COLUMNS + SN_PREDICT_MAX_COLUMNS * (SN_PREDICT_MAX_COLUMNS - 1) / 2)
+    (SN_PREDICT_MAX_COLUMNS + SN_PREDICT_MAX_COLUMNS * (SN_PREDICT_MAX_COLUMNS - 1) / 2 +          \
+     SN_PREDICT_MAX_COLUMNS * (SN_PREDICT_MAX_COLUMNS - 1) * (SN_PREDICT_MAX_COLUMNS - 2) / 6)
 
 struct sn_predictor {
     sn_predict_params params;
@@ -51,15 +53,21 @@ struct sn_predictor {
     int cv_folds;
 };
 
-static inline uint64_t sn_pair_key(int32_t a, int32_t b)
+/* The key of a combination of codes (all >= 0): exact for pairs, a 64-bit hash for triples. */
+static inline uint64_t sn_group_key(const sn_pgroup *G, const int32_t *codes)
 {
-    return ((uint64_t)(uint32_t)(a + 1) << 32) | (uint32_t)(b + 1);
+    uint64_t k = ((uint64_t)(uint32_t)(codes[G->a] + 1) << 32) | (uint32_t)(codes[G->b] + 1);
+    if (G->c < 0)
+        return k;
+    k = sn_hash_u64(k ^ sn_hash_u64((uint64_t)(uint32_t)codes[G->c] + 0x9e3779b97f4a7c15ULL));
+    return k ? k : 1;
 }
 
 /* An empty predictor (no groups, no trees); NULL when out of memory. */
 sn_predictor *sn_predictor_alloc(void);
-/* Sets up groups for the predictor's ncols columns (each, and every pair when pairs). */
-void sn_predictor_plan_groups(sn_predictor *pr, bool pairs);
+/* Sets up groups for the predictor's ncols columns: each, then every pair (interactions >= 2),
+ * then every triple (interactions 3). */
+void sn_predictor_plan_groups(sn_predictor *pr, int interactions);
 /* The features of one request given its codes (-1: unseen), into x (2 * ngroups floats). */
 void sn_predictor_features(const sn_predictor *pr, const int32_t *codes, float *x);
 

@@ -58,13 +58,13 @@ void sn_trees_params_default(sn_trees_params *p, sn_trees_kind kind)
         p->row_sample = 1;
         p->col_sample = 0;
     } else {
-        p->trees = 400;
+        p->trees = 300;
         p->learning_rate = 0.05;
         p->max_depth = 8;
-        p->max_leaves = 24;
+        p->max_leaves = 16;
         p->min_child_weight = 0.5;
         p->lambda = 1;
-        p->row_sample = 0.8;
+        p->row_sample = 0.6;
         p->col_sample = 0.5;
     }
 }

@@ -229,12 +229,26 @@ static void test_predictor_is_deterministic(void **state)
         fx_ask(b, "s1", "Sales", "Rep", res[r], &y);
         assert_true(x.probability_approve == y.probability_approve);
     }
-    double auc[3], mean = 0, auc2[3], mean2 = 0;
-    assert_int_equal(sn_predict_cv(d, &p, 3, 5, auc, &mean, &err), SN_OK);
-    assert_int_equal(sn_predict_cv(d, &p, 3, 5, auc2, &mean2, &err), SN_OK);
-    assert_true(mean == mean2);
+    static sn_predict_cv_result r1, r2;
+    uint8_t fold[180];
+    r1.fold = fold;
+    assert_int_equal(sn_predict_cv(d, &p, 3, 5, &r1, &err), SN_OK);
+    assert_int_equal(sn_predict_cv(d, &p, 3, 5, &r2, &err), SN_OK);
+    assert_true(r1.mean_auc == r2.mean_auc);
     /* the label is a function of department and resource, seen in every fold */
-    assert_true(mean == 1.0);
+    assert_true(r1.mean_auc == 1.0);
+    /* stratified: 40 approved and 20 denied rows in each fold */
+    for (int f = 0; f < 3; f++) {
+        int rows = 0, pos = 0;
+        for (int i = 0; i < 180; i++)
+            if (fold[i] == f) {
+                rows++;
+                pos += (i % 3 == 2) || (i % 3 == 0 && (i / 3) % 20 < 10) ||
+                       (i % 3 == 1 && (i / 3) % 20 >= 10);
+            }
+        assert_int_equal(rows, 60);
+        assert_int_equal(pos, 40);
+    }
     sn_predictor_free(a);
     sn_predictor_free(b);
     sn_predict_data_free(d);

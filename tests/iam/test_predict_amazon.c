@@ -30,14 +30,14 @@ static void test_amazon_cross_validated_auc(void **state)
     sn_predict_params_default(&p);
     p.trees.trees = 60;
     p.trees.learning_rate = 0.15;
-    double auc[5], mean = 0;
-    assert_int_equal(sn_predict_cv(d, &p, 5, 7, auc, &mean, &err), SN_OK);
+    static sn_predict_cv_result r;
+    assert_int_equal(sn_predict_cv(d, &p, 5, 7, &r, &err), SN_OK);
     for (int f = 0; f < 5; f++) {
-        printf("fold %d ROC AUC %.4f\n", f + 1, auc[f]);
-        assert_true(auc[f] >= 0.84);
+        printf("fold %d ROC AUC %.4f\n", f + 1, r.auc[f]);
+        assert_true(r.auc[f] >= 0.84);
     }
-    printf("mean ROC AUC %.4f\n", mean);
-    assert_true(mean >= 0.86);
+    printf("mean ROC AUC %.4f\n", r.mean_auc);
+    assert_true(r.mean_auc >= 0.86);
     sn_predict_data_free(d);
 }
 

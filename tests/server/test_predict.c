@@ -161,7 +161,7 @@ static void test_metrics_describe_the_predictor(void **state)
     assert_true(json_is_null(json_object_get(p, "cv_auc")));
     json_t *params = json_object_get(p, "parameters");
     assert_int_equal(json_integer_value(json_object_get(params, "trees")), 50);
-    assert_true(json_is_true(json_object_get(params, "pairs")));
+    assert_int_equal(json_integer_value(json_object_get(params, "interactions")), 2);
     assert_int_equal(json_array_size(json_object_get(p, "columns")), 5);
     json_decref(j);
 }
