@@ -143,38 +143,37 @@ static int parse_int(const char *name, const char *v, long lo, long hi, int *out
 /* Tree defaults follow the algorithm unless given: keep what was given across --algorithm. */
 static int parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {
-        {"input", required_argument, 0, 'i'},
-        {"output", required_argument, 0, 'o'},
-        {"model", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'},
-        {"requests", no_argument, 0, O_REQUESTS},
-        {"label", required_argument, 0, O_LABEL},
-        {"algorithm", required_argument, 0, O_ALGORITHM},
-        {"trees", required_argument, 0, O_TREES},
-        {"learning-rate", required_argument, 0, O_RATE},
-        {"max-depth", required_argument, 0, O_DEPTH},
-        {"max-leaves", required_argument, 0, O_LEAVES},
-        {"min-child-weight", required_argument, 0, O_MCW},
-        {"lambda", required_argument, 0, O_LAMBDA},
-        {"row-sample", required_argument, 0, O_ROWS},
-        {"col-sample", required_argument, 0, O_COLS},
-        {"interactions", required_argument, 0, O_INTERACTIONS},
-        {"smoothing", required_argument, 0, O_SMOOTH},
-        {"seed", required_argument, 0, O_SEED},
-        {"cv-folds", required_argument, 0, O_CVFOLDS},
-        {"folds", required_argument, 0, O_FOLDS},
-        {"json", no_argument, 0, O_JSON},
-        {"folds-out", required_argument, 0, O_FOLDS_OUT},
-        {"user", required_argument, 0, O_USER},
-        {"department", required_argument, 0, O_DEPT},
-        {"title", required_argument, 0, O_TITLE},
-        {"manager", required_argument, 0, O_MANAGER},
-        {"resource", required_argument, 0, O_RESOURCE},
-        {"action", required_argument, 0, O_ACTION},
-        {"field", required_argument, 0, O_FIELD},
-        SN_CLI_INPUT_LONGOPTS,
-        {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"input", required_argument, 0, 'i'},
+                                             {"output", required_argument, 0, 'o'},
+                                             {"model", required_argument, 0, 'm'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {"requests", no_argument, 0, O_REQUESTS},
+                                             {"label", required_argument, 0, O_LABEL},
+                                             {"algorithm", required_argument, 0, O_ALGORITHM},
+                                             {"trees", required_argument, 0, O_TREES},
+                                             {"learning-rate", required_argument, 0, O_RATE},
+                                             {"max-depth", required_argument, 0, O_DEPTH},
+                                             {"max-leaves", required_argument, 0, O_LEAVES},
+                                             {"min-child-weight", required_argument, 0, O_MCW},
+                                             {"lambda", required_argument, 0, O_LAMBDA},
+                                             {"row-sample", required_argument, 0, O_ROWS},
+                                             {"col-sample", required_argument, 0, O_COLS},
+                                             {"interactions", required_argument, 0, O_INTERACTIONS},
+                                             {"smoothing", required_argument, 0, O_SMOOTH},
+                                             {"seed", required_argument, 0, O_SEED},
+                                             {"cv-folds", required_argument, 0, O_CVFOLDS},
+                                             {"folds", required_argument, 0, O_FOLDS},
+                                             {"json", no_argument, 0, O_JSON},
+                                             {"folds-out", required_argument, 0, O_FOLDS_OUT},
+                                             {"user", required_argument, 0, O_USER},
+                                             {"department", required_argument, 0, O_DEPT},
+                                             {"title", required_argument, 0, O_TITLE},
+                                             {"manager", required_argument, 0, O_MANAGER},
+                                             {"resource", required_argument, 0, O_RESOURCE},
+                                             {"action", required_argument, 0, O_ACTION},
+                                             {"field", required_argument, 0, O_FIELD},
+                                             SN_CLI_INPUT_LONGOPTS,
+                                             {0, 0, 0, 0}};
     /* the tree options given, applied after --algorithm has set the defaults */
     struct {
         int c;
@@ -270,8 +269,8 @@ static int parse_opts(int argc, char **argv, opts *o)
         case O_MANAGER:
         case O_RESOURCE:
         case O_ACTION: {
-            static const sn_pcol_role role[] = {SN_PCOL_USER,    SN_PCOL_DEPARTMENT,
-                                                SN_PCOL_TITLE,   SN_PCOL_MANAGER,
+            static const sn_pcol_role role[] = {SN_PCOL_USER,     SN_PCOL_DEPARTMENT,
+                                                SN_PCOL_TITLE,    SN_PCOL_MANAGER,
                                                 SN_PCOL_RESOURCE, SN_PCOL_ACTION};
             o->by_role[role[c - O_USER]] = optarg;
             break;
@@ -382,8 +381,7 @@ static int add_event(void *ctx, const sn_event *ev, const char *event_id)
     }
     const char *v[5] = {ev->user_id.p, ev->department.p, ev->job_title.p, ev->resource.p,
                         ev->action.p};
-    size_t n[5] = {ev->user_id.n, ev->department.n, ev->job_title.n, ev->resource.n,
-                   ev->action.n};
+    size_t n[5] = {ev->user_id.n, ev->department.n, ev->job_title.n, ev->resource.n, ev->action.n};
     if (sn_predict_data_add(h->data, v, n, ev->success) != SN_OK) {
         fprintf(stderr, "sentinel predict: out of memory\n");
         return SN_EXIT_FAIL;
@@ -493,8 +491,8 @@ static int run_cv(const opts *o, sn_predict_data *d, int folds, bool quiet, doub
             printf("%s%.4f", f ? "," : "", res.predict_seconds[f]);
         printf("],\"mean_auc\":%.6f,\"seconds\":%.2f}\n", res.mean_auc, secs);
     } else {
-        printf("%zu requests, %zu approved; %d folds, seed %llu\n", n,
-               sn_predict_data_positives(d), folds, (unsigned long long)o->seed);
+        printf("%zu requests, %zu approved; %d folds, seed %llu\n", n, sn_predict_data_positives(d),
+               folds, (unsigned long long)o->seed);
         for (int f = 0; f < folds; f++)
             printf("fold %d  ROC AUC %.4f  (fit %.2f s, predict %.3f s)\n", f + 1, res.auc[f],
                    res.fit_seconds[f], res.predict_seconds[f]);
@@ -542,8 +540,8 @@ static int cmd_train_or_cv(const opts *o, bool train)
                 fprintf(stderr,
                         "sentinel predict: %zu requests (%zu approved) learned in %.1f s, "
                         "written to %s\n",
-                        sn_predict_data_rows(d), sn_predict_data_positives(d),
-                        now_seconds() - t0, o->output);
+                        sn_predict_data_rows(d), sn_predict_data_positives(d), now_seconds() - t0,
+                        o->output);
         }
         sn_predictor_free(pr);
     }
@@ -582,9 +580,10 @@ static int cmd_ask(const opts *o)
         }
         if (!v) {
             const char *field = sn_pcol_field(sn_predictor_column_role(pr, c));
-            fprintf(stderr, "sentinel predict ask: the model needs column %s: give --field %s=VALUE%s%s\n",
+            fprintf(stderr,
+                    "sentinel predict ask: the model needs column %s: give --field %s=VALUE%s%s\n",
                     name, name, field ? " or --" : "",
-                    field ? (!strcmp(field, "user_id") ? "user"
+                    field ? (!strcmp(field, "user_id")     ? "user"
                              : !strcmp(field, "job_title") ? "title"
                                                            : field)
                           : "");

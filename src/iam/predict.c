@@ -358,8 +358,8 @@ static sn_status build_peers(sn_predictor *pr, const sn_predict_data *d)
                 int c = column_of(pr, peer_roles[k]);
                 if (c < 0)
                     continue;
-                uint32_t *s = sn_u64map_slot(&pr->peers, key_holders(peer_roles[k], row[c],
-                                                                      row[rc]));
+                uint32_t *s =
+                    sn_u64map_slot(&pr->peers, key_holders(peer_roles[k], row[c], row[rc]));
                 if (!s)
                     return SN_ERR_NOMEM;
                 ++*s;
@@ -681,7 +681,8 @@ static void peer_json(sn_buf *b, const char *key, const sn_peer_share *s, bool *
 
 void sn_prediction_json(const sn_prediction *p, sn_buf *b)
 {
-    sn_buf_printf(b, "{\"should_approve\":%s,\"confidence\":", p->should_approve ? "true" : "false");
+    sn_buf_printf(b,
+                  "{\"should_approve\":%s,\"confidence\":", p->should_approve ? "true" : "false");
     sn_buf_fixed(b, p->confidence, 4);
     sn_buf_puts(b, ",\"probability_approve\":");
     sn_buf_fixed(b, p->probability_approve, 4);
@@ -702,8 +703,8 @@ void sn_prediction_json(const sn_prediction *p, sn_buf *b)
 void sn_predictor_get_info(const sn_predictor *pr, sn_predictor_info *out)
 {
     memset(out, 0, sizeof(*out));
-    out->algorithm = pr->params.trees.kind == SN_TREES_FOREST ? "random_forest"
-                                                               : "gradient_boosted_trees";
+    out->algorithm =
+        pr->params.trees.kind == SN_TREES_FOREST ? "random_forest" : "gradient_boosted_trees";
     out->params = pr->params;
     memcpy(out->data_hash, pr->data_hash, 32);
     out->rows = pr->rows;

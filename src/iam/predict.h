@@ -64,9 +64,9 @@ sn_status sn_predict_data_parse_csv(sn_predict_data **out, const char *text, siz
 
 typedef struct sn_predict_params {
     sn_trees_params trees;
-    int interactions;  /* 1: each column; 2: and every pair; 3: and every triple */
-    double smoothing;  /* prior weight a of (approved + a * prior) / (requests + a) */
-    int encode_folds;  /* folds of the out-of-fold statistics of the learning rows (>= 2) */
+    int interactions; /* 1: each column; 2: and every pair; 3: and every triple */
+    double smoothing; /* prior weight a of (approved + a * prior) / (requests + a) */
+    int encode_folds; /* folds of the out-of-fold statistics of the learning rows (>= 2) */
 } sn_predict_params;
 
 /* Boosted trees with their defaults (tree.h), pairs (interactions 2), smoothing 1, 5 folds. */
@@ -110,7 +110,7 @@ const char *sn_pcol_field(sn_pcol_role role);
 
 /* The share of peers who hold the requested resource, for one kind of peer group. */
 typedef struct sn_peer_share {
-    bool present;   /* the predictor has a column with that role */
+    bool present; /* the predictor has a column with that role */
     char value[128];
     uint32_t peers;   /* principals in the group (the requester excluded when known) */
     uint32_t holders; /* of them, holding the resource */
@@ -120,8 +120,8 @@ typedef struct sn_peer_share {
 typedef struct sn_prediction {
     double probability_approve;
     double probability_deny;
-    bool should_approve;      /* probability_approve >= 0.5 */
-    double confidence;        /* max of the two probabilities */
+    bool should_approve;        /* probability_approve >= 0.5 */
+    double confidence;          /* max of the two probabilities */
     const char *recommendation; /* "APPROVE", "REVIEW" or "DENY" (static) */
     const char *why;            /* one sentence behind the recommendation (static) */
     sn_peer_share department, title, manager;

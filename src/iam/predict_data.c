@@ -14,8 +14,7 @@
 #define DATA_MAX_ROWS ((size_t)1 << 31)
 #define CSV_MAX_BYTES ((size_t)4 << 30)
 
-sn_predict_data *sn_predict_data_new(int ncols, const char *const *names,
-                                     const sn_pcol_role *roles)
+sn_predict_data *sn_predict_data_new(int ncols, const char *const *names, const sn_pcol_role *roles)
 {
     if (ncols < 1 || ncols > SN_PREDICT_MAX_COLUMNS)
         return NULL;
@@ -104,12 +103,18 @@ static sn_pcol_role role_of(const char *name)
         const char *name;
         sn_pcol_role role;
     } known[] = {
-        {"resource", SN_PCOL_RESOURCE},       {"mgr_id", SN_PCOL_MANAGER},
-        {"manager", SN_PCOL_MANAGER},         {"manager_id", SN_PCOL_MANAGER},
-        {"role_deptname", SN_PCOL_DEPARTMENT}, {"department", SN_PCOL_DEPARTMENT},
-        {"role_title", SN_PCOL_TITLE},        {"job_title", SN_PCOL_TITLE},
-        {"title", SN_PCOL_TITLE},             {"user", SN_PCOL_USER},
-        {"user_id", SN_PCOL_USER},            {"action", SN_PCOL_ACTION},
+        {"resource", SN_PCOL_RESOURCE},
+        {"mgr_id", SN_PCOL_MANAGER},
+        {"manager", SN_PCOL_MANAGER},
+        {"manager_id", SN_PCOL_MANAGER},
+        {"role_deptname", SN_PCOL_DEPARTMENT},
+        {"department", SN_PCOL_DEPARTMENT},
+        {"role_title", SN_PCOL_TITLE},
+        {"job_title", SN_PCOL_TITLE},
+        {"title", SN_PCOL_TITLE},
+        {"user", SN_PCOL_USER},
+        {"user_id", SN_PCOL_USER},
+        {"action", SN_PCOL_ACTION},
     };
     for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
         if (!strcasecmp(name, known[i].name))
@@ -227,8 +232,7 @@ sn_status sn_predict_data_parse_csv(sn_predict_data **out, const char *text, siz
         if (len == 0 || len >= SN_PREDICT_NAME_MAX ||
             sn_utf8_valid_prefix(r.scratch + r.start[f], len) != len) {
             st = sn_error_set(err, SN_ERR_PARSE, true, name, line, NULL,
-                              "header: column %zu has an empty, overlong or non-UTF-8 name",
-                              f + 1);
+                              "header: column %zu has an empty, overlong or non-UTF-8 name", f + 1);
             goto done;
         }
         memcpy(names[f], r.scratch + r.start[f], len);
@@ -274,8 +278,8 @@ sn_status sn_predict_data_parse_csv(sn_predict_data **out, const char *text, siz
     for (;;) {
         long at = ++line;
         /* a blank line (as at the end of the file) is no record */
-        if (pos < n && (text[pos] == '\n' || (text[pos] == '\r' && pos + 1 < n &&
-                                              text[pos + 1] == '\n'))) {
+        if (pos < n &&
+            (text[pos] == '\n' || (text[pos] == '\r' && pos + 1 < n && text[pos + 1] == '\n'))) {
             pos += text[pos] == '\r' ? 2 : 1;
             continue;
         }

@@ -24,8 +24,8 @@ struct sn_predict_data {
  * each value. */
 typedef struct sn_pgroup {
     int a, b, c;
-    uint32_t n;       /* distinct values (combinations of values) */
-    sn_u64map index;  /* combinations: their key (sn_group_key) -> id + 1 */
+    uint32_t n;      /* distinct values (combinations of values) */
+    sn_u64map index; /* combinations: their key (sn_group_key) -> id + 1 */
     uint32_t *cnt, *pos;
 } sn_pgroup;
 

@@ -35,7 +35,7 @@ struct sn_trees {
     sn_trees_kind kind;
     size_t dims;
     size_t ntrees;
-    double base; /* boosting: initial log-odds */
+    double base;   /* boosting: initial log-odds */
     size_t *start; /* first node of each tree */
     size_t *count; /* nodes of each tree */
     node *nodes;
@@ -120,12 +120,12 @@ typedef struct leaf {
 typedef struct fitter {
     const sn_trees_params *p;
     size_t n, d;
-    uint8_t *bins;     /* column-major n * d */
-    int *nbins;        /* per feature */
-    float *cuts;       /* d * MAX_BINS: cut b of feature f at [f * MAX_BINS + b] */
+    uint8_t *bins; /* column-major n * d */
+    int *nbins;    /* per feature */
+    float *cuts;   /* d * MAX_BINS: cut b of feature f at [f * MAX_BINS + b] */
     double *g, *h;
-    uint32_t *idx;     /* rows of the tree being grown */
-    int32_t *feats;    /* features considered (per tree or per node) */
+    uint32_t *idx;  /* rows of the tree being grown */
+    int32_t *feats; /* features considered (per tree or per node) */
     size_t nfeats;
     int32_t *all_feats;
     sn_rng rng;
@@ -239,7 +239,7 @@ static void find_best(fitter *F, leaf *L)
     if (F->p->kind == SN_TREES_FOREST) {
         /* the features of this node: a fresh sample */
         size_t k = F->p->col_sample > 0 ? (size_t)lround(F->p->col_sample * (double)F->d)
-                                         : (size_t)lround(sqrt((double)F->d));
+                                        : (size_t)lround(sqrt((double)F->d));
         if (k < 1)
             k = 1;
         if (k > F->d)
@@ -266,9 +266,8 @@ static void find_best(fitter *F, leaf *L)
             if (hl < mcw || hr < mcw || hl <= 0 || hr <= 0)
                 continue;
             double gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent;
-            if (gain > L->best.gain + 1e-12 ||
-                (gain > 1e-12 && L->best.feature >= 0 && gain == L->best.gain &&
-                 f < L->best.feature)) {
+            if (gain > L->best.gain + 1e-12 || (gain > 1e-12 && L->best.feature >= 0 &&
+                                                gain == L->best.gain && f < L->best.feature)) {
                 L->best = (split){f, b, gain, gl, hl};
             }
         }
@@ -369,10 +368,18 @@ static sn_status grow(fitter *F, size_t m)
         F->tn[P.node].left = ln;
         F->tn[P.node].right = rn;
         F->tbin[P.node] = P.best.bin;
-        leaf A = {.node = ln, .begin = P.begin, .end = i, .depth = P.depth + 1,
-                  .g = P.best.gl, .h = P.best.hl};
-        leaf B = {.node = rn, .begin = i, .end = P.end, .depth = P.depth + 1,
-                  .g = P.g - P.best.gl, .h = P.h - P.best.hl};
+        leaf A = {.node = ln,
+                  .begin = P.begin,
+                  .end = i,
+                  .depth = P.depth + 1,
+                  .g = P.best.gl,
+                  .h = P.best.hl};
+        leaf B = {.node = rn,
+                  .begin = i,
+                  .end = P.end,
+                  .depth = P.depth + 1,
+                  .g = P.g - P.best.gl,
+                  .h = P.h - P.best.hl};
         if (!forest) {
             leaf *small = (A.end - A.begin <= B.end - B.begin) ? &A : &B;
             leaf *large = small == &A ? &B : &A;
@@ -487,8 +494,8 @@ sn_status sn_trees_fit(sn_trees **out, const float *x, const uint8_t *y, size_t 
     }
     double *score = malloc(n * sizeof(double));
     sn_status st = SN_ERR_NOMEM;
-    if (!t || !t->start || !t->count || !F.bins || !F.nbins || !F.cuts || !F.g || !F.h ||
-        !F.idx || !F.feats || !F.all_feats || !F.open || !F.free_hists || !score ||
+    if (!t || !t->start || !t->count || !F.bins || !F.nbins || !F.cuts || !F.g || !F.h || !F.idx ||
+        !F.feats || !F.all_feats || !F.open || !F.free_hists || !score ||
         (p->kind == SN_TREES_FOREST && !F.scratch))
         goto fail;
     t->kind = p->kind;
@@ -697,9 +704,9 @@ sn_status sn_trees_read(sn_trees **out, const uint8_t *p, size_t n, size_t *used
             }
             /* children come after their parent: no cycle, no index out of the tree */
             if (nd.feature >= 0) {
-                if ((uint32_t)nd.feature >= dims || isnan(nd.threshold) ||
-                    nd.left <= (int32_t)i || nd.right <= (int32_t)i ||
-                    (uint32_t)nd.left >= cnt || (uint32_t)nd.right >= cnt) {
+                if ((uint32_t)nd.feature >= dims || isnan(nd.threshold) || nd.left <= (int32_t)i ||
+                    nd.right <= (int32_t)i || (uint32_t)nd.left >= cnt ||
+                    (uint32_t)nd.right >= cnt) {
                     why = "bad split node";
                     break;
                 }

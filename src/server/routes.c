@@ -513,8 +513,7 @@ static void h_predict_access(sn_service *s, const sn_http_request *req, sn_http_
     const sn_predictor *pr = s->predictor;
     if (!pr) {
         sn_service_error(resp, 503, "predictor_not_loaded",
-                         "no access predictor is configured (the server's predictor option)",
-                         NULL);
+                         "no access predictor is configured (the server's predictor option)", NULL);
         return;
     }
     json_t *root = parse_body(req, resp);

@@ -87,6 +87,38 @@ check "a cut file: exit 1" "[ \$? -eq 1 ] && grep -q 'length does not match' err
 "$bin" predict ask --model gen.csv --resource 1 --manager 1 --department 1 >/dev/null 2>err.txt
 check "a foreign file: exit 1" "[ \$? -eq 1 ] && grep -q 'wrong magic number' err.txt"
 
+# Over a socket: a server started with --predictor answers what `predict ask` answers.
+"$bin" train --input gen.csv --model m.bin 2>/dev/null
+SENTINEL_BIN=$bin /usr/bin/python3 - "$user" "$dept" "$title" "$res" "$act" >socket.txt 2>&1 <<'PY'
+import http.client, json, os, re, subprocess, sys
+user, dept, title, res, act = sys.argv[1:6]
+p = subprocess.Popen([os.environ["SENTINEL_BIN"], "serve", "--listen", "127.0.0.1:0", "--model", "m.bin",
+                      "--predictor", "hist.bin", "--log-level", "off"], stdout=subprocess.PIPE, text=True)
+try:
+    port = int(re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n", p.stdout.readline()).group(1))
+    def post(body):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/api/v1/predict/access", json.dumps(body), {"Content-Type": "application/json"})
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    status, body = post({"user_id": user, "department": dept, "job_title": title, "resource": res, "action": act})
+    print("good", status, body == open("ask.json").read().strip())
+    status, body = post({"user_id": user, "department": dept, "job_title": title, "action": act})
+    print("missing", status, body)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("GET", "/api/v1/model/metrics")
+    m = json.loads(c.getresponse().read())
+    print("metrics", m["access_predictor"]["file"], m["access_predictor"]["algorithm"])
+finally:
+    p.terminate()
+    p.wait()
+PY
+check "the endpoint answers as predict ask does" "grep -qx 'good 200 True' socket.txt"
+check "the endpoint: a missing column is 422 naming it" "grep -qx 'missing 422 {\"error\":{\"code\":\"missing_field\",\"message\":\"the request needs resource\",\"field\":\"resource\"}}' socket.txt"
+check "the model metrics describe the predictor" "grep -qx 'metrics hist.bin gradient_boosted_trees' socket.txt"
+"$bin" serve --model m.bin --predictor bad.bin --listen 127.0.0.1:0 >/dev/null 2>err.txt
+check "a damaged predictor: serve exits 1 saying why" "[ \$? -eq 1 ] && grep -q 'cannot load the access predictor' err.txt && grep -q 'checksum mismatch' err.txt"
+
 printf 'ACTION,RESOURCE\n1,a\n2,b\n' >badlabel.csv
 "$bin" predict cv --input badlabel.csv >/dev/null 2>err.txt
 check "a bad label: exit 1 naming file, line and field" "[ \$? -eq 1 ] && grep -qx 'sentinel predict: badlabel.csv:3: ACTION: the label must be 0 or 1' err.txt"

@@ -25,8 +25,8 @@ static inline sn_predict_data *fx_predict_data(void)
                 bool eng = u < 10;
                 char user[16];
                 snprintf(user, sizeof(user), "%s%d", eng ? "e" : "s", u % 10);
-                const char *v[5] = {user, eng ? "Eng" : "Sales", eng ? "Dev" : "Rep",
-                                    resources[r], "read"};
+                const char *v[5] = {user, eng ? "Eng" : "Sales", eng ? "Dev" : "Rep", resources[r],
+                                    "read"};
                 size_t n[5];
                 for (int c = 0; c < 5; c++)
                     n[c] = strlen(v[c]);

@@ -106,9 +106,8 @@ static void test_csv_reads_requests(void **state)
                                "\r\n";
     sn_predict_data *d = NULL;
     sn_error err;
-    assert_int_equal(sn_predict_data_parse_csv(&d, text, sizeof(text) - 1, "req.csv", "action",
-                                               &err),
-                     SN_OK);
+    assert_int_equal(
+        sn_predict_data_parse_csv(&d, text, sizeof(text) - 1, "req.csv", "action", &err), SN_OK);
     assert_int_equal(sn_predict_data_rows(d), 2);
     assert_int_equal(sn_predict_data_positives(d), 1);
     assert_int_equal(sn_predict_data_columns(d), 3);
@@ -143,7 +142,8 @@ static void test_csv_errors_name_line_and_field(void **state)
                      "req.csv:2: a quote inside an unquoted field (the header has 2)");
     expect_csv_error("ACTION,RESOURCE\n1,\xff\n", "ACTION",
                      "req.csv:2: RESOURCE: not valid UTF-8 text");
-    expect_csv_error("ACTION,ACTION\n1,1\n", "ACTION", "req.csv:1: ACTION: the column is named twice");
+    expect_csv_error("ACTION,ACTION\n1,1\n", "ACTION",
+                     "req.csv:1: ACTION: the column is named twice");
     expect_csv_error("ACTION\n1\n", "ACTION", "req.csv:1: header: no column besides the label");
     expect_csv_error("ACTION,RESOURCE\n", "ACTION", "req.csv: no rows after the header");
 }
