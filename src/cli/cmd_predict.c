@@ -57,6 +57,8 @@ static const char usage_text[] =
     "      --interactions N     1: each column alone; 2: and every pair of columns\n"
     "                           (default); 3: and every triple\n"
     "      --smoothing A        prior weight of the target statistics (default 1)\n"
+    "      --bags N             average N ensembles, each learned on its own out-of-fold\n"
+    "                           draw of the statistics and its own seed (1-16, default 4)\n"
     "      --seed S             seed of the folds and the trees (default 42)\n"
     "  -o, --output OUT         (train) predictor file to write\n"
     "      --cv-folds K         (train) measure by K-fold cross-validation first\n"
@@ -86,6 +88,7 @@ enum {
     O_COLS,
     O_INTERACTIONS,
     O_SMOOTH,
+    O_BAGS,
     O_SEED,
     O_CVFOLDS,
     O_FOLDS,
@@ -160,6 +163,7 @@ static int parse_opts(int argc, char **argv, opts *o)
                                              {"col-sample", required_argument, 0, O_COLS},
                                              {"interactions", required_argument, 0, O_INTERACTIONS},
                                              {"smoothing", required_argument, 0, O_SMOOTH},
+                                             {"bags", required_argument, 0, O_BAGS},
                                              {"seed", required_argument, 0, O_SEED},
                                              {"cv-folds", required_argument, 0, O_CVFOLDS},
                                              {"folds", required_argument, 0, O_FOLDS},
@@ -235,6 +239,10 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case O_SMOOTH:
             if (parse_double("smoothing", optarg, 0, 1e6, &o->params.smoothing) < 0)
+                return -1;
+            break;
+        case O_BAGS:
+            if (parse_int("bags", optarg, 1, SN_PREDICT_MAX_BAGS, &o->params.bags) < 0)
                 return -1;
             break;
         case O_SEED: {

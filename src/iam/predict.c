@@ -32,6 +32,7 @@ void sn_predict_params_default(sn_predict_params *p)
     p->interactions = 2;
     p->smoothing = 1;
     p->encode_folds = 5;
+    p->bags = 4;
 }
 
 const char *sn_pcol_field(sn_pcol_role role)
@@ -78,7 +79,8 @@ void sn_predictor_free(sn_predictor *pr)
         free(pr->groups[g].pos);
     }
     sn_u64map_free(&pr->peers);
-    sn_trees_free(pr->trees);
+    for (int k = 0; k < pr->nbags; k++)
+        sn_trees_free(pr->bag[k]);
     free(pr);
 }
 
@@ -213,12 +215,8 @@ static sn_status fit_rows(sn_predictor *pr, const sn_predict_data *d, const uint
         free(x), free(y), free(fold), free(fc), free(fp);
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
     }
-    sn_rng rng;
-    sn_rng_seed(&rng, pr->params.trees.seed ^ 0x5bd1e995u);
-    for (size_t i = 0; i < m; i++) {
+    for (size_t i = 0; i < m; i++)
         y[i] = d->labels[rows[i]];
-        fold[i] = (uint8_t)sn_rng_below(&rng, (uint64_t)K);
-    }
     for (int g = 0; g < pr->ngroups; g++) {
         sn_pgroup *G = &pr->groups[g];
         const uint32_t *ids = gid + (size_t)g * n;
@@ -229,32 +227,61 @@ static sn_status fit_rows(sn_predictor *pr, const sn_predict_data *d, const uint
             G->cnt[id]++;
             G->pos[id] += y[i];
         }
-        for (int k = 0; k < K; k++) {
-            for (size_t i = 0; i < m; i++)
-                if (fold[i] == k) {
-                    uint32_t id = ids[rows[i]];
-                    fc[id]++;
-                    fp[id] += y[i];
-                }
-            for (size_t i = 0; i < m; i++)
-                if (fold[i] == k) {
-                    uint32_t id = ids[rows[i]];
-                    float *xi = x + i * nf + 2 * (size_t)g;
-                    encode(pr->prior, a, G->cnt[id] - fc[id], G->pos[id] - fp[id], xi);
-                    /* the other learning rows with this value: all but this one */
-                    xi[1] = (float)log1p((double)(G->cnt[id] - 1));
-                }
-            for (size_t i = 0; i < m; i++)
-                if (fold[i] == k)
-                    fc[ids[rows[i]]] = fp[ids[rows[i]]] = 0;
+    }
+    for (int k = 0; k < pr->nbags; k++) {
+        sn_trees_free(pr->bag[k]);
+        pr->bag[k] = NULL;
+    }
+    pr->nbags = 0;
+    sn_status st = SN_OK;
+    /* Each bag: its own out-of-fold draw of the statistics and its own trees; their
+     * probabilities are averaged, which evens out the noise of any one draw. */
+    for (int bag = 0; bag < pr->params.bags && st == SN_OK; bag++) {
+        uint64_t seed = pr->params.trees.seed + (uint64_t)bag * 0x9e3779b97f4a7c15ULL;
+        sn_rng rng;
+        sn_rng_seed(&rng, seed ^ 0x5bd1e995u);
+        for (size_t i = 0; i < m; i++)
+            fold[i] = (uint8_t)sn_rng_below(&rng, (uint64_t)K);
+        for (int g = 0; g < pr->ngroups; g++) {
+            sn_pgroup *G = &pr->groups[g];
+            const uint32_t *ids = gid + (size_t)g * n;
+            for (int k = 0; k < K; k++) {
+                for (size_t i = 0; i < m; i++)
+                    if (fold[i] == k) {
+                        uint32_t id = ids[rows[i]];
+                        fc[id]++;
+                        fp[id] += y[i];
+                    }
+                for (size_t i = 0; i < m; i++)
+                    if (fold[i] == k) {
+                        uint32_t id = ids[rows[i]];
+                        float *xi = x + i * nf + 2 * (size_t)g;
+                        encode(pr->prior, a, G->cnt[id] - fc[id], G->pos[id] - fp[id], xi);
+                        /* the other learning rows with this value: all but this one */
+                        xi[1] = (float)log1p((double)(G->cnt[id] - 1));
+                    }
+                for (size_t i = 0; i < m; i++)
+                    if (fold[i] == k)
+                        fc[ids[rows[i]]] = fp[ids[rows[i]]] = 0;
+            }
         }
+        sn_trees_params tp = pr->params.trees;
+        tp.seed = seed;
+        st = sn_trees_fit(&pr->bag[bag], x, y, m, nf, &tp, err);
+        if (st == SN_OK)
+            pr->nbags = bag + 1;
     }
     free(fold), free(fc), free(fp);
-    sn_trees_free(pr->trees);
-    pr->trees = NULL;
-    sn_status st = sn_trees_fit(&pr->trees, x, y, m, nf, &pr->params.trees, err);
     free(x), free(y);
     return st;
+}
+
+double sn_predictor_probability(const sn_predictor *pr, const float *x)
+{
+    double sum = 0;
+    for (int k = 0; k < pr->nbags; k++)
+        sum += sn_trees_predict(pr->bag[k], x);
+    return pr->nbags ? sum / pr->nbags : pr->prior;
 }
 
 static uint64_t mix(uint64_t a, uint64_t b)
@@ -399,6 +426,8 @@ static sn_status check_params(const sn_predict_params *p, sn_error *err)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "smoothing", "out of range");
     if (p->interactions < 1 || p->interactions > 3)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "interactions", "out of range");
+    if (p->bags < 1 || p->bags > SN_PREDICT_MAX_BAGS)
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "bags", "out of range");
     if (p->encode_folds < 2 || p->encode_folds > 100)
         return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "encode_folds", "out of range");
     return SN_OK;
@@ -542,7 +571,7 @@ sn_status sn_predict_cv(const sn_predict_data *data, const sn_predict_params *p,
         for (size_t r = 0; r < n; r++)
             if (fold[r] == f) {
                 sn_predictor_features(pr, data->codes + r * (size_t)data->ncols, x);
-                score[t] = sn_trees_predict(pr->trees, x);
+                score[t] = sn_predictor_probability(pr, x);
                 lab[t++] = (int8_t)data->labels[r];
             }
         double t2 = cpu_seconds();
@@ -630,7 +659,7 @@ void sn_predictor_ask(const sn_predictor *pr, const char *const *values, const s
         codes[c] = sn_strmap_find(pr->dict[c], lens[c] ? values[c] : "", lens[c]);
     float x[2 * SN_PREDICT_MAX_GROUPS];
     sn_predictor_features(pr, codes, x);
-    double p = sn_trees_predict(pr->trees, x);
+    double p = sn_predictor_probability(pr, x);
     memset(out, 0, sizeof(*out));
     out->probability_approve = p;
     out->probability_deny = 1 - p;
@@ -713,8 +742,10 @@ void sn_predictor_get_info(const sn_predictor *pr, sn_predictor_info *out)
     out->cv_auc = pr->cv_auc;
     out->cv_folds = pr->cv_folds;
     out->features = 2 * (size_t)pr->ngroups;
-    out->trees = pr->trees ? sn_trees_count(pr->trees) : 0;
-    out->nodes = pr->trees ? sn_trees_nodes(pr->trees) : 0;
+    for (int k = 0; k < pr->nbags; k++) {
+        out->trees += sn_trees_count(pr->bag[k]);
+        out->nodes += sn_trees_nodes(pr->bag[k]);
+    }
 }
 
 void sn_predictor_info_json(const sn_predictor *pr, sn_buf *b)
@@ -749,7 +780,8 @@ void sn_predictor_info_json(const sn_predictor *pr, sn_buf *b)
     sn_buf_u64(b, t->seed);
     sn_buf_printf(b, ",\"interactions\":%d,\"smoothing\":", in.params.interactions);
     sn_buf_fixed(b, in.params.smoothing, 4);
-    sn_buf_printf(b, ",\"encode_folds\":%d},\"columns\":[", in.params.encode_folds);
+    sn_buf_printf(b, ",\"encode_folds\":%d,\"bags\":%d},\"columns\":[", in.params.encode_folds,
+                  in.params.bags);
     for (int c = 0; c < pr->ncols; c++) {
         if (c)
             sn_buf_putc(b, ',');

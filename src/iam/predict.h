@@ -19,6 +19,7 @@
 
 #define SN_PREDICT_MAX_COLUMNS 16
 #define SN_PREDICT_MAX_VALUE 1024 /* bytes of one value */
+#define SN_PREDICT_MAX_BAGS 16
 
 /* What a column means to peer analysis (and to the request's field names). */
 typedef enum sn_pcol_role {
@@ -67,9 +68,11 @@ typedef struct sn_predict_params {
     int interactions; /* 1: each column; 2: and every pair; 3: and every triple */
     double smoothing; /* prior weight a of (approved + a * prior) / (requests + a) */
     int encode_folds; /* folds of the out-of-fold statistics of the learning rows (>= 2) */
+    int bags;         /* ensembles averaged, each on its own out-of-fold draw (1..16) */
 } sn_predict_params;
 
-/* Boosted trees with their defaults (tree.h), pairs (interactions 2), smoothing 1, 5 folds. */
+/* Boosted trees with their defaults (tree.h), pairs (interactions 2), smoothing 1, 5 folds,
+ * four bags. */
 void sn_predict_params_default(sn_predict_params *p);
 
 typedef struct sn_predictor sn_predictor;

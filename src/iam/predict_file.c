@@ -37,6 +37,7 @@ static void put_params(sn_buf *b, const sn_predict_params *p)
     sn_put_u32(b, (uint32_t)p->interactions);
     sn_put_f64(b, p->smoothing);
     sn_put_u32(b, (uint32_t)p->encode_folds);
+    sn_put_u32(b, (uint32_t)p->bags);
 }
 
 static void get_params(sn_rd *r, sn_predict_params *p)
@@ -59,11 +60,12 @@ static void get_params(sn_rd *r, sn_predict_params *p)
         r->bad = true;
     p->smoothing = sn_get_f64(r);
     p->encode_folds = (int)sn_get_u32(r);
+    p->bags = (int)sn_get_u32(r);
 }
 
 sn_status sn_predictor_save(const sn_predictor *pr, const char *path, sn_error *err)
 {
-    if (!pr->trees)
+    if (pr->nbags < 1)
         return sn_error_set(err, SN_ERR_USAGE, true, path, 0, NULL, "the predictor is not fitted");
     sn_buf b;
     sn_buf_init(&b);
@@ -118,12 +120,15 @@ sn_status sn_predictor_save(const sn_predictor *pr, const char *path, sn_error *
             sn_put_u64(&b, pr->peers.keys[i]);
             sn_put_u32(&b, pr->peers.vals[i]);
         }
-    sn_buf trees;
-    sn_buf_init(&trees);
-    sn_trees_write(pr->trees, &trees);
-    sn_put_bytes(&b, trees.data, trees.len);
-    bool failed = trees.failed;
-    sn_buf_free(&trees);
+    bool failed = false;
+    for (int k = 0; k < pr->nbags; k++) {
+        sn_buf trees;
+        sn_buf_init(&trees);
+        sn_trees_write(pr->bag[k], &trees);
+        sn_put_bytes(&b, trees.data, trees.len);
+        failed |= trees.failed != 0;
+        sn_buf_free(&trees);
+    }
     if (failed || b.failed) {
         sn_buf_free(&b);
         return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
@@ -207,7 +212,8 @@ static sn_status read_payload(sn_predictor *pr, sn_rd *r, const char *name, sn_e
     sn_error perr;
     if (r->bad || sn_trees_params_check(&pr->params.trees, &perr) != SN_OK ||
         !(pr->params.smoothing >= 0 && pr->params.smoothing <= 1e6) ||
-        pr->params.encode_folds < 2 || pr->params.encode_folds > 100)
+        pr->params.encode_folds < 2 || pr->params.encode_folds > 100 || pr->params.bags < 1 ||
+        pr->params.bags > SN_PREDICT_MAX_BAGS)
         return refuse(err, name, "bad parameters");
     if (!sn_rd_need(r, 32))
         return refuse(err, name, "truncated");
@@ -276,18 +282,21 @@ static sn_status read_payload(sn_predictor *pr, sn_rd *r, const char *name, sn_e
             return sn_error_set(err, SN_ERR_NOMEM, true, name, 0, NULL, "out of memory");
         *slot = v;
     }
-    size_t tlen;
-    const uint8_t *tdata = sn_get_bytes(r, &tlen);
-    if (!tdata)
-        return refuse(err, name, "truncated");
-    size_t used = 0;
-    if (sn_trees_read(&pr->trees, tdata, tlen, &used, err) != SN_OK) {
-        char why[600];
-        snprintf(why, sizeof(why), "%s", err->msg);
-        return refuse(err, name, why);
+    for (int k = 0; k < pr->params.bags; k++) {
+        size_t tlen;
+        const uint8_t *tdata = sn_get_bytes(r, &tlen);
+        if (!tdata)
+            return refuse(err, name, "truncated");
+        size_t used = 0;
+        if (sn_trees_read(&pr->bag[k], tdata, tlen, &used, err) != SN_OK) {
+            char why[600];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            return refuse(err, name, why);
+        }
+        pr->nbags = k + 1;
+        if (used != tlen || sn_trees_dims(pr->bag[k]) != 2 * (size_t)pr->ngroups)
+            return refuse(err, name, "the trees do not match the features");
     }
-    if (used != tlen || sn_trees_dims(pr->trees) != 2 * (size_t)pr->ngroups)
-        return refuse(err, name, "the trees do not match the features");
     if (r->off != r->n)
         return refuse(err, name, "unexpected bytes after the trees");
     return SN_OK;

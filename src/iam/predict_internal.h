@@ -42,7 +42,8 @@ struct sn_predictor {
     int ngroups;
     sn_pgroup groups[SN_PREDICT_MAX_GROUPS];
     double prior; /* share approved */
-    sn_trees *trees;
+    sn_trees *bag[SN_PREDICT_MAX_BAGS];
+    int nbags;
     /* Peer analysis: counts and memberships under hashed keys (see predict.c). */
     sn_u64map peers;
     /* What the metrics report. */
@@ -68,6 +69,8 @@ sn_predictor *sn_predictor_alloc(void);
 /* Sets up groups for the predictor's ncols columns: each, then every pair (interactions >= 2),
  * then every triple (interactions 3). */
 void sn_predictor_plan_groups(sn_predictor *pr, int interactions);
+/* The probability of approval for the features x: the bags' mean. */
+double sn_predictor_probability(const sn_predictor *pr, const float *x);
 /* The features of one request given its codes (-1: unseen), into x (2 * ngroups floats). */
 void sn_predictor_features(const sn_predictor *pr, const int32_t *codes, float *x);
 

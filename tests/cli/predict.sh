@@ -66,6 +66,10 @@ assert abs(sum(d[\"auc\"]) / 3 - d[\"mean_auc\"]) < 1e-5
 '"
 "$bin" predict cv --input req.csv --algorithm forest --trees 30 --folds 3 >cvf.txt 2>/dev/null
 check "cv of the random forest" "[ \$? -eq 0 ] && grep -q '^mean    ROC AUC 0\.9' cvf.txt"
+"$bin" predict cv --input req.csv --folds 3 --trees 20 --bags 3 >cvb.txt 2>/dev/null
+check "cv of three bags" "[ \$? -eq 0 ] && grep -q '^mean    ROC AUC 0\.9' cvb.txt"
+"$bin" predict cv --input req.csv --bags 17 >/dev/null 2>err.txt
+check "too many bags: exit 2" "[ \$? -eq 2 ] && grep -q -- '--bags' err.txt"
 "$bin" predict train --input req.csv --output req.bin --cv-folds 3 --trees 40 >/dev/null 2>err.txt
 check "train with --cv-folds" "[ \$? -eq 0 ] && [ -s req.bin ]"
 "$bin" predict ask --model req.bin --resource 100 --manager 3 --department 10 >ok.json 2>err.txt

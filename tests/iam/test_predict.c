@@ -293,6 +293,7 @@ static void test_predictor_file_round_trip_and_damage(void **state)
     sn_predict_data *d = fx_predict_data();
     sn_predict_params p;
     fx_predict_params(&p);
+    p.bags = 3; /* three ensembles written and read back */
     sn_predictor *pr = NULL;
     sn_error err;
     assert_int_equal(sn_predictor_fit(&pr, d, &p, &err), SN_OK);
@@ -315,6 +316,9 @@ static void test_predictor_file_round_trip_and_damage(void **state)
     assert_true(b.cv_auc == 0.875);
     assert_int_equal(b.cv_folds, 5);
     assert_int_equal(b.features, 2 * (5 + 10));
+    assert_int_equal(b.params.bags, 3);
+    assert_int_equal(b.trees, 3 * 50);
+    assert_int_equal(b.nodes, a.nodes);
     assert_string_equal(b.algorithm, "gradient_boosted_trees");
     sn_predictor_free(back);
 
