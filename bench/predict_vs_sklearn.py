@@ -86,8 +86,11 @@ def main():
         auc, fit, pred = sentinel_cv(args.sentinel, path, args.folds, args.seed, [], fpath)
         fold = np.loadtxt(fpath, dtype=np.int64)
         rows.append(("sentinel boosted trees (defaults, 4 x 300)", auc, fit, pred))
+        auc, fit, pred = sentinel_cv(args.sentinel, path, args.folds, args.seed, ["--bags", "1"])
+        rows.append(("sentinel boosted trees (one bag, 300)", auc, fit, pred))
         auc, fit, pred = sentinel_cv(args.sentinel, path, args.folds, args.seed,
-                                     ["--algorithm", "forest", "--trees", str(args.trees)])
+                                     ["--algorithm", "forest", "--trees", str(args.trees),
+                                      "--bags", "1"])
         rows.append((f"sentinel random forest ({args.trees})", auc, fit, pred))
     assert len(fold) == len(y)
     auc, fit, pred = sklearn_cv(x, y, fold, args.folds, args.seed, args.trees)
@@ -103,14 +106,12 @@ def main():
     print(f"{'model':44s} {'mean AUC':>9s} {'min':>7s} {'max':>7s} {'fit s':>8s} {'predict s':>10s}")
     for name, a, f, p in rows:
         print(f"{name:44s} {np.mean(a):9.4f} {min(a):7.4f} {max(a):7.4f} {f:8.2f} {p:10.3f}")
-    boosted, forest, sk = rows[0], rows[1], rows[2]
+    sk = rows[3]
     print()
-    print(f"AUC, sentinel boosted / scikit-learn forest:  {np.mean(boosted[1]) / np.mean(sk[1]):.3f}")
-    print(f"AUC, sentinel forest / scikit-learn forest:   {np.mean(forest[1]) / np.mean(sk[1]):.3f}")
-    print(f"fit time, scikit-learn forest / sentinel boosted: {sk[2] / boosted[2]:.2f}x")
-    print(f"fit time, scikit-learn forest / sentinel forest:  {sk[2] / forest[2]:.2f}x")
-    print(f"predict time, scikit-learn forest / sentinel boosted: {sk[3] / max(boosted[3], 1e-9):.1f}x")
-    print(f"predict time, scikit-learn forest / sentinel forest:  {sk[3] / max(forest[3], 1e-9):.1f}x")
+    print(f"against {sk[0]}: AUC ratio, fit time and predict time of scikit-learn / sentinel")
+    for name, a, f, p in rows[:3]:
+        print(f"  {name:42s} AUC {np.mean(a) / np.mean(sk[1]):.3f}   fit {sk[2] / f:5.2f}x"
+              f"   predict {sk[3] / max(p, 1e-9):5.2f}x")
 
 
 if __name__ == "__main__":
