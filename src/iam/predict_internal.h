@@ -79,4 +79,17 @@ void sn_predictor_features(const sn_predictor *pr, const int32_t *codes, float *
 sn_status sn_predictor_from_payload(sn_predictor **out, const uint8_t *data, size_t n,
                                     const char *name, sn_error *err);
 
+/* Peer analysis (predict_peers.c). */
+/* The principal of a request given its codes (0 when a column it needs was never seen). */
+uint64_t sn_predictor_principal(const sn_predictor *pr, const int32_t *codes);
+/* The first column with role, or -1. */
+int sn_predictor_column_of(const sn_predictor *pr, sn_pcol_role role);
+/* Counts the principals of d's rows into pr's peer table. */
+sn_status sn_predictor_build_peers(sn_predictor *pr, const sn_predict_data *d);
+/* The share of the request's peers of one kind (role) holding its resource; who is the
+ * requester's principal, excluded from the peers. */
+void sn_predictor_peer_share(const sn_predictor *pr, sn_pcol_role role, const int32_t *codes,
+                             const char *const *values, const size_t *lens, uint64_t who,
+                             sn_peer_share *out);
+
 #endif
