@@ -32,5 +32,6 @@ int sn_cmd_retention(int argc, char **argv);
 int sn_cmd_backup(int argc, char **argv);
 /* `sentinel keys rotate` (argv[0] is the subcommand's name). */
 int sn_cmd_keys_rotate(int argc, char **argv);
+int sn_cmd_predict(int argc, char **argv);
 
 #endif

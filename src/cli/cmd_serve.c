@@ -35,6 +35,8 @@ static const char usage_text[] =
     "  GET  /api/v1/user/USER_ID/risk-score   the user's risk (viewer, analyst, admin; scope)\n"
     "  GET  /api/v1/anomalies?limit=N         recent anomalous verdicts (viewer, analyst, admin)\n"
     "  GET  /api/v1/model/metrics             the model (admin)\n"
+    "  POST /api/v1/roles/discover?n_clusters=K  roles mined from resource use (analyst)\n"
+    "  POST /api/v1/predict/access            a request -> approve/deny, peers (analyst, service)\n"
     "  GET  /metrics                          Prometheus metrics (admin, service)\n"
     "  GET  /openapi.json                     the OpenAPI 3.1 document (any role)\n"
     "\n"
@@ -226,6 +228,15 @@ int sn_cmd_serve(int argc, char **argv)
     }
     sn_service_set_audit(svc, audit);
     sn_service_audit_start(svc);
+    if (cfg.predictor[0]) {
+        sn_predictor *pr = NULL;
+        if (sn_predictor_load(&pr, cfg.predictor, &err) != SN_OK) {
+            sn_error_format(&err, msg, sizeof(msg));
+            sn_log_msg(log, SN_LOG_ERROR, "cannot load the access predictor", msg);
+            goto done;
+        }
+        sn_service_set_predictor(svc, pr);
+    }
     if (sn_server_start(&srv, svc, &cfg, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot start", msg);
@@ -236,6 +247,8 @@ int sn_cmd_serve(int argc, char **argv)
     sn_log_str(&line, "url", sn_server_url(srv), strlen(sn_server_url(srv)));
     sn_log_str(&line, "model", cfg.model, strlen(cfg.model));
     sn_log_int(&line, "events_learned", learned);
+    if (cfg.predictor[0])
+        sn_log_str(&line, "predictor", cfg.predictor, strlen(cfg.predictor));
     sn_log_end(log, &line);
     printf("listening on %s\n", sn_server_url(srv));
     fflush(stdout);

@@ -13,6 +13,7 @@ static const sn_command commands[] = {
     {"roles", "mine roles from who uses what (k-means++), with their health", sn_cmd_roles},
     {"generate", "write a synthetic labelled access log", sn_cmd_generate},
     {"iforest", "run a bare Isolation Forest on a numeric CSV", sn_cmd_iforest},
+    {"predict", "predict approval of access requests (train, cv, ask)", sn_cmd_predict},
     {"serve", "serve the REST API for real-time decisions", sn_cmd_serve},
     {"audit", "verify the audit log's chain, show its records", sn_cmd_audit},
     {"keys", "create, list and revoke API keys for serve", sn_cmd_keys},

@@ -50,6 +50,9 @@ static const opt_def options[] = {
      "address to listen on ([::1]:PORT for IPv6); port 0 picks a free port"},
     {"model", OPT_STRING, "", 0, 0, OPT_REQUIRED, FIELD(model), "FILE",
      "model written by `sentinel train` (required)"},
+    {"predictor", OPT_STRING, "", 0, 0, 0, FIELD(predictor), "FILE",
+     "access predictor written by `sentinel predict train`; without one POST "
+     "/api/v1/predict/access answers 503"},
     {"config", OPT_STRING, "", 0, 0, OPT_NOT_IN_FILE, FIELD(config), "FILE",
      "YAML file of these options, one `name: value` per line"},
     {"threads", OPT_INT, "0", 0, 1024, 0, FIELD(threads), "N",

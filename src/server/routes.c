@@ -84,9 +84,9 @@ static const route routes[] = {
     /* Role discovery fits a model, so it is limited like training. */
     {"/api/v1/roles/discover", "/api/v1/roles/discover", NULL, "POST", false, true, true,
      SN_ROLE_ANALYST, SN_RATE_TRAINING, h_roles_discover},
-    /* Not built yet: it answers 501 before looking at the body. */
-    {"/api/v1/predict/access", "/api/v1/predict/access", NULL, "POST", false, false, false,
-     ANALYSIS, SN_RATE_ANALYSIS, h_predict_access},
+    /* Needs the access predictor, not the detection model. */
+    {"/api/v1/predict/access", "/api/v1/predict/access", NULL, "POST", true, false, false, ANALYSIS,
+     SN_RATE_ANALYSIS, h_predict_access},
     {"/metrics", "/metrics", NULL, "GET", false, false, false, SN_ROLE_ADMIN | SN_ROLE_SERVICE,
      SN_RATE_GENERAL, h_metrics},
     {"/openapi.json", "/openapi.json", NULL, "GET", false, false, false, SN_ROLE_ANY,
@@ -686,13 +686,92 @@ static void h_roles_discover(sn_service *s, const sn_http_request *req, const sn
     sn_json_respond(resp, 200, &b);
 }
 
+/* One column of the request: a non-empty string (or an integer, as ids often are) under the
+ * column's field name (user_id, department, job_title, manager, resource, action) or its own
+ * name. Returns false with resp filled when it is missing or unusable. */
+static bool request_value(const sn_predictor *pr, int c, json_t *root, char *num, size_t numcap,
+                          const char **val, size_t *len, sn_http_response *resp)
+{
+    const char *name = sn_predictor_column(pr, c);
+    const char *field = sn_pcol_field(sn_predictor_column_role(pr, c));
+    const char *key = field ? field : name;
+    json_t *v = field ? json_object_get(root, field) : NULL;
+    if (!v) {
+        v = json_object_get(root, name);
+        if (v)
+            key = name;
+    }
+    char msg[160];
+    if (!v || json_is_null(v)) {
+        snprintf(msg, sizeof(msg), "the request needs %s", key);
+        sn_service_error(resp, 422, "missing_field", msg, key);
+        return false;
+    }
+    if (json_is_integer(v)) {
+        snprintf(num, numcap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        *val = num;
+        *len = strlen(num);
+        return true;
+    }
+    if (!json_is_string(v)) {
+        snprintf(msg, sizeof(msg), "%s must be a string", key);
+        sn_service_error(resp, 422, "invalid_field", msg, key);
+        return false;
+    }
+    *val = json_string_value(v);
+    *len = json_string_length(v);
+    const char *why = NULL;
+    if (*len == 0)
+        why = "must not be empty";
+    else if (*len > SN_PREDICT_MAX_VALUE)
+        why = "is longer than 1024 bytes";
+    else if (memchr(*val, '\0', *len))
+        why = "must not hold a NUL character";
+    if (why) {
+        snprintf(msg, sizeof(msg), "%s %s", key, why);
+        sn_service_error(resp, 422, "invalid_field", msg, key);
+        return false;
+    }
+    return true;
+}
+
 static void h_predict_access(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                              sn_http_response *resp)
 {
     (void)caller;
-    (void)s;
-    (void)req;
-    sn_service_error(resp, 501, "not_implemented", "access prediction is not available yet", NULL);
+    const sn_predictor *pr = s->predictor;
+    if (!pr) {
+        sn_service_error(resp, 503, "predictor_not_loaded",
+                         "no access predictor is configured (the server's predictor option)", NULL);
+        return;
+    }
+    json_t *root = parse_body(req, resp);
+    if (!root)
+        return;
+    if (!json_is_object(root)) {
+        sn_service_error(resp, 422, "invalid_request",
+                         "the body must be a JSON object: user_id, department, job_title, "
+                         "resource, action",
+                         NULL);
+        json_decref(root);
+        return;
+    }
+    const char *vals[SN_PREDICT_MAX_COLUMNS];
+    size_t lens[SN_PREDICT_MAX_COLUMNS];
+    char nums[SN_PREDICT_MAX_COLUMNS][32];
+    int nc = sn_predictor_columns(pr);
+    for (int c = 0; c < nc; c++)
+        if (!request_value(pr, c, root, nums[c], sizeof(nums[c]), &vals[c], &lens[c], resp)) {
+            json_decref(root);
+            return;
+        }
+    sn_prediction p;
+    sn_predictor_ask(pr, vals, lens, &p);
+    json_decref(root);
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_prediction_json(&p, &b);
+    sn_json_respond(resp, 200, &b);
 }
 
 static void h_metrics(sn_service *s, const sn_http_request *req, const sn_caller *caller,

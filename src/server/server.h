@@ -13,6 +13,7 @@
 #define SN_SERVER_H
 
 #include "../core/error.h"
+#include "../iam/predict.h"
 #include "../risk/risk.h"
 
 #include <stdbool.h>
@@ -33,6 +34,7 @@ typedef struct sn_server_config {
     char listen[256];        /* HOST:PORT ("[::1]:8080" for IPv6); port 0 picks a free one */
     char model[4096];        /* model file written by `sentinel train` */
     char config[4096];       /* the YAML file the options came from ("" when none) */
+    char predictor[4096];    /* access predictor written by `sentinel predict train` ("": none) */
     int threads;             /* HTTP worker threads; 0: one per CPU */
     size_t body_limit;       /* largest request body in bytes */
     int batch_limit;         /* most events in one /api/v1/analyze/batch request */
@@ -163,6 +165,9 @@ typedef struct sn_service sn_service;
 sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_config *cfg,
                          sn_log *log, sn_error *err);
 void sn_service_free(sn_service *s);
+/* Takes ownership of pr (freed with the service), which then answers POST
+ * /api/v1/predict/access; without one that endpoint answers 503. Call before serving. */
+void sn_service_set_predictor(sn_service *s, sn_predictor *pr);
 
 /* Gives the service a store (owned from then on, closed by sn_service_free after a last
  * snapshot): every analysed event and its verdict is committed to it before the answer, the

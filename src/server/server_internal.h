@@ -71,6 +71,7 @@ struct sn_service {
     sn_ratelimit *limits;
     sn_fair_lock lock;
     sn_engine *engine;
+    sn_predictor *predictor; /* NULL when none is configured; read-only once serving */
     sn_user_history *users;
     /* Recent anomalous verdicts; the newest at (head + cap - 1) % cap. */
     sn_anomaly_entry *ring;

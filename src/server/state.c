@@ -151,6 +151,12 @@ sn_status sn_service_new(sn_service **out, sn_engine *engine, const sn_server_co
     return SN_OK;
 }
 
+void sn_service_set_predictor(sn_service *s, sn_predictor *pr)
+{
+    sn_predictor_free(s->predictor);
+    s->predictor = pr;
+}
+
 void sn_service_free(sn_service *s)
 {
     if (!s)
@@ -182,6 +188,7 @@ void sn_service_free(sn_service *s)
     sn_engine_free(s->engine);
     sn_auth_free(s->auth);
     sn_ratelimit_free(s->limits);
+    sn_predictor_free(s->predictor);
     fair_destroy(&s->lock);
     free(s);
 }
@@ -583,7 +590,24 @@ void sn_service_model_metrics(sn_service *s, sn_buf *out)
     sn_buf_u64(out, anomalies);
     sn_buf_puts(out, ",\"users_seen\":");
     sn_buf_u64(out, (uint64_t)users);
-    sn_buf_puts(out, "}}");
+    sn_buf_puts(out, "},\"access_predictor\":");
+    if (s->predictor) {
+        /* the file it came from, then what it is */
+        sn_buf_puts(out, "{\"file\":");
+        sn_buf_json_str(out, s->cfg.predictor, strlen(s->cfg.predictor));
+        sn_buf_putc(out, ',');
+        sn_buf info;
+        sn_buf_init(&info);
+        sn_predictor_info_json(s->predictor, &info);
+        if (info.failed || info.len < 2)
+            out->failed = 1;
+        else
+            sn_buf_append(out, info.data + 1, info.len - 1);
+        sn_buf_free(&info);
+    } else {
+        sn_buf_puts(out, "null");
+    }
+    sn_buf_putc(out, '}');
 }
 
 sn_status sn_service_discover_roles(sn_service *s, int k, sn_buf *out, sn_error *err)

@@ -221,8 +221,9 @@ check("POST /api/v1/roles/discover?n_clusters=2 mines two roles of the model's u
       status == 200 and body["total_roles"] == 2 and len(body["roles"]) == 2
       and sum(r["user_count"] for r in body["roles"]) == body["total_users"] > 2
       and "role_health" in body, f"{status} {str(body)[:300]}")
-expect("501 for access prediction", "POST", "/api/v1/predict/access", 501,
-       '{"error":{"code":"not_implemented","message":"access prediction is not available yet"}}',
+expect("503 for access prediction without a predictor", "POST", "/api/v1/predict/access", 503,
+       '{"error":{"code":"predictor_not_loaded","message":"no access predictor is configured '
+       '(the server\'s predictor option)"}}',
        body={}, headers=J)
 
 status, body = srv.json("POST", "/api/v1/analyze/access", EVENT)

@@ -349,9 +349,17 @@ static void test_model_metrics_and_not_built(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "parameters"), "trees")),
                      100);
     assert_int_equal(json_array_size(json_object_get(j, "features")), SN_FEATURE_COUNT);
+    json_t *ap = json_object_get(j, "access_predictor");
+    assert_non_null(ap);
+    assert_true(json_is_null(ap));
     json_decref(j);
     assert_int_equal(post("/api/v1/roles/discover", "{}")->status, 200);
-    assert_int_equal(post("/api/v1/predict/access", "not even json")->status, 501);
+    /* no predictor configured: 503 before the body is looked at */
+    answer *p = post("/api/v1/predict/access", "not even json");
+    assert_int_equal(p->status, 503);
+    assert_string_equal(p->body, "{\"error\":{\"code\":\"predictor_not_loaded\",\"message\":\"no "
+                                 "access predictor is configured (the server's predictor "
+                                 "option)\"}}");
 }
 
 int main(void)
