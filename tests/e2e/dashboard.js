@@ -101,10 +101,12 @@ function trainingLog() {
 
 const servers = [];
 
-function startServer(args) {
+// Without authentication unless withKeys: the pages and figures are what most checks are
+// about; realAuth() signs in with real API keys.
+function startServer(args, withKeys = false) {
     const err = fs.openSync(path.join(tmp, `serve-${servers.length}.err`), 'w');
     const proc = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--log-level', 'warn',
-                             '--insecure-no-auth', '--rate-limit-general', '0',
+                             ...(withKeys ? [] : ['--insecure-no-auth']), '--rate-limit-general', '0',
                              '--rate-limit-analysis', '0', '--rate-limit-training', '0', ...args],
                        {stdio: ['ignore', 'pipe', err]});
     servers.push(proc);
@@ -419,6 +421,48 @@ async function firstPaint(browser, model) {
     await stopServer(s);
 }
 
+// Sign-in with real API keys: a wrong key is refused with its reason on the page, an analyst
+// key of scope "*" opens the overview, a viewer of one department may not read it, and the API
+// itself answers nothing without a credential.
+async function realAuth(browser, model) {
+    const keys = path.join(tmp, 'keys.jsonl');
+    const create = (role, scope) => execFileSync(bin, ['keys', 'create', '--role', role, '--scope', scope,
+                                                        '--keys', keys],
+                                                  {stdio: ['ignore', 'pipe', 'ignore']}).toString().trim();
+    const analyst = create('analyst', '*');
+    const viewer = create('viewer', 'department:Finance');
+    const s = await startServer(['--model', model, '--keys-file', keys], true);
+    const open = await api(s.url, 'GET', '/api/v1/stats/overview');
+    check('with API keys configured, the API without a credential: 401', open.status === 401, open.status);
+    const ctx = await browser.newContext({viewport: {width: 1366, height: 900}});
+    const page = await ctx.newPage();
+    await page.goto(`${s.url}/`);
+    await page.fill('#credential', `sn_0123456789abcdef_${'0'.repeat(64)}`);
+    await page.click('form#signin button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('signin-error').textContent !== '');
+    check('signing in with an unknown key: refused, with the reason on the page',
+          (await text(page, '#signin-error')).length > 0 && (await page.$('nav')) === null,
+          await text(page, '#signin-error'));
+    await page.fill('#credential', analyst);
+    await Promise.all([page.waitForSelector('#total-events', {timeout: 60000}),
+                       page.click('form#signin button[type=submit]')]);
+    check('signing in with an analyst key of scope "*": the overview', (await text(page, '#total-events')) !== '');
+    await ctx.close();
+    const vctx = await browser.newContext();
+    const vpage = await vctx.newPage();
+    await vpage.goto(`${s.url}/`);
+    const signed = await vpage.evaluate(async (credential) => {
+        const r = await fetch('/api/v1/session', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                                  body: JSON.stringify({credential})});
+        const o = await fetch('/api/v1/stats/overview');
+        return [r.status, (await r.json()).role, o.status];
+    }, viewer);
+    check('a viewer of one department signs in, but the all-department overview is refused (403)',
+          signed[0] === 200 && signed[1] === 'viewer' && signed[2] === 403, signed);
+    await vctx.close();
+    await stopServer(s);
+}
+
 async function main() {
     const log = trainingLog();
     const model = path.join(tmp, 'model.bin');
@@ -432,6 +476,7 @@ async function main() {
     try {
         await functional(browser, s.url);
         await stopServer(s);
+        await realAuth(browser, model);
         await firstPaint(browser, model);
     } finally {
         await browser.close();
