@@ -94,8 +94,8 @@ void sn_engine_free(sn_engine *e)
     free(e->places);
     free(e->ip_places);
     sn_geoip_close(e->geoip);
-    free(e->scale[0]);
-    free(e->scale[1]);
+    for (size_t i = 0; i < sizeof(e->scale) / sizeof(e->scale[0]); i++)
+        free(e->scale[i]);
     if (e->hash)
         EVP_MD_CTX_free(e->hash);
     free(e);
