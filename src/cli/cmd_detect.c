@@ -263,7 +263,12 @@ int sn_cmd_detect(int argc, char **argv)
         pass.max_errors_shown = -1;
     if (d.store) {
         sn_error err;
-        if (sn_store_begin(d.store, &err) != SN_OK) {
+        int64_t last = 0;
+        /* A store's first events: the model's history, which none of them holds, is kept as the
+         * base an erasure rebuilds from. */
+        if (sn_store_last_seq(d.store, &last, &err) != SN_OK ||
+            (last == 0 && sn_store_save_base(d.store, d.engine, false, &err) != SN_OK) ||
+            sn_store_begin(d.store, &err) != SN_OK) {
             char msg[1024];
             sn_error_format(&err, msg, sizeof(msg));
             fprintf(stderr, "sentinel detect: %s\n", msg);

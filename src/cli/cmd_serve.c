@@ -99,7 +99,11 @@ static sn_status restore_from_store(sn_store *store, sn_engine **engine, sn_log 
                    "the store's baselines come from another model; starting "
                    "from the model's",
                    NULL);
-    if ((st = sn_store_save_engine(store, *engine, &err)) != SN_OK) {
+    /* The model's own history is in no stored event: kept as the base an erasure rebuilds
+     * from (a new model's replaces the old one's). */
+    bool other_model = st == SN_OK;
+    if ((st = sn_store_save_engine(store, *engine, &err)) != SN_OK ||
+        (st = sn_store_save_base(store, *engine, other_model, &err)) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot snapshot the baselines", msg);
     }

@@ -342,7 +342,11 @@ void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_calle
         sn_service_error(resp, 503, "model_not_ready", "no model is loaded yet", NULL);
         resp->retry_after = 1;
     } else {
-        r->fn(s, req, caller, resp);
+        /* The handlers' audit records name the caller admission decided on. */
+        sn_http_request named = *req;
+        if (!named.caller && caller->who.id[0])
+            named.caller = caller->who.id;
+        r->fn(s, &named, caller, resp);
         if (resp->status == 200 && !resp->content_type && r->roles && !sees_raw_scores(caller))
             sn_json_redact_scores(resp);
     }

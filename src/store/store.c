@@ -76,12 +76,12 @@ sn_status sn_store_recent_verdicts(sn_store *s, size_t limit, bool anomalies_onl
 sn_status sn_store_put_snapshot(sn_store *s, const void *data, size_t len, int64_t through_seq,
                                 sn_error *err)
 {
-    return s->ops->put_snapshot(s, data, len, through_seq, err);
+    return s->ops->put_snapshot(s, "engine", data, len, through_seq, err);
 }
 
 sn_status sn_store_get_snapshot(sn_store *s, sn_buf *out, int64_t *through_seq, sn_error *err)
 {
-    return s->ops->get_snapshot(s, out, through_seq, err);
+    return s->ops->get_snapshot(s, "engine", out, through_seq, err);
 }
 
 sn_status sn_store_register_model(sn_store *s, const char *path, const char *sha256_hex,
@@ -132,18 +132,53 @@ static int replay_one(void *ctx, int64_t seq, const sn_event *ev, const char *ev
     return r->st != SN_OK;
 }
 
-static sn_status load_snapshot(sn_store *s, sn_engine **out, int64_t *through, sn_error *err)
+static sn_status load_scope(sn_store *s, const char *scope, sn_engine **out, int64_t *through,
+                            sn_error *err)
 {
     *out = NULL;
     sn_buf snap;
     sn_buf_init(&snap);
-    sn_status st = sn_store_get_snapshot(s, &snap, through, err);
+    sn_status st = s->ops->get_snapshot(s, scope, &snap, through, err);
     if (st == SN_OK)
         st =
             sn_engine_deserialize(out, (const uint8_t *)snap.data, snap.len, "store snapshot", err);
     if (snap.data)
         OPENSSL_cleanse(snap.data, snap.len);
     sn_buf_free(&snap);
+    return st;
+}
+
+static sn_status load_snapshot(sn_store *s, sn_engine **out, int64_t *through, sn_error *err)
+{
+    return load_scope(s, "engine", out, through, err);
+}
+
+sn_status sn_store_save_base(sn_store *s, const sn_engine *e, bool replace, sn_error *err)
+{
+    if (!sn_engine_get_stats(e)->learned)
+        return SN_OK;
+    sn_buf probe;
+    sn_buf_init(&probe);
+    int64_t through = 0;
+    sn_status st = s->ops->get_snapshot(s, "engine_base", &probe, &through, err);
+    if (probe.data)
+        OPENSSL_cleanse(probe.data, probe.len);
+    sn_buf_free(&probe);
+    if (st == SN_OK && !replace)
+        return SN_OK;
+    if (st != SN_OK && st != SN_EOF)
+        return st;
+    int64_t seq = 0;
+    if ((st = sn_store_last_seq(s, &seq, err)) != SN_OK)
+        return st;
+    sn_buf b;
+    sn_buf_init(&b);
+    st = sn_engine_serialize(e, &b, err);
+    if (st == SN_OK)
+        st = s->ops->put_snapshot(s, "engine_base", b.data, b.len, seq, err);
+    if (b.data)
+        OPENSSL_cleanse(b.data, b.len);
+    sn_buf_free(&b);
     return st;
 }
 
@@ -184,14 +219,22 @@ sn_status sn_store_save_engine(sn_store *s, const sn_engine *e, sn_error *err)
 sn_status sn_store_rebuild_baselines(sn_store *s, sn_error *err)
 {
     sn_engine *e = NULL;
-    int64_t through = 0;
-    sn_status st = load_snapshot(s, &e, &through, err);
-    if (st != SN_OK)
+    int64_t through = 0, after = 0;
+    /* From the baselines no stored event holds (a model's training history) when they are
+     * kept, else from nothing; then every event still held, in order. */
+    sn_status st = load_scope(s, "engine_base", &e, &after, err);
+    if (st == SN_EOF) {
+        st = load_snapshot(s, &e, &through, err);
+        if (st != SN_OK)
+            return st;
+        /* The detectors stay; every baseline is learned again from the events still held. */
+        sn_engine_reset_history(e);
+        after = 0;
+    } else if (st != SN_OK) {
         return st;
-    /* The detectors stay; every baseline is learned again from the events still held. */
-    sn_engine_reset_history(e);
+    }
     replay_ctx r = {.e = e, .err = err};
-    st = sn_store_each_event(s, 0, replay_one, &r, err);
+    st = sn_store_each_event(s, after, replay_one, &r, err);
     if (st != SN_OK && r.st != SN_OK)
         st = r.st;
     if (st == SN_OK)

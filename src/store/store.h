@@ -59,9 +59,11 @@ typedef struct sn_store_ops {
                             sn_error *err);
     sn_status (*recent_verdicts)(sn_store *s, size_t limit, bool anomalies_only,
                                  sn_store_json_fn fn, void *ctx, sn_error *err);
-    sn_status (*put_snapshot)(sn_store *s, const void *data, size_t len, int64_t through_seq,
+    /* scope: "engine" (the latest snapshot) or "engine_base" (what no stored event holds) */
+    sn_status (*put_snapshot)(sn_store *s, const char *scope, const void *data, size_t len,
+                              int64_t through_seq, sn_error *err);
+    sn_status (*get_snapshot)(sn_store *s, const char *scope, sn_buf *out, int64_t *through_seq,
                               sn_error *err);
-    sn_status (*get_snapshot)(sn_store *s, sn_buf *out, int64_t *through_seq, sn_error *err);
     sn_status (*register_model)(sn_store *s, const char *path, const char *sha256_hex,
                                 uint64_t events, int64_t trained_at, sn_error *err);
     sn_status (*export_user)(sn_store *s, const char *user_id, sn_buf *json, sn_error *err);
@@ -111,6 +113,14 @@ sn_status sn_store_recent_verdicts(sn_store *s, size_t limit, bool anomalies_onl
 sn_status sn_store_put_snapshot(sn_store *s, const void *data, size_t len, int64_t through_seq,
                                 sn_error *err);
 sn_status sn_store_get_snapshot(sn_store *s, sn_buf *out, int64_t *through_seq, sn_error *err);
+
+/* The baselines the stored events do not hold — a model's own training history, when the model
+ * was trained without this store — kept once, as the engine stood before the store's first
+ * event (or, when a server switches models, before its next one). An erasure rebuilds from
+ * it plus the remaining stored events instead of from nothing; without it (a store that holds
+ * its model's training events, `train --db`), from nothing. Saved only when none is kept yet
+ * and the engine has learned anything; SN_OK when there was nothing to do. */
+sn_status sn_store_save_base(sn_store *s, const sn_engine *e, bool replace, sn_error *err);
 
 /* Adds a model file to the registry and makes it the active one. */
 sn_status sn_store_register_model(sn_store *s, const char *path, const char *sha256_hex,

@@ -485,13 +485,13 @@ static sn_status sq_recent_verdicts(sn_store *base, size_t limit, bool anomalies
 
 /* ---- snapshots and models ---- */
 
-sn_status sn__sq_put_snapshot(sn_store *base, const void *data, size_t len, int64_t through_seq,
-                              sn_error *err)
+sn_status sn__sq_put_snapshot(sn_store *base, const char *scope, const void *data, size_t len,
+                              int64_t through_seq, sn_error *err)
 {
     sq_store *s = (sq_store *)base;
     sn_buf sealed;
     sn_buf_init(&sealed);
-    sn_status rc = sn__store_seal(&s->cur, sn__sq_aad(s, "baselines.body", through_seq, "engine"),
+    sn_status rc = sn__store_seal(&s->cur, sn__sq_aad(s, "baselines.body", through_seq, scope),
                                   data, len, &sealed);
     sqlite3_stmt *st = NULL;
     if (rc != SN_OK) {
@@ -506,13 +506,14 @@ sn_status sn__sq_put_snapshot(sn_store *base, const void *data, size_t len, int6
     rc = sn__sq_prepare(
         s,
         "INSERT OR REPLACE INTO baselines(scope, subject_token, through_seq, updated_at,"
-        " key_id, body) VALUES('engine', '', ?, ?, ?, ?)",
+        " key_id, body) VALUES(?, '', ?, ?, ?, ?)",
         &st, err);
     if (rc == SN_OK) {
-        sqlite3_bind_int64(st, 1, through_seq);
-        sqlite3_bind_int64(st, 2, sn__sq_now());
-        sqlite3_bind_text(st, 3, s->cur.id, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, sealed.data, (int)sealed.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, through_seq);
+        sqlite3_bind_int64(st, 3, sn__sq_now());
+        sqlite3_bind_text(st, 4, s->cur.id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 5, sealed.data, (int)sealed.len, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = sn__sq_fail(s, err, "cannot store the baselines");
     }
@@ -521,17 +522,18 @@ sn_status sn__sq_put_snapshot(sn_store *base, const void *data, size_t len, int6
     return rc;
 }
 
-sn_status sn__sq_get_snapshot(sn_store *base, sn_buf *out, int64_t *through_seq, sn_error *err)
+sn_status sn__sq_get_snapshot(sn_store *base, const char *scope, sn_buf *out, int64_t *through_seq,
+                              sn_error *err)
 {
     sq_store *s = (sq_store *)base;
     sqlite3_stmt *st;
-    sn_status rc =
-        sn__sq_prepare(s,
-                       "SELECT through_seq, key_id, body FROM baselines WHERE scope='engine'"
-                       " AND subject_token=''",
-                       &st, err);
+    sn_status rc = sn__sq_prepare(s,
+                                  "SELECT through_seq, key_id, body FROM baselines WHERE scope=?"
+                                  " AND subject_token=''",
+                                  &st, err);
     if (rc != SN_OK)
         return rc;
+    sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         rc = SN_EOF;
@@ -542,7 +544,7 @@ sn_status sn__sq_get_snapshot(sn_store *base, sn_buf *out, int64_t *through_seq,
         const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
         if (!k)
             rc = SN_ERR_SECRET;
-        else if (sn__store_open_field(k, sn__sq_aad(s, "baselines.body", through, "engine"),
+        else if (sn__store_open_field(k, sn__sq_aad(s, "baselines.body", through, scope),
                                       sqlite3_column_blob(st, 2),
                                       (size_t)sqlite3_column_bytes(st, 2), out) != SN_OK)
             rc = sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,

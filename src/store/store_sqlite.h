@@ -29,9 +29,10 @@ const sn_store_key *sn__sq_key_for(sq_store *s, const char *id, sn_error *err);
 const char *sn__sq_aad(sq_store *s, const char *table_col, int64_t row, const char *token);
 
 /* Operations of the ops table, by file: store_sqlite.c */
-sn_status sn__sq_put_snapshot(sn_store *base, const void *data, size_t len, int64_t through_seq,
+sn_status sn__sq_put_snapshot(sn_store *base, const char *scope, const void *data, size_t len,
+                              int64_t through_seq, sn_error *err);
+sn_status sn__sq_get_snapshot(sn_store *base, const char *scope, sn_buf *out, int64_t *through_seq,
                               sn_error *err);
-sn_status sn__sq_get_snapshot(sn_store *base, sn_buf *out, int64_t *through_seq, sn_error *err);
 /* store_sqlite_privacy.c */
 sn_status sn__sq_export_user(sn_store *base, const char *user_id, sn_buf *json, sn_error *err);
 sn_status sn__sq_forget_user(sn_store *base, const char *user_id, sn_store_counts *c,

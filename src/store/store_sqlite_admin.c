@@ -236,14 +236,15 @@ sn_status sn__sq_rotate(sn_store *base, size_t batch, sn_store_counts *c, sn_err
         rc = reseal_batch(s, "verdicts", "body", batch, &from, tokens, &c->verdicts, &more, err);
     sn_strmap_free(map.ids);
     free(map.next);
-    /* The snapshot: sealed under its own row name. */
-    if (rc == SN_OK) {
+    /* The snapshots: each sealed under its own row name. */
+    static const char *const scopes[] = {"engine", "engine_base"};
+    for (size_t i = 0; rc == SN_OK && i < 2; i++) {
         sn_buf snap;
         sn_buf_init(&snap);
         int64_t through = 0;
-        sn_status g = sn__sq_get_snapshot(base, &snap, &through, err);
+        sn_status g = sn__sq_get_snapshot(base, scopes[i], &snap, &through, err);
         if (g == SN_OK) {
-            rc = sn__sq_put_snapshot(base, snap.data, snap.len, through, err);
+            rc = sn__sq_put_snapshot(base, scopes[i], snap.data, snap.len, through, err);
             c->baselines++;
         } else if (g != SN_EOF) {
             rc = g;

@@ -57,7 +57,8 @@ static sn_status export_sealed(sq_store *s, const char *sql, const char *table_c
             const char *id;
             size_t id_len;
             if (!sn__store_event_decode((const uint8_t *)pt.data, pt.len, &ev, &id, &id_len) ||
-                ev.user_id.n != strlen(user_id) || memcmp(ev.user_id.p, user_id, ev.user_id.n) != 0) {
+                ev.user_id.n != strlen(user_id) ||
+                memcmp(ev.user_id.p, user_id, ev.user_id.n) != 0) {
                 rc = sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
                                   "event %lld is not a valid record of this user", (long long)seq);
                 break;

@@ -150,4 +150,24 @@ p=$("$bin" audit pseudonym U0003 --pseudonym-key-file "$tmp/pkey") || fail "pseu
 grep -q "\"user\":\"$p\"" "$log" || fail "pseudonym $p not found in the log"
 "$bin" audit verify --key-file "$tmp/key" >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] || fail "verify without --log"
+
+# With API keys, every record names the caller: the attempt, the call and the verdict.
+key=$("$bin" keys create --role analyst --scope '*' --keys "$tmp/keys.jsonl" 2>/dev/null) || fail "keys create"
+id=$(echo "$key" | cut -d_ -f2)
+"$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --keys-file "$tmp/keys.jsonl" \
+  --audit-log "$log.keyed" --audit-key-file "$tmp/key" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q '^listening on ' "$tmp/out" 2>/dev/null && break
+  sleep 0.05
+done
+url=$(sed -n 's/^listening on //p' "$tmp/out")
+curl -s -o /dev/null -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+  "$url/api/v1/analyze/access" -d '{"event_id":"K1","user_id":"U0003","resource":"crm_system","action":"read"}'
+stop
+for kind in auth api_call prediction; do
+  grep -q "\"kind\":\"$kind\",\"actor\":\"key:$id\"" "$log.keyed" ||
+    fail "the $kind record does not name key:$id: $(grep "\"kind\":\"$kind\"" "$log.keyed")"
+done
+grep -q "$key" "$log.keyed" "$tmp/err" && fail "the key itself was written down"
 echo "PASS"

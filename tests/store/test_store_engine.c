@@ -221,11 +221,66 @@ static void after_forget_the_baselines_are_as_if_the_user_never_existed(void **s
     free_events(l);
 }
 
+/* A model trained without the store (its history in the model only): an erasure rebuilds from
+ * that history plus the remaining stored events, not from nothing — else every user would lose
+ * the baselines the model taught. */
+static void forget_keeps_the_history_the_model_brought(void **state)
+{
+    (void)state;
+    loaded *l = load_events();
+    sn_engine *trained = sn_engine_new(NULL);
+    assert_non_null(trained);
+    sn_error err;
+    for (size_t i = 0; i < 300; i++)
+        assert_int_equal(sn_engine_learn(trained, &l->ev[i], &err), SN_OK);
+    assert_int_equal(sn_engine_fit(trained, &err), SN_OK);
+    sn_buf model;
+    sn_buf_init(&model);
+    assert_int_equal(sn_engine_serialize(trained, &model, &err), SN_OK);
+    sn_engine_free(trained);
+
+    sn_store_keys k = {.encrypt = true};
+    memset(k.master, 0x5a, 32);
+    sn_store *s;
+    assert_int_equal(sn_store_open(&s, db, &k, &err), SN_OK);
+    sn_engine *live = copy_of(&model);
+    assert_int_equal(sn_store_save_base(s, live, false, &err), SN_OK);
+    analyse_and_store(live, s, l, 300, N_EVENTS);
+    assert_int_equal(sn_store_save_engine(s, live, &err), SN_OK);
+
+    /* The reference: the model, then every stored event but mallory's. */
+    sn_engine *without = copy_of(&model);
+    for (size_t i = 300; i < N_EVENTS; i++)
+        if (strncmp(l->ev[i].user_id.p, "mallory", l->ev[i].user_id.n) != 0)
+            judge(without, &l->ev[i]);
+    sn_store_counts c;
+    assert_int_equal(sn_store_forget_user(s, "mallory", &c, &err), SN_OK);
+    assert_int_equal(c.events, 100);
+    sn_engine *rebuilt = NULL;
+    assert_int_equal(sn_store_restore_engine(s, &rebuilt, &err), SN_OK);
+    /* alice at night from far away: judged as by the model that never met mallory's events */
+    sn_event probe = l->ev[0];
+    probe.ts_us += (int64_t)40 * 86400 * 1000000 + (int64_t)14 * 3600 * 1000000;
+    probe.location = (sn_str){"Sydney, AU", 10};
+    for (size_t i = 0; i < 3; i++) {
+        probe.ts_us += 60 * 1000000;
+        assert_true(judge(rebuilt, &probe) == judge(without, &probe));
+    }
+    sn_engine_free(rebuilt);
+    sn_engine_free(without);
+    sn_engine_free(live);
+    sn_store_close(s);
+    sn_buf_free(&model);
+    free_events(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_restored_engine_judges_as_the_one_that_never_stopped,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(forget_keeps_the_history_the_model_brought, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(after_forget_the_baselines_are_as_if_the_user_never_existed,
                                         setup, teardown),
     };
