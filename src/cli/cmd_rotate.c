@@ -3,10 +3,12 @@
 #include "cli.h"
 #include "pipeline.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
     "usage: sentinel keys rotate --db PATH --old-key-file A --new-key-file B [--batch N]\n"
@@ -79,6 +81,11 @@ int sn_cmd_keys_rotate(int argc, char **argv)
     if (!db || !db[0]) {
         fprintf(stderr, "sentinel keys rotate: --db PATH is required\n");
         return SN_EXIT_USAGE;
+    }
+    struct stat sb;
+    if (!strstr(db, "://") && stat(db, &sb) != 0) {
+        fprintf(stderr, "sentinel keys rotate: %s: no such store (%s)\n", db, strerror(errno));
+        return SN_EXIT_FAIL;
     }
     sn_store_keys keys = {.encrypt = true, .has_old = true};
     if (load_key(old_file, "old", keys.old_master) < 0 ||

@@ -115,7 +115,7 @@ int sn_cmd_user(int argc, char **argv)
         fprintf(stderr, "sentinel %s: the user id is empty\n", name);
         return SN_EXIT_USAGE;
     }
-    sn_store *s = sn_cli_store_open(a.db, a.key_file, name);
+    sn_store *s = sn_cli_store_open_existing(a.db, a.key_file, name);
     if (!s)
         return SN_EXIT_FAIL;
     sn_error err;
@@ -187,7 +187,7 @@ int sn_cmd_retention(int argc, char **argv)
         fprintf(stderr, "sentinel retention apply: unexpected argument '%s'\n", argv[1 + optind]);
         return SN_EXIT_USAGE;
     }
-    sn_store *s = sn_cli_store_open(a.db, a.key_file, name);
+    sn_store *s = sn_cli_store_open_existing(a.db, a.key_file, name);
     if (!s)
         return SN_EXIT_FAIL;
     int64_t before = ((int64_t)time(NULL) - (int64_t)a.days * 86400) * 1000000;
@@ -227,7 +227,7 @@ int sn_cmd_backup(int argc, char **argv)
         fprintf(stderr, "sentinel backup: unexpected argument '%s'\n", argv[optind]);
         return SN_EXIT_USAGE;
     }
-    sn_store *s = sn_cli_store_open(a.db, a.key_file, argv[0]);
+    sn_store *s = sn_cli_store_open_existing(a.db, a.key_file, argv[0]);
     if (!s)
         return SN_EXIT_FAIL;
     sn_error err;

@@ -74,6 +74,9 @@ sn_engine *sn_cli_engine_for_keyed(const sn_input_opts *in, const char *model,
 /* Opens the store at db with the key from key_file, else SENTINEL_STORE_KEY. NULL after
  * printing an error naming the command. */
 sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *command);
+/* The same for commands that only act on a store (export, forget, retention, backup, key
+ * rotation): a path that does not exist is an error, not a new empty store. */
+sn_store *sn_cli_store_open_existing(const char *db, const char *key_file, const char *command);
 
 /* Lower-case hex SHA-256 of a file's bytes (the model registry's name for a model file); -1
  * and an empty hex when it cannot be read. */

@@ -4,11 +4,13 @@
 
 #include "core/secret.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void print_error(const char *command, const sn_error *err)
 {
@@ -33,6 +35,20 @@ sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *co
         return NULL;
     }
     return s;
+}
+
+sn_store *sn_cli_store_open_existing(const char *db, const char *key_file, const char *command)
+{
+    /* A mistyped path must not look like an erasure or export of nothing. */
+    struct stat st;
+    if (!strstr(db, "://") && stat(db, &st) != 0) {
+        fprintf(stderr,
+                "sentinel %s: %s: no such store (%s); detect, train and serve with --db create "
+                "one\n",
+                command, db, strerror(errno));
+        return NULL;
+    }
+    return sn_cli_store_open(db, key_file, command);
 }
 
 int sn_cli_model_key(const char *key_file, unsigned char key[32], bool *have, const char *command)

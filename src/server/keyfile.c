@@ -285,13 +285,15 @@ typedef struct file_checker {
     ino_t ino;
     off_t size;
     struct timespec mtime;
-    bool loaded; /* false when the current file could not be read: no key is admitted */
+    struct timespec ctime; /* a chmod changes only this: a file fixed by chmod is read again */
+    bool loaded;           /* false when the current file could not be read: no key is admitted */
 } file_checker;
 
 static bool same_file(const file_checker *fc, const struct stat *st)
 {
     return fc->dev == st->st_dev && fc->ino == st->st_ino && fc->size == st->st_size &&
-           fc->mtime.tv_sec == st->st_mtim.tv_sec && fc->mtime.tv_nsec == st->st_mtim.tv_nsec;
+           fc->mtime.tv_sec == st->st_mtim.tv_sec && fc->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           fc->ctime.tv_sec == st->st_ctim.tv_sec && fc->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
 /* Reads the file again when it changed; called with no lock held. */
@@ -313,6 +315,7 @@ static void refresh(file_checker *fc)
         fc->ino = exists ? st.st_ino : 0;
         fc->size = exists ? st.st_size : 0;
         fc->mtime = exists ? st.st_mtim : (struct timespec){0, 0};
+        fc->ctime = exists ? st.st_ctim : (struct timespec){0, 0};
         if (sn_keys_load(fc->path, false, &fresh_keys, &err) == SN_OK) {
             fc->keys = fresh_keys;
             fc->loaded = true;

@@ -91,4 +91,12 @@ check "after rotation the old key is refused" "[ \$? -eq 1 ] && grep -q retired 
 "$bin" retention apply --db s.db --days 1 --store-key-file key2 2>ret.err
 check "retention deletes records older than the period, and only those" "[ \$? -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from events where ts_us < (strftime('%s','now') - 86400) * 1000000\") -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from verdicts where seq not in (select seq from events)\") -eq 0 ] && grep -q 'older than 1 days deleted' ret.err"
 check "retention is in the privacy log" "[ \$(sqlite3 s.db \"select count(*) from privacy_log where action='retention'\") -eq 1 ]"
+# A mistyped store path is an error, never an erasure or an export of nothing.
+for cmd in "user forget U0068" "user export U0068" "retention apply --days 1" "backup --to nb.db"; do
+    "$bin" $cmd --db typo.db --store-key-file key2 >/dev/null 2>err.txt
+    check "$cmd on a store that does not exist: exit 1 naming it, nothing created" \
+        "[ \$? -eq 1 ] && grep -q 'typo.db: no such store' err.txt && [ ! -e typo.db ]"
+done
+"$bin" keys rotate --db typo.db --old-key-file key --new-key-file key2 >/dev/null 2>err.txt
+check "keys rotate on a store that does not exist: exit 1" "[ \$? -eq 1 ] && [ ! -e typo.db ]"
 exit $fail

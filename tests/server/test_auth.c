@@ -163,6 +163,27 @@ static void refuses_a_keys_file_others_can_read(void **state)
     assert_non_null(strstr(err.msg, "chmod 600"));
 }
 
+/* A keys file opened to others admits no key; once made private again (chmod alone, which
+ * changes neither its contents nor its modification time) its keys work again. */
+static void a_keys_file_fixed_by_chmod_is_read_again(void **state)
+{
+    (void)state;
+    const char *file = path_in("chmod.jsonl");
+    const char *bearer = add_key(file, SN_ROLE_VIEWER, "*", 0, NULL);
+    sn_server_config cfg;
+    base_config(&cfg);
+    snprintf(cfg.keys_file, sizeof(cfg.keys_file), "%s", file);
+    sn_service *s = NULL;
+    sn_error err;
+    assert_int_equal(sn_service_new(&s, fx_engine(true), &cfg, NULL, &err), SN_OK);
+    assert_int_equal(call(s, "GET", "/api/v1/anomalies", bearer, NULL)->status, 200);
+    assert_int_equal(chmod(file, 0644), 0);
+    assert_int_equal(call(s, "GET", "/api/v1/anomalies", bearer, NULL)->status, 401);
+    assert_int_equal(chmod(file, 0600), 0);
+    assert_int_equal(call(s, "GET", "/api/v1/anomalies", bearer, NULL)->status, 200);
+    sn_service_free(s);
+}
+
 static void keys_file_is_private_and_holds_no_secret(void **state)
 {
     (void)state;
@@ -854,6 +875,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(refuses_to_start_without_a_credential),
         cmocka_unit_test(refuses_a_keys_file_others_can_read),
+        cmocka_unit_test(a_keys_file_fixed_by_chmod_is_read_again),
         cmocka_unit_test(keys_file_is_private_and_holds_no_secret),
         cmocka_unit_test(api_keys_checked_and_reread_on_change),
         cmocka_unit_test(roles_scopes_and_raw_scores),
