@@ -11,6 +11,8 @@
 #define SN_MAX_FIELD 4096
 /* Largest accepted record (one line / one JSON object), in bytes. */
 #define SN_MAX_RECORD (64 * 1024)
+/* Deepest JSON nesting accepted in one line (RFC 8259 section 9 lets parsers set a limit). */
+#define SN_JSON_MAX_DEPTH 16
 
 typedef enum sn_format {
     SN_FORMAT_AUTO = 0,

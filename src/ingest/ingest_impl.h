@@ -16,8 +16,6 @@
 #define SN_BUF_PAD 64
 /* Most columns a CSV header may have; past that the file is not the format we read. */
 #define SN_CSV_MAX_COLUMNS 256
-/* Deepest JSON nesting accepted in one line (RFC 8259 section 9 lets parsers set a limit). */
-#define SN_JSON_MAX_DEPTH 16
 /* Most events one summary line may stand for ("message repeated N times", "N incorrect
  * password attempts"); past it the line is reported rather than multiplied. */
 #define SN_REPEAT_MAX 1000

@@ -365,6 +365,33 @@ static size_t text_bound(const json_t *v)
     return 32; /* numbers, true, false, null */
 }
 
+/* Nesting of arrays and objects inside v (0 for a scalar), stopping once past limit. */
+static int nesting(const json_t *v, int limit)
+{
+    if (limit < 0 || !(json_is_object(v) || json_is_array(v)))
+        return 0;
+    int deepest = 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            int d = nesting(item, limit - 1);
+            if (d > deepest)
+                deepest = d;
+            if (deepest >= limit)
+                break;
+        }
+    } else {
+        for (size_t i = 0; i < json_array_size(v) && deepest < limit; i++) {
+            int d = nesting(json_array_get(v, i), limit - 1);
+            if (d > deepest)
+                deepest = d;
+        }
+    }
+    return deepest + 1;
+}
+
 static bool over_record_limit(const json_t *v)
 {
     return text_bound(v) > SN_MAX_RECORD && json_dumpb(v, NULL, 0, JSON_COMPACT) > SN_MAX_RECORD;
@@ -410,6 +437,13 @@ sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, siz
             char id[40];
             new_event_id(id);
             json_object_set_new(v, "event_id", json_string(id));
+        }
+        if (nesting(v, SN_JSON_MAX_DEPTH + 1) > SN_JSON_MAX_DEPTH) {
+            /* The limit the file readers keep for a record: the same event, the same answer. */
+            sn_error_set(&err, SN_ERR_LIMIT, false, "request", (long)i + 1, NULL,
+                         "JSON nested deeper than %d levels", SN_JSON_MAX_DEPTH);
+            st = event_error(it, &err);
+            continue;
         }
         if (over_record_limit(v)) {
             /* The file readers refuse such a line: name the field when one is to blame. */

@@ -346,7 +346,7 @@ function syntheticEvents(n) {
     const actions = ['read', 'write', 'execute', 'download', 'delete', 'admin'];
     const places = ['Mumbai, IN', 'London, UK', 'New York, US', 'São Paulo, BR', 'Berlin, DE', 'Tokyo, JP'];
     const depts = ['Sales', 'Engineering', 'Finance', 'Legal', 'Operations'];
-    const start = Date.parse('2026-10-01T00:00:00Z');
+    const start = Date.parse('2025-10-01T00:00:00Z'); // 1 M events of 20 s end before today
     // mulberry32, seeded: the same set on every run.
     let seed = 20261203;
     const rand = () => {

@@ -204,6 +204,24 @@ static void test_field_validation(void **state)
         assert_string_equal(json_string_value(json_object_get(e, "code")), cases[i].code);
         json_decref(j);
     }
+    /* Nesting: the file readers' limit for one record (16 levels, the event's own object
+     * included) holds for the same event sent here. */
+    for (int depth = 15; depth <= 18; depth++) {
+        char nested[256];
+        int n = snprintf(nested, sizeof(nested), "{\"user_id\":\"U1\",\"extra\":");
+        for (int d = 1; d < depth; d++)
+            nested[n++] = '[';
+        for (int d = 1; d < depth; d++)
+            nested[n++] = ']';
+        snprintf(nested + n, sizeof(nested) - (size_t)n, "}");
+        answer *a = post("/api/v1/analyze/access", nested);
+        if (depth <= 16) {
+            assert_int_equal(a->status, 200);
+        } else {
+            assert_int_equal(a->status, 422);
+            assert_non_null(strstr(a->body, "JSON nested deeper than 16 levels"));
+        }
+    }
     /* A field over 4 KiB is refused, whatever its size. */
     size_t big = 100000;
     char *body = malloc(big + 64);
