@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -308,11 +309,36 @@ static long long content_length(struct MHD_Connection *c)
     return (errno || end == cl || v < 0) ? -1 : v;
 }
 
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    (void)value;
+    int *n = cls;
+    if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        (*n)++;
+    return MHD_YES;
+}
+
+/* A request whose framing two parties could read differently (RFC 9112 section 6.3: more than
+ * one Content-Length; section 3.2: HTTP/1.1 without Host) is refused rather than guessed at: a
+ * proxy in front may have read it another way (request smuggling). NULL when it is sound. */
+static const char *unsound_framing(struct MHD_Connection *c, const char *version)
+{
+    int lengths = 0;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &lengths);
+    if (lengths > 1)
+        return "more than one Content-Length header";
+    if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+        !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
+        return "an HTTP/1.1 request needs a Host header";
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     sn_server *srv = cls;
     req_ctx *rc = *con_cls;
     sn_http_request req = {.method = method, .path = url};
@@ -342,6 +368,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sn_service_gauge_in_flight(srv->svc, 1);
         if (atomic_load(&srv->draining)) {
             sn_service_error(&resp, 503, "shutting_down", "the server is shutting down", NULL);
+            return send_response(srv, rc, c, method, url, &resp, true);
+        }
+        const char *unsound = unsound_framing(c, version);
+        if (unsound) {
+            sn_service_error(&resp, 400, "bad_request", unsound, NULL);
             return send_response(srv, rc, c, method, url, &resp, true);
         }
         /* Admitted (or refused) once, on the headers: a refused request with a body is answered

@@ -192,6 +192,19 @@ s.close()
 check("413 for a body over 4 MiB, before the body is sent",
       line == b"HTTP/1.1 413 Content Too Large" and data == b'{"error":{"code":"body_too_large",'
       b'"message":"the body is larger than the 4194304-byte limit"}}', (line, data))
+# Framing two parties could read differently is refused, not guessed at (request smuggling).
+for name, raw, why in (
+        ("two Content-Length headers", b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\n"
+         b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
+         b"more than one Content-Length header"),
+        ("HTTP/1.1 without Host", b"GET /health HTTP/1.1\r\n\r\n",
+         b"an HTTP/1.1 request needs a Host header")):
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(raw)
+    line, headers, data = read_response(s)
+    s.close()
+    check(f"400 for {name}", line == b"HTTP/1.1 400 Bad Request" and
+          data == b'{"error":{"code":"bad_request","message":"' + why + b'"}}', (line, data))
 expect("422 naming a field that fails validation", "POST", "/api/v1/analyze/access", 422,
        '{"error":{"code":"invalid_field","message":"\'not-an-ip\' is not an IPv4 or IPv6 '
        'address","field":"source_ip"}}', body={**EVENT, "source_ip": "not-an-ip"})
