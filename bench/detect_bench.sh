@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end figures on a generated log (default 10,000,000 events, 20,000 users), one thread:
+# End-to-end figures on a generated log (default 10,000,000 events, 20,000 users):
 # generate, train, detect with the model (parse + baselines + features + score + JSON out),
 # detect without a model (two passes), scoring alone (score_bench), ingest alone (ingest_bench),
 # with wall time, events/s and peak RSS for each. Prints figures; asserts nothing.
