@@ -5,6 +5,7 @@
  * training data was, the per-group statistics, the peer table and the trees. */
 #include "predict_internal.h"
 
+#include "../core/file.h"
 #include "../core/serial.h"
 
 #include <errno.h>
@@ -140,31 +141,9 @@ sn_status sn_predictor_save(const sn_predictor *pr, const char *path, sn_error *
     unsigned int dl = 0;
     EVP_Digest(b.data, b.len, digest, &dl, EVP_sha256(), NULL);
     sn_buf_append(&b, digest, 32);
-    /* a temporary file renamed into place: a crash never leaves half a predictor, and only a
-     * regular file (or nothing) may be replaced */
-    struct stat dest;
-    if (lstat(path, &dest) == 0 && !S_ISREG(dest.st_mode)) {
-        sn_buf_free(&b);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL,
-                            "cannot write the predictor there: not a regular file");
-    }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e = errno;
-        sn_buf_free(&b);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s", strerror(e));
-    }
-    bool ok = fwrite(b.data, 1, b.len, f) == b.len;
-    ok = (fclose(f) == 0) && ok;
+    sn_status st = sn_file_replace(path, b.data, b.len, 0644, "predictor", err);
     sn_buf_free(&b);
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s", strerror(e));
-    }
-    return SN_OK;
+    return st;
 }
 
 static sn_status refuse(sn_error *err, const char *name, const char *why)

@@ -10,6 +10,7 @@
 #include "engine_internal.h"
 
 #include "../core/aead.h"
+#include "../core/file.h"
 #include "../core/serial.h"
 
 #include <openssl/crypto.h>
@@ -101,9 +102,8 @@ static bool get_config(sn_rd *r, sn_engine_config *c)
         return false;
     c->train_filter = sn_get_f64(r);
     return !r->bad && finite_in(c->train_filter, 0, 0.5) && finite_in(c->alert_threshold, 0, 100) &&
-           finite_in(c->prior_bits, 0, 64) &&
-           finite_in(c->contamination, 0, 0.5) && finite_in(c->iforest_weight, 0, 100) &&
-           finite_in(c->iforest_floor_bits, 0, 64) &&
+           finite_in(c->prior_bits, 0, 64) && finite_in(c->contamination, 0, 0.5) &&
+           finite_in(c->iforest_weight, 0, 100) && finite_in(c->iforest_floor_bits, 0, 64) &&
            finite_in(c->profile.typical_prior_weight, 0, 1e6) && c->trees > 0 && c->psi > 1 &&
            c->sample_size >= 256 && c->sample_size <= ((size_t)1 << 28);
 }
@@ -198,32 +198,9 @@ sn_status sn_engine_save_keyed(const sn_engine *e, const char *path, const unsig
     } else {
         b = plain;
     }
-    /* Write to a temporary file and rename, so a crash never leaves a half-written model. The
-     * rename would replace whatever is at path, so only a regular file (or nothing) may be
-     * there: never a device such as /dev/null, a directory or a pipe. */
-    struct stat dest;
-    if (lstat(path, &dest) == 0 && !S_ISREG(dest.st_mode)) {
-        sn_buf_free(&b);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL,
-                            "cannot write the model there: not a regular file");
-    }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        int e2 = errno;
-        sn_buf_free(&b);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s", strerror(e2));
-    }
-    bool ok = fwrite(b.data, 1, b.len, f) == b.len;
-    ok = (fclose(f) == 0) && ok;
+    st = sn_file_replace(path, b.data, b.len, 0644, "model", err);
     sn_buf_free(&b);
-    if (!ok || rename(tmp, path) != 0) {
-        int e2 = errno;
-        remove(tmp);
-        return sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write: %s", strerror(e2));
-    }
-    return SN_OK;
+    return st;
 }
 
 static sn_status refuse(sn_error *err, const char *path, const char *why)

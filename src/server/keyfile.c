@@ -3,6 +3,7 @@
  * the key checker the server uses on it, which re-reads the file when it changes. */
 #include "auth.h"
 
+#include "../core/file.h"
 #include "../core/secret.h"
 
 #include <errno.h>
@@ -196,21 +197,9 @@ static json_t *time_or_null(int64_t t)
 
 sn_status sn_keys_save(const char *path, const sn_keylist *l, sn_error *err)
 {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
-        return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp); /* mode 0600 */
-    if (fd < 0) {
-        sn_status st =
-            sn_error_set(err, SN_ERR_IO, true, path, 0, NULL,
-                         "cannot create a temporary file beside it: %s", strerror(errno));
-        free(tmp);
-        return st;
-    }
-    FILE *f = fdopen(fd, "w");
-    bool ok = f != NULL;
+    sn_buf b;
+    sn_buf_init(&b);
+    bool ok = true;
     for (size_t i = 0; ok && i < l->n; i++) {
         const sn_key_record *r = &l->items[i];
         json_t *o = json_object();
@@ -224,25 +213,20 @@ sn_status sn_keys_save(const char *path, const sn_keylist *l, sn_error *err)
              !json_object_set_new(o, "expires", time_or_null(r->expires)) &&
              !json_object_set_new(o, "revoked", time_or_null(r->revoked));
         char *text = ok ? json_dumps(o, JSON_COMPACT) : NULL;
-        ok = text && fprintf(f, "%s\n", text) > 0;
+        ok = text != NULL;
+        if (ok) {
+            sn_buf_puts(&b, text);
+            sn_buf_putc(&b, '\n');
+        }
         free(text);
         json_decref(o);
     }
-    if (f) {
-        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-        ok = fclose(f) == 0 && ok;
-    } else {
-        close(fd);
-    }
-    if (ok && rename(tmp, path) != 0)
-        ok = false;
-    sn_status st = SN_OK;
-    if (!ok) {
-        st = sn_error_set(err, SN_ERR_IO, true, path, 0, NULL, "cannot write the keys file: %s",
-                          strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
+    sn_status st = ok && !b.failed
+                       ? sn_file_replace(path, b.data, b.len, 0600, "keys file", err)
+                       : sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
+    if (b.data)
+        OPENSSL_cleanse(b.data, b.len);
+    sn_buf_free(&b);
     return st;
 }
 
