@@ -386,6 +386,27 @@ static sn_status sq_commit(sn_store *base, sn_error *err)
 
 /* ---- reads ---- */
 
+/* The current row of st, laid out (seq, key_id, user_token, sealed value): its seq, and the
+ * value decrypted into pt (reset first). label is the sealed column ("events.record"), bound
+ * into the value's associated data and named in the error. */
+sn_status sn__sq_open_row(sq_store *s, sqlite3_stmt *st, const char *label, int64_t *seq,
+                          sn_buf *pt, sn_error *err)
+{
+    *seq = sqlite3_column_int64(st, 0);
+    const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
+    if (!k)
+        return SN_ERR_SECRET;
+    const char *token = (const char *)sqlite3_column_text(st, 2);
+    sn_buf_reset(pt);
+    if (sn__store_open_field(k, sn__sq_aad(s, label, *seq, token ? token : ""),
+                             sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+                             pt) != SN_OK)
+        return sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,
+                            "row %lld of %s does not decrypt: wrong key or a modified row",
+                            (long long)*seq, label);
+    return SN_OK;
+}
+
 static sn_status sq_each_event(sn_store *base, int64_t after_seq, sn_store_event_fn fn, void *ctx,
                                sn_error *err)
 {
@@ -403,22 +424,9 @@ static sn_status sq_each_event(sn_store *base, int64_t after_seq, sn_store_event
     sn_buf_init(&pt);
     int step;
     while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
-        const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
-        if (!k) {
-            rc = SN_ERR_SECRET;
+        int64_t seq;
+        if ((rc = sn__sq_open_row(s, st, "events.record", &seq, &pt, err)) != SN_OK)
             break;
-        }
-        const char *token = (const char *)sqlite3_column_text(st, 2);
-        sn_buf_reset(&pt);
-        if (sn__store_open_field(k, sn__sq_aad(s, "events.record", seq, token ? token : ""),
-                                 sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-                                 &pt) != SN_OK) {
-            rc = sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,
-                              "event %lld does not decrypt: wrong key or a modified row",
-                              (long long)seq);
-            break;
-        }
         sn_event ev;
         const char *id;
         size_t id_len;
@@ -457,22 +465,9 @@ static sn_status sq_recent_verdicts(sn_store *base, size_t limit, bool anomalies
     sn_buf_init(&pt);
     int step;
     while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
-        const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
-        if (!k) {
-            rc = SN_ERR_SECRET;
+        int64_t seq;
+        if ((rc = sn__sq_open_row(s, st, "verdicts.body", &seq, &pt, err)) != SN_OK)
             break;
-        }
-        const char *token = (const char *)sqlite3_column_text(st, 2);
-        sn_buf_reset(&pt);
-        if (sn__store_open_field(k, sn__sq_aad(s, "verdicts.body", seq, token ? token : ""),
-                                 sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-                                 &pt) != SN_OK) {
-            rc = sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,
-                              "verdict %lld does not decrypt: wrong key or a modified row",
-                              (long long)seq);
-            break;
-        }
         if (fn(ctx, seq, pt.data, pt.len))
             rc = SN_ERR_USAGE;
     }

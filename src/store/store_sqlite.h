@@ -29,6 +29,10 @@ const sn_store_key *sn__sq_key_for(sq_store *s, const char *id, sn_error *err);
 const char *sn__sq_aad(sq_store *s, const char *table_col, int64_t row, const char *token);
 
 /* Operations of the ops table, by file: store_sqlite.c */
+/* The current row of st, laid out (seq, key_id, user_token, sealed value): its seq, and the
+ * value decrypted into pt. label is the sealed column ("events.record"). */
+sn_status sn__sq_open_row(sq_store *s, sqlite3_stmt *st, const char *label, int64_t *seq,
+                          sn_buf *pt, sn_error *err);
 sn_status sn__sq_put_snapshot(sn_store *base, const char *scope, const void *data, size_t len,
                               int64_t through_seq, sn_error *err);
 sn_status sn__sq_get_snapshot(sn_store *base, const char *scope, sn_buf *out, int64_t *through_seq,

@@ -33,22 +33,9 @@ static sn_status export_sealed(sq_store *s, const char *sql, const char *table_c
     sn_buf_init(&pt);
     int step, first = 1;
     while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
-        const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
-        if (!k) {
-            rc = SN_ERR_SECRET;
+        int64_t seq;
+        if ((rc = sn__sq_open_row(s, st, table_col, &seq, &pt, err)) != SN_OK)
             break;
-        }
-        const char *token = (const char *)sqlite3_column_text(st, 2);
-        sn_buf_reset(&pt);
-        if (sn__store_open_field(k, sn__sq_aad(s, table_col, seq, token ? token : ""),
-                                 sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-                                 &pt) != SN_OK) {
-            rc = sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,
-                              "row %lld of %s does not decrypt: wrong key or a modified row",
-                              (long long)seq, table_col);
-            break;
-        }
         if (!first)
             sn_buf_putc(json, ',');
         first = 0;
