@@ -130,15 +130,6 @@ static int write_batch(void *ctx, sn_event_batch *b)
     return 0;
 }
 
-/* The reading thread (the caller's): events into the relay's batches. */
-static int detect_one(void *ctx, const sn_event *ev, const char *event_id)
-{
-    detect_ctx *d = ctx;
-    if (sn_event_batch_add(sn_relay_batch(d->relay), ev, event_id))
-        sn_relay_next(d->relay);
-    return 0;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -279,7 +270,7 @@ int sn_cmd_detect(int argc, char **argv)
     }
     d.top = top ? sn_top_alerts_new(top) : NULL;
     d.relay = sn_relay_start(judge_batch, write_batch, &d);
-    int rc = d.relay ? sn_cli_each_event(&pass, detect_one, &d, &counts) : SN_EXIT_FAIL;
+    int rc = d.relay ? sn_cli_each_event(&pass, sn_relay_offer, d.relay, &counts) : SN_EXIT_FAIL;
     if (d.relay) {
         int stages = sn_relay_finish(d.relay);
         rc = rc ? rc : stages;

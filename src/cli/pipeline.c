@@ -180,15 +180,6 @@ static int learned(void *ctx, sn_event_batch *b)
     return 0;
 }
 
-/* The reading thread (the caller's): events into the relay's batches. */
-static int learn_one(void *ctx, const sn_event *ev, const char *event_id)
-{
-    sn_relay *relay = ctx;
-    if (sn_event_batch_add(sn_relay_batch(relay), ev, event_id))
-        sn_relay_next(relay);
-    return 0;
-}
-
 sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
                         sn_input_counts *counts)
 {
@@ -201,7 +192,7 @@ sn_engine *sn_cli_train(const sn_input_opts *opts, const sn_engine_config *cfg,
     o.phase = "learning";
     /* Parsing on this thread, learning on another. */
     sn_relay *relay = sn_relay_start(learn_batch, learned, &lc);
-    int rc = relay ? sn_cli_each_event(&o, learn_one, relay, counts) : SN_EXIT_FAIL;
+    int rc = relay ? sn_cli_each_event(&o, sn_relay_offer, relay, counts) : SN_EXIT_FAIL;
     if (relay) {
         int stages = sn_relay_finish(relay);
         rc = rc ? rc : stages;

@@ -158,6 +158,14 @@ sn_event_batch *sn_relay_next(sn_relay *r)
     return sn_relay_batch(r);
 }
 
+int sn_relay_offer(void *ctx, const sn_event *ev, const char *event_id)
+{
+    sn_relay *r = ctx;
+    if (sn_event_batch_add(sn_relay_batch(r), ev, event_id))
+        sn_relay_next(r);
+    return 0;
+}
+
 int sn_relay_finish(sn_relay *r)
 {
     group *g = r->filling;

@@ -26,6 +26,10 @@ sn_event_batch *sn_relay_batch(sn_relay *r);
  * threads to give batches back. */
 sn_event_batch *sn_relay_next(sn_relay *r);
 
+/* An sn_event_fn for the reading thread (ctx is the relay): a copy of the event into the current
+ * batch, which is passed on when full. Always 0. */
+int sn_relay_offer(void *ctx, const sn_event *ev, const char *event_id);
+
 /* Passes the current batch on (when it holds events), waits for both threads to finish, frees
  * the relay and returns the first non-zero stage result, or 0. */
 int sn_relay_finish(sn_relay *r);
