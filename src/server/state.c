@@ -219,55 +219,54 @@ static void ring_push(sn_service *s, const sn_anomaly_entry *e)
     s->ring[slot] = *e;
 }
 
-/* The ring's entry for one anomalous verdict whose JSON is in json; false when out of memory. */
-static bool ring_entry(sn_anomaly_entry *e, const sn_buf *json, const sn_event *ev,
-                       const sn_verdict *v)
+/* A ring entry: the verdict's JSON, then the user, resource and department it is filed under
+ * (the department decides who may read it: a caller's scope), and what the dashboard sorts and
+ * searches by. false when out of memory. */
+static bool ring_entry_make(sn_anomaly_entry *e, const char *json, size_t len, sn_str user,
+                            sn_str res, sn_str dept, int64_t ts_us, double risk, int level)
 {
-    size_t user = ev->user_id.n, res = ev->resource.n, dept = ev->department.n;
-    e->json = json->failed ? NULL : malloc(json->len + 1 + user + 1 + res + 1 + dept + 1);
+    e->json = malloc(len + 1 + user.n + 1 + res.n + 1 + dept.n + 1);
     if (!e->json)
         return false;
     char *p = e->json;
-    memcpy(p, json->data, json->len + 1);
-    p += json->len + 1;
-    memcpy(p, ev->user_id.p, user);
-    p[user] = '\0';
-    p += user + 1;
-    if (res)
-        memcpy(p, ev->resource.p, res);
-    p[res] = '\0';
-    p += res + 1;
-    /* The event's department decides who may read the entry (a caller's scope). */
-    if (dept)
-        memcpy(p, ev->department.p, dept);
-    p[dept] = '\0';
-    e->len = (uint32_t)json->len;
-    e->user_len = (uint32_t)user;
-    e->resource_len = (uint32_t)res;
+    const sn_str parts[4] = {{json, len}, user, res, dept};
+    for (int k = 0; k < 4; k++) {
+        if (parts[k].n)
+            memcpy(p, parts[k].p, parts[k].n);
+        p[parts[k].n] = '\0';
+        p += parts[k].n + 1;
+    }
+    e->len = (uint32_t)len;
+    e->user_len = (uint32_t)user.n;
+    e->resource_len = (uint32_t)res.n;
     /* The reasons' text, for the dashboard's search (the keys around it would match too). */
     static const char from[] = "\"reasons\":[", to[] = "],\"recommendation\"";
-    const char *a = memmem(json->data, json->len, from, sizeof(from) - 1);
-    const char *b = a ? memmem(a, json->len - (size_t)(a - json->data), to, sizeof(to) - 1) : NULL;
-    e->reasons_off = b ? (uint32_t)(a - json->data) + sizeof(from) - 1 : 0;
+    const char *a = memmem(json, len, from, sizeof(from) - 1);
+    const char *b = a ? memmem(a, len - (size_t)(a - json), to, sizeof(to) - 1) : NULL;
+    e->reasons_off = b ? (uint32_t)(a - json) + sizeof(from) - 1 : 0;
     e->reasons_len = b ? (uint32_t)(b - a - (sizeof(from) - 1)) : 0;
-    e->ts_us = ev->ts_us;
-    e->risk = (float)v->risk_score;
-    e->level = (uint8_t)v->level;
+    e->ts_us = ts_us;
+    e->risk = (float)risk;
+    e->level = (uint8_t)level;
     return true;
+}
+
+/* The ring's entry for one anomalous verdict whose JSON is in json. */
+static bool ring_entry(sn_anomaly_entry *e, const sn_buf *json, const sn_event *ev,
+                       const sn_verdict *v)
+{
+    return !json->failed && ring_entry_make(e, json->data, json->len, ev->user_id, ev->resource,
+                                            ev->department, ev->ts_us, v->risk_score, v->level);
 }
 
 void sn_service_push_anomaly(sn_service *s, const char *json, size_t len)
 {
     /* The server's own alerts: no user, resource or department (only callers of scope "*"
      * see them), HIGH, now. */
-    sn_anomaly_entry e = {.json = malloc(len + 4), .len = (uint32_t)len};
-    if (!e.json)
+    sn_anomaly_entry e;
+    if (!ring_entry_make(&e, json, len, (sn_str){0}, (sn_str){0}, (sn_str){0}, sn_now_us(), 80.0,
+                         SN_HIGH))
         return;
-    memcpy(e.json, json, len);
-    memset(e.json + len, 0, 4);
-    e.ts_us = sn_now_us();
-    e.risk = 80.0f;
-    e.level = (uint8_t)SN_HIGH;
     fair_lock(&s->lock);
     ring_push(s, &e);
     fair_unlock(&s->lock);
@@ -655,31 +654,20 @@ static int reload_anomaly(void *ctx, int64_t seq, const char *json, size_t len)
     const char *res = json_string_value(json_object_get(j, "resource"));
     const char *level = json_string_value(json_object_get(j, "risk_level"));
     const char *ts = json_string_value(json_object_get(j, "timestamp"));
-    size_t un = user ? strlen(user) : 0, rn = res ? strlen(res) : 0;
-    sn_anomaly_entry e = {.json = malloc(len + 1 + un + 1 + rn + 2),
-                          .len = (uint32_t)len,
-                          .user_len = (uint32_t)un,
-                          .resource_len = (uint32_t)rn};
-    if (!e.json) {
-        json_decref(j);
-        return 1;
-    }
-    char *p = e.json;
-    memcpy(p, json, len);
-    p[len] = '\0';
-    p += len + 1;
-    memcpy(p, user ? user : "", un + 1);
-    p += un + 1;
-    memcpy(p, res ? res : "", rn + 1);
-    p[rn + 1] = '\0'; /* no department */
-    e.risk = (float)json_number_value(json_object_get(j, "risk_score"));
+    int lvl = SN_NORMAL;
     for (int l = SN_NORMAL; level && l <= SN_CRITICAL; l++)
         if (!strcmp(level, sn_level_name((sn_level)l)))
-            e.level = (uint8_t)l;
+            lvl = l;
     int64_t us = 0;
-    if (ts && sn_parse_timestamp(ts, strlen(ts), &us, NULL) == SN_OK)
-        e.ts_us = us;
+    if (ts && sn_parse_timestamp(ts, strlen(ts), &us, NULL) != SN_OK)
+        us = 0;
+    sn_anomaly_entry e;
+    bool ok = ring_entry_make(&e, json, len, (sn_str){user, user ? strlen(user) : 0},
+                              (sn_str){res, res ? strlen(res) : 0}, (sn_str){0}, us,
+                              json_number_value(json_object_get(j, "risk_score")), lvl);
     json_decref(j);
+    if (!ok)
+        return 1;
     ring_push(s, &e);
     return 0;
 }
