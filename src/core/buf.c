@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,33 +88,76 @@ static const uint8_t json_escape[256] = {
     ['"'] = 1, ['\\'] = 1,
 };
 
+/* Whether one of the eight bytes of w needs escaping: a byte below 0x20, '"' or '\\' sets its
+ * high bit in the result (the classic "has a byte less than / equal to" word tricks). */
+static inline bool word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) &
+           highs;
+}
+
+/* Index of the first byte at or after i that needs escaping, or n: eight bytes at a time, as
+ * most strings need none; the last part of a string of eight bytes or more is checked as the
+ * word that ends it, overlapping bytes already checked. */
+static inline size_t next_escape(const char *s, size_t i, size_t n)
+{
+    uint64_t w;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (word_needs_escape(w))
+            goto bytes;
+    }
+    if (i < n && n >= 8) {
+        memcpy(&w, s + n - 8, 8);
+        if (!word_needs_escape(w))
+            return n;
+    }
+bytes:
+    while (i < n && !json_escape[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 void sn_buf_json_str(sn_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    if (sn_buf_reserve(b, n + 2) != 0)
+    /* Room for the worst case (every byte a \u escape) up front: then no check per piece. */
+    if (n > (SIZE_MAX - 2) / 6 ||
+        (b->len + 6 * n + 3 > b->cap && sn_buf_reserve(b, 6 * n + 2) != 0) || b->failed) {
+        b->failed = 1;
         return;
-    b->data[b->len++] = '"';
+    }
+    char *o = b->data + b->len;
+    *o++ = '"';
     size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = next_escape(s, 0, n); i < n; i = next_escape(s, i, n)) {
         unsigned char c = (unsigned char)s[i];
-        if (!json_escape[c])
-            continue;
-        sn_buf_append(b, s + start, i - start);
-        start = i + 1;
+        if (i > start)
+            memcpy(o, s + start, i - start);
+        o += i - start;
+        start = ++i;
+        *o++ = '\\';
         switch (c) {
-        case '"': sn_buf_append(b, "\\\"", 2); break;
-        case '\\': sn_buf_append(b, "\\\\", 2); break;
-        case '\n': sn_buf_append(b, "\\n", 2); break;
-        case '\r': sn_buf_append(b, "\\r", 2); break;
-        case '\t': sn_buf_append(b, "\\t", 2); break;
-        default: {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            sn_buf_append(b, e, 6);
-        }
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
         }
     }
-    sn_buf_append(b, s + start, n - start);
-    sn_buf_putc(b, '"');
+    if (n > start) /* s may be NULL when n is 0 */
+        memcpy(o, s + start, n - start);
+    o += n - start;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 void sn_buf_u64(sn_buf *b, uint64_t v)
@@ -147,18 +191,21 @@ void sn_buf_fixed(sn_buf *b, double v, int decimals)
         sn_buf_printf(b, "%.*f", decimals, v);
         return;
     }
+    /* Digits from the right into a local buffer, appended at once. */
     uint64_t q = (uint64_t)r;
-    uint64_t ip = q / (uint64_t)scale[decimals], fp = q % (uint64_t)scale[decimals];
-    if (signbit(v))
-        sn_buf_putc(b, '-');
-    sn_buf_u64(b, ip);
-    if (decimals) {
-        char frac[8];
-        for (int i = decimals - 1; i >= 0; i--) {
-            frac[i] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        sn_buf_putc(b, '.');
-        sn_buf_append(b, frac, (size_t)decimals);
+    char tmp[40];
+    char *end = tmp + sizeof(tmp), *d = end;
+    for (int i = 0; i < decimals; i++) {
+        *--d = (char)('0' + q % 10);
+        q /= 10;
     }
+    if (decimals)
+        *--d = '.';
+    do {
+        *--d = (char)('0' + q % 10);
+        q /= 10;
+    } while (q);
+    if (signbit(v))
+        *--d = '-';
+    sn_buf_append(b, d, (size_t)(end - d));
 }

@@ -1,6 +1,7 @@
 /* String interning with open addressing and a chunked arena for the bytes. */
 #include "strmap.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,21 @@ typedef struct chunk {
     char data[];
 } chunk;
 
+/* What a lookup needs of a string, in one cache line's half: a string of up to HEAD bytes is
+ * compared here without touching the arena. */
+#define HEAD 12
+typedef struct entry {
+    uint64_t hash;
+    const char *str;
+    uint32_t len;
+    char head[HEAD]; /* the first HEAD bytes, zero-padded */
+} entry;
+
 struct sn_strmap {
     uint64_t *slots; /* high 32 bits of the hash << 32 | (id + 1), 0 = empty: the hash in the
                         slot rejects almost every mismatch without touching the string */
     uint32_t cap;    /* power of two */
-    const char **strs;
-    uint32_t *lens;
-    uint64_t *hashes;
+    entry *entries;
     int32_t count, strs_cap;
     chunk *chunks;
     uint64_t seed;
@@ -66,9 +75,7 @@ void sn_strmap_free(sn_strmap *m)
         c = n;
     }
     free(m->slots);
-    free(m->strs);
-    free(m->lens);
-    free(m->hashes);
+    free(m->entries);
     free(m);
 }
 
@@ -105,10 +112,10 @@ static int grow(sn_strmap *m)
     if (!ns)
         return -1;
     for (int32_t id = 0; id < m->count; id++) {
-        uint32_t i = (uint32_t)m->hashes[id] & (ncap - 1);
+        uint32_t i = (uint32_t)m->entries[id].hash & (ncap - 1);
         while (ns[i])
             i = (i + 1) & (ncap - 1);
-        ns[i] = slot_of(m->hashes[id], id);
+        ns[i] = slot_of(m->entries[id].hash, id);
     }
     free(m->slots);
     m->slots = ns;
@@ -116,16 +123,32 @@ static int grow(sn_strmap *m)
     return 0;
 }
 
+static void head_of(const char *s, size_t n, char head[HEAD])
+{
+    memset(head, 0, HEAD);
+    memcpy(head, s, n < HEAD ? n : HEAD);
+}
+
 static int32_t lookup(const sn_strmap *m, const char *s, size_t n, uint64_t h, uint32_t *slot)
 {
     uint32_t i = (uint32_t)h & (m->cap - 1);
     uint64_t tag = h & 0xffffffff00000000ULL;
+    char head[HEAD];
+    bool have_head = false;
     while (m->slots[i]) {
         uint64_t v = m->slots[i];
         if ((v & 0xffffffff00000000ULL) == tag) {
             int32_t id = (int32_t)(uint32_t)v - 1;
-            if (m->lens[id] == n && memcmp(m->strs[id], s, n) == 0)
-                return id;
+            const entry *e = &m->entries[id];
+            if (e->len == n) {
+                if (!have_head) {
+                    head_of(s, n, head);
+                    have_head = true;
+                }
+                if (memcmp(e->head, head, HEAD) == 0 &&
+                    (n <= HEAD || memcmp(e->str + HEAD, s + HEAD, n - HEAD) == 0))
+                    return id;
+            }
         }
         i = (i + 1) & (m->cap - 1);
     }
@@ -139,9 +162,23 @@ int32_t sn_strmap_find(const sn_strmap *m, const char *s, size_t n)
     return lookup(m, s, n, sn_hash_bytes(s, n, m->seed), &slot);
 }
 
+uint64_t sn_strmap_hash(const sn_strmap *m, const char *s, size_t n)
+{
+    return sn_hash_bytes(s, n, m->seed);
+}
+
+void sn_strmap_prefetch(const sn_strmap *m, uint64_t h)
+{
+    __builtin_prefetch(&m->slots[(uint32_t)h & (m->cap - 1)]);
+}
+
 int32_t sn_strmap_intern(sn_strmap *m, const char *s, size_t n)
 {
-    uint64_t h = sn_hash_bytes(s, n, m->seed);
+    return sn_strmap_intern_hashed(m, s, n, sn_hash_bytes(s, n, m->seed));
+}
+
+int32_t sn_strmap_intern_hashed(sn_strmap *m, const char *s, size_t n, uint64_t h)
+{
     uint32_t slot;
     int32_t id = lookup(m, s, n, h, &slot);
     if (id >= 0)
@@ -155,39 +192,33 @@ int32_t sn_strmap_intern(sn_strmap *m, const char *s, size_t n)
     }
     if (m->count == m->strs_cap) {
         int32_t nc = m->strs_cap ? m->strs_cap * 2 : 64;
-        const char **a = realloc(m->strs, (size_t)nc * sizeof(*a));
+        entry *a = realloc(m->entries, (size_t)nc * sizeof(*a));
         if (!a)
             return -1;
-        m->strs = a;
-        uint32_t *l = realloc(m->lens, (size_t)nc * sizeof(*l));
-        if (!l)
-            return -1;
-        m->lens = l;
-        uint64_t *hs = realloc(m->hashes, (size_t)nc * sizeof(*hs));
-        if (!hs)
-            return -1;
-        m->hashes = hs;
+        m->entries = a;
         m->strs_cap = nc;
     }
     char *copy = arena_copy(m, s, n);
     if (!copy)
         return -1;
     id = m->count++;
-    m->strs[id] = copy;
-    m->lens[id] = (uint32_t)n;
-    m->hashes[id] = h;
+    entry *e = &m->entries[id];
+    e->hash = h;
+    e->str = copy;
+    e->len = (uint32_t)n;
+    head_of(s, n, e->head);
     m->slots[slot] = slot_of(h, id);
     return id;
 }
 
 const char *sn_strmap_str(const sn_strmap *m, int32_t id)
 {
-    return (id >= 0 && id < m->count) ? m->strs[id] : NULL;
+    return (id >= 0 && id < m->count) ? m->entries[id].str : NULL;
 }
 
 size_t sn_strmap_len(const sn_strmap *m, int32_t id)
 {
-    return (id >= 0 && id < m->count) ? m->lens[id] : 0;
+    return (id >= 0 && id < m->count) ? m->entries[id].len : 0;
 }
 
 int32_t sn_strmap_count(const sn_strmap *m)

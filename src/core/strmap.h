@@ -14,6 +14,11 @@ void sn_strmap_free(sn_strmap *m);
 
 /* Id of s (adding it when absent). Returns -1 when out of memory. */
 int32_t sn_strmap_intern(sn_strmap *m, const char *s, size_t n);
+/* The same in two steps, for callers that look up many strings at once: the hash of s (the
+ * map's own), a hint to load where a lookup of that hash starts, and the interning with it. */
+uint64_t sn_strmap_hash(const sn_strmap *m, const char *s, size_t n);
+void sn_strmap_prefetch(const sn_strmap *m, uint64_t h);
+int32_t sn_strmap_intern_hashed(sn_strmap *m, const char *s, size_t n, uint64_t h);
 /* Id of s, or -1 when absent. */
 int32_t sn_strmap_find(const sn_strmap *m, const char *s, size_t n);
 /* The string of an id (NUL-terminated, owned by the map, stable until the map is freed). */

@@ -328,6 +328,8 @@ double sn_geo_distance_km(double lat1, double lon1, double lat2, double lon2)
 {
     /* Haversine (Sinnott, "Virtues of the Haversine", Sky & Telescope 68:159, 1984), in the
      * atan2 form that stays accurate near antipodal points; IUGG mean radius R1. */
+    if (lat1 == lat2 && lon1 == lon2)
+        return 0.0; /* what the formula gives, without its five calls into libm */
     const double earth_radius_km = 6371.0088;
     const double rad = 3.14159265358979323846 / 180.0;
     double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;

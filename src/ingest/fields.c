@@ -98,35 +98,23 @@ bool sn_ingest_parse_double(const char *s, size_t n, double *out)
  * zero-padded parts), without the copy to a C string; the fuzzer checks that the two agree. */
 static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
-    unsigned part = 0, parts = 0;
-    bool digit = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c >= '0' && c <= '9') {
-            if (digit && part == 0)
+    /* Four decimal parts of 1-3 digits, no leading zero, each at most 255. */
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || s[i] != '.')
                 return false;
-            part = part * 10 + (unsigned)(c - '0');
-            if (part > 255)
-                return false;
-            if (!digit) {
-                if (++parts > 4)
-                    return false;
-                digit = true;
-            }
-        } else if (c == '.' && digit) {
-            if (parts == 4)
-                return false;
-            out[parts - 1] = (uint8_t)part;
-            part = 0;
-            digit = false;
-        } else {
-            return false;
+            i++;
         }
+        size_t start = i;
+        unsigned v = 0;
+        while (i < n && i - start < 3 && (unsigned)(s[i] - '0') <= 9)
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == start || v > 255 || (i - start > 1 && s[start] == '0'))
+            return false;
+        out[part] = (uint8_t)v;
     }
-    if (parts < 4 || !digit)
-        return false;
-    out[3] = (uint8_t)part;
-    return true;
+    return i == n;
 }
 
 bool sn_ingest_parse_ipv4(const char *s, size_t n, uint8_t out[4])

@@ -338,19 +338,26 @@ void sn_format_timestamp(int64_t ts_us, char out[32])
         rem += 86400;
         days--;
     }
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999) {
-        snprintf(out, 32, "%s",
-                 y < 0 ? "0000-01-01T00:00:00.000000Z" : "9999-12-31T23:59:59.999999Z");
-        return;
+    /* Consecutive events mostly fall on one day: its date is kept per thread. */
+    static _Thread_local int64_t last_days = INT64_MIN;
+    static _Thread_local char last_date[10];
+    if (days != last_days) {
+        int64_t y;
+        unsigned m, d;
+        civil_from_days(days, &y, &m, &d);
+        if (y < 0 || y > 9999) {
+            snprintf(out, 32, "%s",
+                     y < 0 ? "0000-01-01T00:00:00.000000Z" : "9999-12-31T23:59:59.999999Z");
+            return;
+        }
+        put_digits(last_date, (unsigned)y, 4);
+        last_date[4] = '-';
+        put_digits(last_date + 5, m, 2);
+        last_date[7] = '-';
+        put_digits(last_date + 8, d, 2);
+        last_days = days;
     }
-    put_digits(out, (unsigned)y, 4);
-    out[4] = '-';
-    put_digits(out + 5, m, 2);
-    out[7] = '-';
-    put_digits(out + 8, d, 2);
+    memcpy(out, last_date, 10);
     out[10] = 'T';
     put_digits(out + 11, (unsigned)(rem / 3600), 2);
     out[13] = ':';

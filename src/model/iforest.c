@@ -43,6 +43,8 @@ struct sn_iforest {
     ifnode *nodes;   /* n_trees * stride, 64-byte aligned */
     uint32_t *sizes; /* n_trees * stride: training rows reaching each position (0: none), for
                       * sn_iforest_explain and for checking serialised trees */
+    double *gain;    /* n_trees * stride: log2(rows at the parent / rows here) for a position
+                      * below a split, what isolating a row there owes to the parent's feature */
 };
 
 void sn_iforest_params_default(sn_iforest_params *p)
@@ -90,6 +92,7 @@ void sn_iforest_free(sn_iforest *f)
         return;
     free(f->nodes);
     free(f->sizes);
+    free(f->gain);
     free(f);
 }
 
@@ -111,11 +114,30 @@ static sn_iforest *forest_alloc(uint32_t dims, uint32_t n_trees, uint32_t psi_pa
     bytes = (bytes + 63) / 64 * 64;
     f->nodes = aligned_alloc(64, bytes);
     f->sizes = malloc((size_t)n_trees * f->stride * sizeof(*f->sizes));
-    if (!f->nodes || !f->sizes) {
+    f->gain = calloc((size_t)n_trees * f->stride, sizeof(*f->gain));
+    if (!f->nodes || !f->sizes || !f->gain) {
         sn_iforest_free(f);
         return NULL;
     }
     return f;
+}
+
+/* The gains of every position below a split, from the sizes (after fitting or reading). */
+static void set_gains(sn_iforest *f)
+{
+    const size_t inner = ((size_t)1 << f->height_limit) - 1;
+    for (uint32_t t = 0; t < f->n_trees; t++) {
+        const ifnode *b = f->nodes + t * f->stride;
+        const uint32_t *size = f->sizes + t * f->stride;
+        double *gain = f->gain + t * f->stride;
+        for (size_t i = 0; i < inner; i++) {
+            if (!isfinite(b[i].thr))
+                continue;
+            /* Both children of a split hold rows, so the ratio is at least 1. */
+            for (size_t c = 2 * i + 1; c <= 2 * i + 2; c++)
+                gain[c] = size[c] ? log2((double)size[i] / (double)size[c]) : 0.0;
+        }
+    }
 }
 
 /* Leftmost leaf slot under position i at depth k: where the rows reaching i end. */
@@ -287,6 +309,7 @@ sn_status sn_iforest_fit(sn_iforest **out, const float *X, size_t n, size_t d,
         }
         build_tree(&b, f->nodes + t * f->stride, f->sizes + t * f->stride);
     }
+    set_gains(f);
 done:
     free(perm);
     free(b.sub);
@@ -412,12 +435,11 @@ void sn_iforest_explain(const sn_iforest *f, const float *x, double *contrib)
         contrib[j] = 0.0;
     for (uint32_t t = 0; t < f->n_trees; t++) {
         const ifnode *b = f->nodes + t * f->stride;
-        const uint32_t *size = f->sizes + t * f->stride;
+        const double *gain = f->gain + t * f->stride;
         size_t i = 0;
         for (uint32_t k = 0; k < L && isfinite(b[i].thr); k++) {
             size_t c = 2 * i + 1 + (size_t)(x[b[i].feat] > b[i].thr);
-            /* Both children of a split hold rows, so the ratio is at least 1. */
-            double w = log2((double)size[i] / (double)size[c]);
+            double w = gain[c];
             contrib[b[i].feat] += w;
             total += w;
             i = c;
@@ -641,6 +663,7 @@ sn_status sn_iforest_read(sn_iforest **out, const uint8_t *data, size_t n, size_
         sn_iforest_free(f);
         return st;
     }
+    set_gains(f);
     if (used)
         *used = end + 4;
     *out = f;

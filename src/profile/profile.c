@@ -179,7 +179,6 @@ int sn__profiles_grow_org(sn_profiles *p, sn_attr a, int32_t id)
 }
 
 /* Network of an address: IPv4 /16, IPv6 /48 (IPv4-mapped IPv6 as IPv4). Key is never 0. */
-/* Network of an address: IPv4 /16, IPv6 /48 (IPv4-mapped IPv6 as IPv4). Key is never 0. */
 static uint64_t network_key(const sn_ip *ip)
 {
     const uint8_t *b = ip->addr;
@@ -209,17 +208,25 @@ static uint64_t source_key(const sn_ip *ip)
     return sn_hash_bytes(ip->addr, 16, ip->family) | 1;
 }
 
-sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
+/* The id of s in m, checked first against the id the user had last time: a user's department
+ * and title rarely change, and one comparison is cheaper than hashing and probing. */
+static int32_t intern_as_before(sn_strmap *m, int32_t before, const char *s, size_t n)
+{
+    if (before >= 0 && sn_strmap_len(m, before) == n && memcmp(sn_strmap_str(m, before), s, n) == 0)
+        return before;
+    return sn_strmap_intern(m, s, n);
+}
+
+/* The rest of sn_profiles_observe once the user's id is known. */
+static sn_status observe_as(sn_profiles *p, const sn_event *ev, int32_t user, sn_obs *o)
 {
     memset(o, 0, sizeof(*o));
-    o->user = sn_strmap_intern(p->users, ev->user_id.p, ev->user_id.n);
-    if (o->user < 0 || sn__profiles_grow_users(p, o->user) != 0)
-        return SN_ERR_NOMEM;
+    o->user = user;
     sn_user *u = &p->user[o->user];
     o->peer = -1;
     o->title = -1;
     if (ev->department.n) {
-        o->peer = sn_strmap_intern(p->peers, ev->department.p, ev->department.n);
+        o->peer = intern_as_before(p->peers, u->peer, ev->department.p, ev->department.n);
         if (o->peer < 0 || sn__profiles_grow_peers(p, o->peer) != 0)
             return SN_ERR_NOMEM;
         u->peer = o->peer;
@@ -227,7 +234,7 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
         o->peer = u->peer;
     }
     if (ev->job_title.n) {
-        o->title = sn_strmap_intern(p->titles, ev->job_title.p, ev->job_title.n);
+        o->title = intern_as_before(p->titles, u->title, ev->job_title.p, ev->job_title.n);
         if (o->title < 0)
             return SN_ERR_NOMEM;
         u->title = o->title;
@@ -291,6 +298,40 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         if (o->value[a] >= 0 && sn__profiles_grow_org(p, (sn_attr)a, o->value[a]) != 0)
             return SN_ERR_NOMEM;
+    return SN_OK;
+}
+
+sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
+{
+    int32_t user = sn_strmap_intern(p->users, ev->user_id.p, ev->user_id.n);
+    if (user < 0 || sn__profiles_grow_users(p, user) != 0)
+        return SN_ERR_NOMEM;
+    return observe_as(p, ev, user, o);
+}
+
+sn_status sn_profiles_observe_many(sn_profiles *p, const sn_event *ev, size_t n, sn_obs *o)
+{
+    /* Three passes over the events, in order: hashes (and where their lookups start), ids
+     * (and the users' records), the rest. Ids come out as one event after the other would
+     * give them. */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = sn_strmap_hash(p->users, ev[i].user_id.p, ev[i].user_id.n);
+        o[i].source_key = h; /* kept here until the ids are known */
+        sn_strmap_prefetch(p->users, h);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int32_t user =
+            sn_strmap_intern_hashed(p->users, ev[i].user_id.p, ev[i].user_id.n, o[i].source_key);
+        if (user < 0 || sn__profiles_grow_users(p, user) != 0)
+            return SN_ERR_NOMEM;
+        o[i].user = user;
+        __builtin_prefetch(&p->user[user].peer);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sn_status st = observe_as(p, &ev[i], o[i].user, &o[i]);
+        if (st != SN_OK)
+            return st;
+    }
     return SN_OK;
 }
 

@@ -107,6 +107,9 @@ void sn_profiles_reset(sn_profiles *p);
 
 /* Interns the event's strings into ids. Returns SN_ERR_NOMEM on allocation failure. */
 sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *out);
+/* The same for n events in order, with the users' ids found first for all of them, so that
+ * the memory each lookup needs is on its way before it is read. */
+sn_status sn_profiles_observe_many(sn_profiles *p, const sn_event *ev, size_t n, sn_obs *out);
 /* Judges obs against the history before it (no change to the baselines). */
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *obs, sn_judgement *out);
 /* Asks the processor to start loading what judging obs will read (a hint; no effect on results). */

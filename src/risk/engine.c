@@ -564,12 +564,12 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
         /* Names to ids first (in order, as one after the other would), so that the baselines
          * of the events a little ahead can be fetched from memory while this one is judged. */
         sn_obs obs[SN_ANALYSE_BLOCK];
+        if (sn_profiles_observe_many(e->profiles, events + base, m, obs) != SN_OK)
+            return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
+                                "out of memory for baselines");
         for (size_t i = 0; i < m; i++) {
             const sn_event *ev = &events[base + i];
             sn_obs *o = &obs[i];
-            if (sn_profiles_observe(e->profiles, ev, o) != SN_OK)
-                return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
-                                    "out of memory for baselines");
             resolve_place(e, ev, o);
             o->sensitivity = cached_scale(e, 0, o->value[SN_ATTR_RESOURCE], &ev->resource);
             o->action_risk = cached_scale(e, 1, o->value[SN_ATTR_ACTION], &ev->action);

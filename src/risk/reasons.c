@@ -363,8 +363,10 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     sn_buf_puts(out, ts);
     sn_buf_puts(out, "\",\"source_ip\":");
     if (ev->ip.family) {
-        sn_format_ip(&ev->ip, ip);
-        sn_buf_json_str(out, ip, strlen(ip));
+        sn_format_ip(&ev->ip, ip); /* digits, dots, colons and hex: nothing to escape */
+        sn_buf_putc(out, '"');
+        sn_buf_puts(out, ip);
+        sn_buf_putc(out, '"');
     } else {
         sn_buf_puts(out, "null");
     }

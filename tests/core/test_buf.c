@@ -51,11 +51,43 @@ static void json_strings_are_escaped(void **state)
     sn_buf_free(&b);
 }
 
+/* Every byte value at every position of strings long enough for the word-at-a-time scan: the
+ * escaped form is the plain one with that byte's escape spliced in. */
+static void json_escapes_found_at_every_position(void **state)
+{
+    (void)state;
+    static const char *const expect[256] = {
+        ['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
+    char in[40], want[64], esc[8];
+    for (int c = 0; c < 256; c++) {
+        for (size_t len = 1; len <= 24; len++) {
+            for (size_t at = 0; at < len; at++) {
+                memset(in, 'x', len);
+                in[at] = (char)c;
+                if (expect[c])
+                    snprintf(esc, sizeof(esc), "%s", expect[c]);
+                else if (c < 0x20)
+                    snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)c);
+                else
+                    snprintf(esc, sizeof(esc), "%c", c);
+                snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at, in, esc,
+                         (int)(len - at - 1), in + at + 1);
+                sn_buf b;
+                sn_buf_init(&b);
+                sn_buf_json_str(&b, in, len);
+                assert_string_equal(b.data, want);
+                sn_buf_free(&b);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixed_matches_printf),
         cmocka_unit_test(json_strings_are_escaped),
+        cmocka_unit_test(json_escapes_found_at_every_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

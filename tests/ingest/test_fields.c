@@ -8,6 +8,7 @@
 #include "ingest/ingest.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int64_t ts_ok(const char *s)
@@ -162,6 +163,13 @@ static void ip_accepts_v4_v6_and_mapped(void **state)
     assert_int_equal(ip.addr[3], 202);
     sn_format_ip(&ip, out);
     assert_string_equal(out, "192.168.134.202");
+    static const char *const quads[] = {"0.0.0.0", "255.255.255.255", "10.0.0.1", "1.20.255.9"};
+    for (size_t i = 0; i < sizeof(quads) / sizeof(quads[0]); i++) {
+        assert_int_equal(sn_parse_ip(quads[i], strlen(quads[i]), &ip, NULL), SN_OK);
+        assert_int_equal(ip.family, 4);
+        sn_format_ip(&ip, out);
+        assert_string_equal(out, quads[i]);
+    }
 
     assert_int_equal(sn_parse_ip(" 2001:db8::1 ", 13, &ip, NULL), SN_OK);
     assert_int_equal(ip.family, 6);
@@ -200,6 +208,15 @@ static void ip_rejects_anything_else(void **state)
         "",
         " ",
         "01.2.3.4x",
+        "01.2.3.4",
+        "1.2.3.04",
+        "1.2.3.00",
+        "1..2.3",
+        ".1.2.3",
+        "1.2.3.4.",
+        "1.2.3.1000",
+        "1.2.3.-1",
+        "1.2.3.25a",
         "::ffff:999.1.1.1",
         "1234:5678:9abc:def0:1234:5678:9abc:def0:1",
     };
@@ -282,6 +299,71 @@ static void ipv4_formatting_matches_inet_ntop(void **state)
     }
 }
 
+static void expect_str(sn_str s, const char *want, const char *buf, size_t used)
+{
+    assert_int_equal(s.n, strlen(want));
+    assert_memory_equal(s.p, want, s.n);
+    /* the copy lives in the caller's buffer */
+    assert_true(s.p >= buf && s.p + s.n <= buf + used);
+}
+
+/* Copies of an event whose fields lie together in one record's text (copied as one stretch)
+ * and of one whose fields lie apart (copied one by one) both own every byte they point at. */
+static void event_copies_own_their_text(void **state)
+{
+    (void)state;
+    static char record[] = "E1,U7,alice,Sales,Rep,crm,read,2026-01-01 10:00:00,10.0.0.1";
+    static char far_action[] = "write";
+    sn_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.event_id = (sn_str){record, 2};
+    ev.user_id = (sn_str){record + 3, 2};
+    ev.username = (sn_str){record + 6, 5};
+    ev.department = (sn_str){record + 12, 5};
+    ev.job_title = (sn_str){record + 18, 3};
+    ev.resource = (sn_str){record + 22, 3};
+    ev.action = (sn_str){far_action, 5};
+    static char buf[4096];
+    sn_event copy;
+    size_t used = sn_event_copy(&copy, &ev, buf, sizeof(buf));
+    assert_true(used != (size_t)-1 && used <= sizeof(buf));
+    memset(record, '#', sizeof(record) - 1);
+    memset(far_action, '#', sizeof(far_action) - 1);
+    expect_str(copy.event_id, "E1", buf, used);
+    expect_str(copy.user_id, "U7", buf, used);
+    expect_str(copy.username, "alice", buf, used);
+    expect_str(copy.department, "Sales", buf, used);
+    expect_str(copy.job_title, "Rep", buf, used);
+    expect_str(copy.resource, "crm", buf, used);
+    expect_str(copy.action, "write", buf, used);
+    assert_null(copy.location.p);
+    assert_int_equal(copy.location.n, 0);
+
+    /* Fields scattered over memory, as a JSON reader leaves them. */
+    char *scattered[3];
+    for (int i = 0; i < 3; i++) {
+        scattered[i] = malloc(8192);
+        assert_non_null(scattered[i]);
+    }
+    memcpy(scattered[0], "U8", 2);
+    memcpy(scattered[1] + 4000, "bob", 3);
+    memcpy(scattered[2] + 8000, "vpn", 3);
+    memset(&ev, 0, sizeof(ev));
+    ev.user_id = (sn_str){scattered[0], 2};
+    ev.username = (sn_str){scattered[1] + 4000, 3};
+    ev.resource = (sn_str){scattered[2] + 8000, 3};
+    used = sn_event_copy(&copy, &ev, buf, sizeof(buf));
+    assert_int_equal(used, 8);
+    for (int i = 0; i < 3; i++)
+        free(scattered[i]);
+    expect_str(copy.user_id, "U8", buf, used);
+    expect_str(copy.username, "bob", buf, used);
+    expect_str(copy.resource, "vpn", buf, used);
+
+    /* Too small a buffer is refused, not overrun. */
+    assert_int_equal(sn_event_copy(&copy, &ev, buf, 4), (size_t)-1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +380,7 @@ int main(void)
         cmocka_unit_test(utf8_prefix),
         cmocka_unit_test(format_names),
         cmocka_unit_test(ipv4_formatting_matches_inet_ntop),
+        cmocka_unit_test(event_copies_own_their_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
