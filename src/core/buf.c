@@ -120,16 +120,9 @@ bytes:
     return i;
 }
 
-void sn_buf_json_str(sn_buf *b, const char *s, size_t n)
+char *sn_json_str_to(char *o, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* Room for the worst case (every byte a \u escape) up front: then no check per piece. */
-    if (n > (SIZE_MAX - 2) / 6 ||
-        (b->len + 6 * n + 3 > b->cap && sn_buf_reserve(b, 6 * n + 2) != 0) || b->failed) {
-        b->failed = 1;
-        return;
-    }
-    char *o = b->data + b->len;
     *o++ = '"';
     size_t start = 0;
     for (size_t i = next_escape(s, 0, n); i < n; i = next_escape(s, i, n)) {
@@ -156,6 +149,18 @@ void sn_buf_json_str(sn_buf *b, const char *s, size_t n)
         memcpy(o, s + start, n - start);
     o += n - start;
     *o++ = '"';
+    return o;
+}
+
+void sn_buf_json_str(sn_buf *b, const char *s, size_t n)
+{
+    /* Room for the worst case (every byte a \u escape) up front: then no check per piece. */
+    if (n > (SIZE_MAX - 2) / 6 ||
+        (b->len + 6 * n + 3 > b->cap && sn_buf_reserve(b, 6 * n + 2) != 0) || b->failed) {
+        b->failed = 1;
+        return;
+    }
+    char *o = sn_json_str_to(b->data + b->len, s, n);
     *o = '\0';
     b->len = (size_t)(o - b->data);
 }
@@ -172,26 +177,22 @@ void sn_buf_u64(sn_buf *b, uint64_t v)
     sn_buf_append(b, tmp + i, (size_t)(23 - i));
 }
 
-void sn_buf_fixed(sn_buf *b, double v, int decimals)
+char *sn_fixed_to(char *o, double v, int decimals)
 {
     static const double scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
     if (!isfinite(v)) {
-        sn_buf_append(b, "null", 4);
-        return;
+        memcpy(o, "null", 4);
+        return o + 4;
     }
-    if (decimals < 0 || decimals > 6 || fabs(v) >= 1e12) {
-        sn_buf_printf(b, "%.*f", decimals < 0 ? 0 : decimals, v);
-        return;
-    }
+    if (decimals < 0 || decimals > 6 || fabs(v) >= 1e12)
+        return o + snprintf(o, SN_FIXED_MAX, "%.*f", decimals < 0 ? 0 : decimals, v);
     /* Scaled integer arithmetic; round() matches printf except on exact binary ties, which
      * printf rounds to even: those go through printf. */
     double scaled = fabs(v) * scale[decimals];
     double r = round(scaled);
-    if (fabs(scaled - floor(scaled) - 0.5) < 1e-9) {
-        sn_buf_printf(b, "%.*f", decimals, v);
-        return;
-    }
-    /* Digits from the right into a local buffer, appended at once. */
+    if (fabs(scaled - floor(scaled) - 0.5) < 1e-9)
+        return o + snprintf(o, SN_FIXED_MAX, "%.*f", decimals, v);
+    /* Digits from the right into a local buffer, then in place. */
     uint64_t q = (uint64_t)r;
     char tmp[40];
     char *end = tmp + sizeof(tmp), *d = end;
@@ -207,5 +208,15 @@ void sn_buf_fixed(sn_buf *b, double v, int decimals)
     } while (q);
     if (signbit(v))
         *--d = '-';
-    sn_buf_append(b, d, (size_t)(end - d));
+    memcpy(o, d, (size_t)(end - d));
+    return o + (end - d);
+}
+
+void sn_buf_fixed(sn_buf *b, double v, int decimals)
+{
+    if ((b->len + SN_FIXED_MAX + 1 > b->cap && sn_buf_reserve(b, SN_FIXED_MAX) != 0) || b->failed)
+        return;
+    char *o = sn_fixed_to(b->data + b->len, v, decimals);
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }

@@ -47,4 +47,11 @@ void sn_buf_u64(sn_buf *b, uint64_t v);
  * as printf("%.*f") would for the same value; NaN and infinities as JSON null. */
 void sn_buf_fixed(sn_buf *b, double v, int decimals);
 
+/* The same two written at o, which must have room (6 * n + 2 bytes for a string, SN_FIXED_MAX
+ * for a number); they return the end of what they wrote and add no NUL. For writers that
+ * reserve once for a whole record. */
+#define SN_FIXED_MAX 330 /* printf("%.6f") of the largest double, and its NUL */
+char *sn_json_str_to(char *o, const char *s, size_t n);
+char *sn_fixed_to(char *o, double v, int decimals);
+
 #endif

@@ -351,55 +351,88 @@ void sn_explain_finish(const sn_engine *e, double forest_bits, sn_verdict *v)
     qsort(v->reasons, (size_t)v->n_reasons, sizeof(sn_reason), cmp_reason);
 }
 
+/* Writers of constant text at o. */
+#define PUT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
+
+static char *put_str(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
 void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const char *event_id)
 {
-    char ts[32], ip[48];
-    sn_format_timestamp(ev->ts_us, ts);
-    sn_buf_puts(out, "{\"event_id\":");
-    sn_buf_json_str(out, event_id, strlen(event_id));
-    sn_buf_puts(out, ",\"user_id\":");
-    sn_buf_json_str(out, ev->user_id.p, ev->user_id.n);
-    sn_buf_puts(out, ",\"timestamp\":\"");
-    sn_buf_puts(out, ts);
-    sn_buf_puts(out, "\",\"source_ip\":");
+    /* One reservation for the whole record: the strings at their worst (every byte escaped as
+     * \uXXXX), the numbers and the constant text. */
+    const char *file = ev->src_file ? ev->src_file : "";
+    size_t id_n = strlen(event_id), file_n = strlen(file), text = 0;
+    size_t reason_n[SN_MAX_REASONS];
+    for (int i = 0; i < v->n_reasons; i++)
+        text += reason_n[i] = strlen(v->reasons[i].text);
+    text += id_n + ev->user_id.n + ev->resource.n + ev->action.n + file_n;
+    size_t need = 6 * text + 2 * SN_FIXED_MAX + 512 + 4 * (size_t)v->n_reasons;
+    if ((out->len + need + 1 > out->cap && sn_buf_reserve(out, need) != 0) || out->failed)
+        return;
+    char *o = out->data + out->len;
+    PUT(o, "{\"event_id\":");
+    o = sn_json_str_to(o, event_id, id_n);
+    PUT(o, ",\"user_id\":");
+    o = sn_json_str_to(o, ev->user_id.p, ev->user_id.n);
+    PUT(o, ",\"timestamp\":\"");
+    sn_format_timestamp(ev->ts_us, o);
+    o += strlen(o);
+    PUT(o, "\",\"source_ip\":");
     if (ev->ip.family) {
-        sn_format_ip(&ev->ip, ip); /* digits, dots, colons and hex: nothing to escape */
-        sn_buf_putc(out, '"');
-        sn_buf_puts(out, ip);
-        sn_buf_putc(out, '"');
+        /* digits, dots, colons and hex: nothing to escape */
+        *o++ = '"';
+        sn_format_ip(&ev->ip, o);
+        o += strlen(o);
+        *o++ = '"';
     } else {
-        sn_buf_puts(out, "null");
+        PUT(o, "null");
     }
     /* Absent fields are null, as an absent address is. */
-    sn_buf_puts(out, ",\"resource\":");
+    PUT(o, ",\"resource\":");
     if (ev->resource.n)
-        sn_buf_json_str(out, ev->resource.p, ev->resource.n);
+        o = sn_json_str_to(o, ev->resource.p, ev->resource.n);
     else
-        sn_buf_puts(out, "null");
-    sn_buf_puts(out, ",\"action\":");
+        PUT(o, "null");
+    PUT(o, ",\"action\":");
     if (ev->action.n)
-        sn_buf_json_str(out, ev->action.p, ev->action.n);
+        o = sn_json_str_to(o, ev->action.p, ev->action.n);
     else
-        sn_buf_puts(out, "null");
-    sn_buf_puts(out, v->is_anomaly ? ",\"is_anomaly\":true,\"anomaly_score\":"
-                                   : ",\"is_anomaly\":false,\"anomaly_score\":");
-    sn_buf_fixed(out, v->anomaly_score, 3);
-    sn_buf_puts(out, ",\"risk_score\":");
-    sn_buf_fixed(out, v->risk_score, 2);
-    sn_buf_puts(out, ",\"risk_level\":\"");
-    sn_buf_puts(out, sn_level_name(v->level));
-    sn_buf_puts(out, "\",\"reasons\":[");
+        PUT(o, "null");
+    if (v->is_anomaly)
+        PUT(o, ",\"is_anomaly\":true,\"anomaly_score\":");
+    else
+        PUT(o, ",\"is_anomaly\":false,\"anomaly_score\":");
+    o = sn_fixed_to(o, v->anomaly_score, 3);
+    PUT(o, ",\"risk_score\":");
+    o = sn_fixed_to(o, v->risk_score, 2);
+    PUT(o, ",\"risk_level\":\"");
+    o = put_str(o, sn_level_name(v->level));
+    PUT(o, "\",\"reasons\":[");
     for (int i = 0; i < v->n_reasons; i++) {
         if (i)
-            sn_buf_putc(out, ',');
-        sn_buf_json_str(out, v->reasons[i].text, strlen(v->reasons[i].text));
+            *o++ = ',';
+        o = sn_json_str_to(o, v->reasons[i].text, reason_n[i]);
     }
-    sn_buf_puts(out, "],\"recommendation\":\"");
-    sn_buf_puts(out, v->recommendation);
-    sn_buf_puts(out, "\",\"file\":");
-    const char *file = ev->src_file ? ev->src_file : "";
-    sn_buf_json_str(out, file, strlen(file));
-    sn_buf_puts(out, ",\"line\":");
-    sn_buf_u64(out, ev->src_line > 0 ? (uint64_t)ev->src_line : 0);
-    sn_buf_putc(out, '}');
+    PUT(o, "],\"recommendation\":\"");
+    o = put_str(o, v->recommendation);
+    PUT(o, "\",\"file\":");
+    o = sn_json_str_to(o, file, file_n);
+    PUT(o, ",\"line\":");
+    char line[24];
+    int k = 23;
+    uint64_t ln = ev->src_line > 0 ? (uint64_t)ev->src_line : 0;
+    do {
+        line[--k] = (char)('0' + ln % 10);
+        ln /= 10;
+    } while (ln);
+    memcpy(o, line + k, (size_t)(23 - k));
+    o += 23 - k;
+    *o++ = '}';
+    *o = '\0';
+    out->len = (size_t)(o - out->data);
 }
