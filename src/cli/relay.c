@@ -8,7 +8,7 @@
 
 /* Batches handed over at once: one hand-over per 1,024 events keeps locking out of the
  * profile. Groups in flight: one per stage and one spare, so no stage waits on a full one. */
-#define GROUP_BATCHES 16
+#define GROUP_BATCHES 4
 #define GROUPS 4
 
 typedef struct group {

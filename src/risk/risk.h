@@ -92,7 +92,7 @@ sn_status sn_engine_analyse(sn_engine *e, const sn_event *ev, sn_verdict *v, sn_
 
 /* The same for n events in order (verdicts[i] for events[i], identical to calling
  * sn_engine_analyse on each in turn), faster: the forest scores blocks of events at once. */
-#define SN_ANALYSE_BLOCK 64
+#define SN_ANALYSE_BLOCK 256
 sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
                                  sn_verdict *verdicts, sn_error *err);
 

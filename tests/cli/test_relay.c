@@ -72,7 +72,7 @@ static void every_event_judged_then_written_in_order(void **state)
 {
     (void)state;
     /* none, less than a batch, exactly a group of batches, several groups and a remainder */
-    const long sizes[] = {0, 1, 63, 64, 1024, 1025, 10000};
+    const long sizes[] = {0, 1, SN_ANALYSE_BLOCK - 1, SN_ANALYSE_BLOCK, 1024, 1025, 10000};
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
         order o = {.fail_judge_at = -1, .fail_write_at = -1};
         assert_int_equal(run(&o, sizes[k]), 0);
@@ -87,8 +87,10 @@ static void a_failed_judgement_stops_the_output_and_is_reported(void **state)
     (void)state;
     order o = {.fail_judge_at = 3000, .fail_write_at = -1};
     assert_int_equal(run(&o, 10000), 7);
-    /* the judge stops at the failing batch; nothing from that group on is written */
-    assert_int_equal(o.judged, 3008);
+    /* the judge stops at the end of the failing batch (batches of 256 events); nothing from
+     * that group (1,024 events) on is written */
+    assert_int_equal(SN_ANALYSE_BLOCK, 256);
+    assert_int_equal(o.judged, 3072);
     assert_int_equal(o.written, 2048);
     assert_int_equal(o.bad_order, 0);
 }
@@ -99,7 +101,8 @@ static void a_failed_write_is_reported(void **state)
     order o = {.fail_judge_at = -1, .fail_write_at = 100};
     assert_int_equal(run(&o, 5000), 9);
     assert_int_equal(o.judged, 5000);
-    assert_int_equal(o.written, 128);
+    /* the batch holding the failure is the last one written */
+    assert_int_equal(o.written, 256);
 }
 
 int main(void)
