@@ -17,15 +17,15 @@ model="$work/model-$events-$users.bin"
 measure() { # label, events, command...
     local label=$1 n=$2
     shift 2
-    if ! /usr/bin/time -o "$work/time.txt" -f '%e %M' "$@" >/dev/null 2>"$work/stderr.txt"; then
+    if ! /usr/bin/time -o "$work/time.txt" -f '%e %M %U %S' "$@" >/dev/null 2>"$work/stderr.txt"; then
         echo "$label: failed:"; tail -n 3 "$work/stderr.txt"; return 0
     fi
-    local out secs kb
-    out=$(tail -n 1 "$work/time.txt")
-    secs=${out% *} kb=${out#* }
-    awk -v l="$label" -v s="$secs" -v k="$kb" -v n="$n" 'BEGIN {
-        printf "%-44s %8.2f s %12.0f events/s %8.0f ns/event %8.1f MiB peak RSS\n",
-               l, s, (s > 0 ? n / s : 0), (n > 0 ? s * 1e9 / n : 0), k / 1024 }'
+    local secs kb user sys
+    read -r secs kb user sys < <(tail -n 1 "$work/time.txt")
+    awk -v l="$label" -v s="$secs" -v k="$kb" -v n="$n" -v c="$user" -v y="$sys" 'BEGIN {
+        printf "%-50s %7.2f s %10.0f events/s %6.0f ns/event %6.0f CPU ns/event %7.1f MiB peak RSS\n",
+               l, s, (s > 0 ? n / s : 0), (n > 0 ? s * 1e9 / n : 0),
+               (n > 0 ? (c + y) * 1e9 / n : 0), k / 1024 }'
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)"
@@ -39,6 +39,11 @@ measure "ingest only (ingest_bench, one pass)" "$n" build/bench/ingest_bench "$l
 measure "train (learn + fit + write model)" "$n" $bin train --input "$log" --model "$model"
 measure "detect --model (one pass, JSON to /dev/null)" "$n" \
     $bin detect --input "$log" --model "$model" --output /dev/null --quiet
+# The same on one core: its reading, judging and writing threads share one processor.
+if command -v taskset >/dev/null 2>&1; then
+    measure "detect --model on one core (taskset -c 0)" "$n" \
+        taskset -c 0 $bin detect --input "$log" --model "$model" --output /dev/null --quiet
+fi
 measure "detect without model (learn + score passes)" "$n" \
     $bin detect --input "$log" --output /dev/null --quiet
 build/bench/score_bench "$model" "$log" 1000000

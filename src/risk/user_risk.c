@@ -50,16 +50,23 @@ void sn_user_obs_from_verdict(const sn_event *ev, const sn_verdict *v, sn_user_o
     out->suspicious_location = v->features[SN_F_SUSPICIOUS_LOCATION] != 0.0f;
 }
 
-/* Sums over one user's window. */
+/* Sums over one user's window. The anomaly scores are summed in fixed point (units of 2^-24
+ * bits), so that taking an event out of the sum leaves exactly what adding the others gives. */
 typedef struct window_stats {
     uint32_t events, anomalies, sensitive, risky_actions, failures, outcomes_known, violations;
-    double score_sum;
+    int64_t score_fx;
 } window_stats;
+
+#define SCORE_UNIT 16777216.0 /* 2^24 */
 
 typedef struct user_rec {
     sn_user_obs *ring; /* oldest at head; grows by doubling up to per_user */
     uint32_t cap, len, head;
     bool init;
+    /* Every event in the ring came no earlier than the one before it: the window is then the
+     * tail of the ring from position win_first on, kept up to date event by event. */
+    bool ordered;
+    uint32_t win_first;
     int32_t dept; /* -1 unknown */
     int64_t latest_us;
     window_stats win;
@@ -195,6 +202,34 @@ static int64_t window_us(const sn_user_history *h)
     return (int64_t)(h->p.window_days * 86400.0 * 1e6);
 }
 
+static int64_t score_fixed(const sn_user_obs *o)
+{
+    double x = o->anomaly_score;
+    x = x > 0 ? (x < 1e9 ? x : 1e9) : 0.0; /* NaN and negatives count as 0 */
+    return llround(x * SCORE_UNIT);
+}
+
+/* Adds an event to the window sums (sign 1) or takes it out (sign -1). */
+static void window_apply(window_stats *w, const sn_user_obs *o, int sign)
+{
+    uint32_t d = sign > 0 ? 1u : (uint32_t)-1; /* unsigned wrap-around subtracts */
+    w->events += d;
+    w->anomalies += o->is_anomaly ? d : 0;
+    w->sensitive += o->sensitivity >= 3 ? d : 0;
+    w->risky_actions += o->action_risk >= 3 ? d : 0;
+    if (o->success >= 0) {
+        w->outcomes_known += d;
+        w->failures += o->success == 0 ? d : 0;
+    }
+    w->violations += is_violation(o) ? d : 0;
+    w->score_fx += sign * score_fixed(o);
+}
+
+static const sn_user_obs *ring_at(const user_rec *u, uint32_t k)
+{
+    return &u->ring[(u->head + k) % u->cap];
+}
+
 /* Recomputes the user's window sums: events are kept in arrival order, which is not always
  * time order, so the window is found by timestamp rather than by position. */
 static void recompute_window(const sn_user_history *h, user_rec *u)
@@ -202,19 +237,9 @@ static void recompute_window(const sn_user_history *h, user_rec *u)
     window_stats w = {0};
     int64_t from = u->latest_us - window_us(h);
     for (uint32_t k = 0; k < u->len; k++) {
-        const sn_user_obs *o = &u->ring[(u->head + k) % u->cap];
-        if (o->ts_us < from)
-            continue;
-        w.events++;
-        w.anomalies += o->is_anomaly;
-        w.sensitive += o->sensitivity >= 3;
-        w.risky_actions += o->action_risk >= 3;
-        if (o->success >= 0) {
-            w.outcomes_known++;
-            w.failures += o->success == 0;
-        }
-        w.violations += is_violation(o);
-        w.score_sum += o->anomaly_score;
+        const sn_user_obs *o = ring_at(u, k);
+        if (o->ts_us >= from)
+            window_apply(&w, o, 1);
     }
     u->win = w;
 }
@@ -227,6 +252,7 @@ sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_v
     user_rec *u = &h->users[id];
     if (!u->init) {
         u->init = true;
+        u->ordered = true;
         u->dept = -1;
         u->latest_us = INT64_MIN;
     }
@@ -258,7 +284,11 @@ sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_v
     }
     sn_user_obs o;
     sn_user_obs_from_verdict(ev, v, &o);
-    if (u->len < u->cap) {
+    if (u->len && o.ts_us < u->latest_us)
+        u->ordered = false;
+    bool dropped = u->len == u->cap;
+    sn_user_obs oldest = dropped ? u->ring[u->head] : o;
+    if (!dropped) {
         u->ring[(u->head + u->len) % u->cap] = o;
         u->len++;
     } else {
@@ -267,7 +297,25 @@ sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_v
     }
     if (o.ts_us > u->latest_us)
         u->latest_us = o.ts_us;
-    recompute_window(h, u);
+    if (!u->ordered) {
+        recompute_window(h, u);
+        return SN_OK;
+    }
+    /* In time order: the event joins the window at its end, the oldest event left the ring
+     * (and the window, if it was in it), and the window's start moves up to the new latest
+     * time less the window's length. Integer sums make this equal to recomputing. */
+    if (dropped) {
+        if (u->win_first == 0)
+            window_apply(&u->win, &oldest, -1);
+        else
+            u->win_first--;
+    }
+    window_apply(&u->win, &o, 1);
+    int64_t from = u->latest_us - window_us(h);
+    while (u->win_first < u->len && ring_at(u, u->win_first)->ts_us < from) {
+        window_apply(&u->win, ring_at(u, u->win_first), -1);
+        u->win_first++;
+    }
     return SN_OK;
 }
 
@@ -303,7 +351,7 @@ bool sn_user_risk_compute(const sn_user_history *h, const char *user_id, size_t 
     out->failures = w->failures;
     out->outcomes_known = w->outcomes_known;
     out->violations = w->violations;
-    out->mean_anomaly_score = w->events ? w->score_sum / w->events : 0.0;
+    out->mean_anomaly_score = w->events ? (double)w->score_fx / SCORE_UNIT / w->events : 0.0;
     out->latest_us = u->latest_us;
     out->window_start_us = u->latest_us - window_us(h);
 
@@ -317,7 +365,7 @@ bool sn_user_risk_compute(const sn_user_history *h, const char *user_id, size_t 
             const user_rec *p = &h->users[d->members[i]];
             if (d->members[i] == id || p->win.events == 0)
                 continue;
-            double m = p->win.score_sum / p->win.events;
+            double m = (double)p->win.score_fx / SCORE_UNIT / p->win.events;
             peer_sum += m;
             peer_sq += m * m;
             out->peers++;

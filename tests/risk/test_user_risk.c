@@ -148,6 +148,65 @@ static void test_window_and_bound(void **state)
     sn_user_history_free(h);
 }
 
+/* Long streams, in time order (window kept event by event) and with late events (window
+ * recounted): after every event the window's counts and mean score equal a count by hand over
+ * the events kept. */
+static void check_stream(bool late_events)
+{
+    sn_user_risk_params p;
+    sn_user_risk_params_default(&p);
+    p.window_days = 2;
+    p.per_user = 7;
+    sn_user_history *h = sn_user_history_new(&p);
+    spec all[400];
+    int64_t t = T0, latest = INT64_MIN;
+    uint64_t rng = 12345;
+    for (int i = 0; i < 400; i++) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned r = (unsigned)(rng >> 33);
+        t += (int64_t)(r % 40) * HOUR_US / 4; /* gaps of 0 to 10 hours */
+        spec s = normal(0);
+        s.ts_us = late_events && r % 9 == 0 ? t - 3 * DAY_US : t;
+        s.bits = (double)(r % 1000) / 37.0;
+        s.anomaly = r % 5 == 0;
+        s.success = (int8_t)(r % 7 == 0 ? 0 : (r % 11 == 0 ? -1 : 1));
+        s.sensitivity = 1 + (int)(r % 3);
+        s.action_risk = 1 + (int)(r % 5);
+        s.business_hours = r % 4 != 0;
+        all[i] = s;
+        add(h, "erin", NULL, s);
+        latest = s.ts_us > latest ? s.ts_us : latest;
+        uint32_t events = 0, anomalies = 0, failures = 0, known = 0, sensitive = 0;
+        double sum = 0.0;
+        for (int k = i + 1 - (int)p.per_user < 0 ? 0 : i + 1 - (int)p.per_user; k <= i; k++) {
+            if (all[k].ts_us < latest - 2 * DAY_US)
+                continue;
+            events++;
+            anomalies += all[k].anomaly;
+            failures += all[k].success == 0;
+            known += all[k].success >= 0;
+            sensitive += all[k].sensitivity >= 3;
+            sum += (float)all[k].bits;
+        }
+        sn_user_risk out;
+        assert_true(sn_user_risk_compute(h, "erin", 4, &out));
+        assert_int_equal(out.events, events);
+        assert_int_equal(out.anomalies, anomalies);
+        assert_int_equal(out.failures, failures);
+        assert_int_equal(out.outcomes_known, known);
+        assert_int_equal(out.sensitive, sensitive);
+        assert_true(fabs(out.mean_anomaly_score - (events ? sum / events : 0.0)) < 1e-6);
+    }
+    sn_user_history_free(h);
+}
+
+static void test_window_over_long_streams(void **state)
+{
+    (void)state;
+    check_stream(false);
+    check_stream(true);
+}
+
 static void test_peer_deviation(void **state)
 {
     (void)state;
@@ -193,7 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_factors),        cmocka_unit_test(test_weights),
         cmocka_unit_test(test_quiet_user),     cmocka_unit_test(test_window_and_bound),
-        cmocka_unit_test(test_peer_deviation),
+        cmocka_unit_test(test_window_over_long_streams), cmocka_unit_test(test_peer_deviation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
