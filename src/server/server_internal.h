@@ -37,7 +37,9 @@ typedef struct sn_route_metrics {
 typedef struct sn_fair_lock {
     pthread_mutex_t mutex;
     pthread_cond_t turn;
-    uint64_t next, serving; /* tickets handed out; the ticket that holds the lock */
+    uint64_t next;                 /* tickets handed out (under mutex) */
+    _Atomic uint64_t serving;      /* the ticket that holds the lock (written under mutex) */
+    int sleepers;                  /* waiters asleep on turn (under mutex) */
 } sn_fair_lock;
 
 /* One recent anomalous verdict: the JSON the API answers, then what the dashboard's table
