@@ -60,12 +60,12 @@ typedef struct window_stats {
 #define SCORE_UNIT 16777216.0 /* 2^24 */
 
 typedef struct user_rec {
-    sn_user_obs *ring; /* oldest at head; grows by doubling up to per_user */
+    /* The user's latest events by time, earliest at head (equal times in arrival order); grows
+     * by doubling up to per_user. The window is the tail from position win_first on: its sums
+     * are kept up to date event by event. */
+    sn_user_obs *ring;
     uint32_t cap, len, head;
     bool init;
-    /* Every event in the ring came no earlier than the one before it: the window is then the
-     * tail of the ring from position win_first on, kept up to date event by event. */
-    bool ordered;
     uint32_t win_first;
     int32_t dept; /* -1 unknown */
     int64_t latest_us;
@@ -206,7 +206,7 @@ static int64_t score_fixed(const sn_user_obs *o)
 {
     double x = o->anomaly_score;
     x = x > 0 ? (x < 1e9 ? x : 1e9) : 0.0; /* NaN and negatives count as 0 */
-    return llround(x * SCORE_UNIT);
+    return (int64_t)(x * SCORE_UNIT + 0.5);
 }
 
 /* Adds an event to the window sums (sign 1) or takes it out (sign -1). */
@@ -225,23 +225,63 @@ static void window_apply(window_stats *w, const sn_user_obs *o, int sign)
     w->score_fx += sign * score_fixed(o);
 }
 
-static const sn_user_obs *ring_at(const user_rec *u, uint32_t k)
+static sn_user_obs *ring_at(const user_rec *u, uint32_t k)
 {
     return &u->ring[(u->head + k) % u->cap];
 }
 
-/* Recomputes the user's window sums: events are kept in arrival order, which is not always
- * time order, so the window is found by timestamp rather than by position. */
-static void recompute_window(const sn_user_history *h, user_rec *u)
+/* Where the window starts for a latest time (everything counts before the first event). */
+static int64_t window_from(const sn_user_history *h, int64_t latest)
 {
-    window_stats w = {0};
-    int64_t from = u->latest_us - window_us(h);
-    for (uint32_t k = 0; k < u->len; k++) {
-        const sn_user_obs *o = ring_at(u, k);
-        if (o->ts_us >= from)
-            window_apply(&w, o, 1);
+    int64_t w = window_us(h);
+    return latest == INT64_MIN ? INT64_MIN : (latest < INT64_MIN + w ? INT64_MIN : latest - w);
+}
+
+/* Keeps o among the user's events in time order, and the window's sums with it. */
+static void keep_event(const sn_user_history *h, user_rec *u, const sn_user_obs *o)
+{
+    int64_t from = window_from(h, u->latest_us);
+    if (u->len == u->cap) {
+        /* Full: the earliest event gives way, or o itself when it is earlier still. */
+        const sn_user_obs *first = ring_at(u, 0);
+        if (o->ts_us < first->ts_us)
+            return;
+        if (u->win_first == 0)
+            window_apply(&u->win, first, -1);
+        else
+            u->win_first--;
+        u->head = (u->head + 1) % u->cap;
+        u->len--;
     }
-    u->win = w;
+    /* After every event of the same time or earlier: mostly at the end. */
+    uint32_t lo = 0, hi = u->len;
+    if (u->len && ring_at(u, u->len - 1)->ts_us <= o->ts_us) {
+        lo = u->len;
+    } else {
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (ring_at(u, mid)->ts_us <= o->ts_us)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    for (uint32_t k = u->len; k > lo; k--)
+        *ring_at(u, k) = *ring_at(u, k - 1);
+    *ring_at(u, lo) = *o;
+    u->len++;
+    if (o->ts_us >= from)
+        window_apply(&u->win, o, 1);
+    else
+        u->win_first++; /* it sits before the window's start */
+    if (o->ts_us > u->latest_us) {
+        u->latest_us = o->ts_us;
+        from = window_from(h, u->latest_us);
+        while (u->win_first < u->len && ring_at(u, u->win_first)->ts_us < from) {
+            window_apply(&u->win, ring_at(u, u->win_first), -1);
+            u->win_first++;
+        }
+    }
 }
 
 sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_verdict *v)
@@ -252,7 +292,6 @@ sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_v
     user_rec *u = &h->users[id];
     if (!u->init) {
         u->init = true;
-        u->ordered = true;
         u->dept = -1;
         u->latest_us = INT64_MIN;
     }
@@ -284,38 +323,7 @@ sn_status sn_user_history_add(sn_user_history *h, const sn_event *ev, const sn_v
     }
     sn_user_obs o;
     sn_user_obs_from_verdict(ev, v, &o);
-    if (u->len && o.ts_us < u->latest_us)
-        u->ordered = false;
-    bool dropped = u->len == u->cap;
-    sn_user_obs oldest = dropped ? u->ring[u->head] : o;
-    if (!dropped) {
-        u->ring[(u->head + u->len) % u->cap] = o;
-        u->len++;
-    } else {
-        u->ring[u->head] = o; /* the oldest gives way */
-        u->head = (u->head + 1) % u->cap;
-    }
-    if (o.ts_us > u->latest_us)
-        u->latest_us = o.ts_us;
-    if (!u->ordered) {
-        recompute_window(h, u);
-        return SN_OK;
-    }
-    /* In time order: the event joins the window at its end, the oldest event left the ring
-     * (and the window, if it was in it), and the window's start moves up to the new latest
-     * time less the window's length. Integer sums make this equal to recomputing. */
-    if (dropped) {
-        if (u->win_first == 0)
-            window_apply(&u->win, &oldest, -1);
-        else
-            u->win_first--;
-    }
-    window_apply(&u->win, &o, 1);
-    int64_t from = u->latest_us - window_us(h);
-    while (u->win_first < u->len && ring_at(u, u->win_first)->ts_us < from) {
-        window_apply(&u->win, ring_at(u, u->win_first), -1);
-        u->win_first++;
-    }
+    keep_event(h, u, &o);
     return SN_OK;
 }
 

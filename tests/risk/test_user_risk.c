@@ -148,9 +148,8 @@ static void test_window_and_bound(void **state)
     sn_user_history_free(h);
 }
 
-/* Long streams, in time order (window kept event by event) and with late events (window
- * recounted): after every event the window's counts and mean score equal a count by hand over
- * the events kept. */
+/* Long streams, in time order and with late events: after every event the window's counts and
+ * mean score equal a count by hand over the events kept (the latest per_user by time). */
 static void check_stream(bool late_events)
 {
     sn_user_risk_params p;
@@ -178,15 +177,26 @@ static void check_stream(bool late_events)
         latest = s.ts_us > latest ? s.ts_us : latest;
         uint32_t events = 0, anomalies = 0, failures = 0, known = 0, sensitive = 0;
         double sum = 0.0;
-        for (int k = i + 1 - (int)p.per_user < 0 ? 0 : i + 1 - (int)p.per_user; k <= i; k++) {
-            if (all[k].ts_us < latest - 2 * DAY_US)
+        /* Kept: the per_user latest events by time, a later arrival winning a tie. */
+        int order[400] = {0};
+        for (int k = 0; k <= i; k++) {
+            int j = k;
+            while (j > 0 && all[order[j - 1]].ts_us > all[k].ts_us) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = k;
+        }
+        for (int q = i + 1 - (int)p.per_user < 0 ? 0 : i + 1 - (int)p.per_user; q <= i; q++) {
+            const spec *e = &all[order[q]];
+            if (e->ts_us < latest - 2 * DAY_US)
                 continue;
             events++;
-            anomalies += all[k].anomaly;
-            failures += all[k].success == 0;
-            known += all[k].success >= 0;
-            sensitive += all[k].sensitivity >= 3;
-            sum += (float)all[k].bits;
+            anomalies += e->anomaly;
+            failures += e->success == 0;
+            known += e->success >= 0;
+            sensitive += e->sensitivity >= 3;
+            sum += (float)e->bits;
         }
         sn_user_risk out;
         assert_true(sn_user_risk_compute(h, "erin", 4, &out));
