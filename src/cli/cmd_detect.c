@@ -64,16 +64,30 @@ typedef struct detect_ctx {
     sn_relay *relay;
     sn_top_alerts *top;
     int write_failed;
+    int write_errno;      /* why the last write failed */
+    const char *out_name; /* the output's name in messages */
     sn_store *store;
     long stored;
 } detect_ctx;
 
 static int flush_out(detect_ctx *d)
 {
-    if (d->buf.len && fwrite(d->buf.data, 1, d->buf.len, d->out) != d->buf.len)
+    if (d->buf.len && fwrite(d->buf.data, 1, d->buf.len, d->out) != d->buf.len) {
         d->write_failed = 1;
+        d->write_errno = errno;
+    }
+    if (d->buf.failed) {
+        d->write_failed = 1;
+        d->write_errno = ENOMEM;
+    }
     sn_buf_reset(&d->buf);
-    return d->write_failed || d->buf.failed;
+    return d->write_failed;
+}
+
+static void write_error(const detect_ctx *d)
+{
+    fprintf(stderr, "sentinel detect: cannot write verdicts to %s: %s\n", d->out_name,
+            strerror(d->write_errno ? d->write_errno : EIO));
 }
 
 /* The judging thread's stage. */
@@ -124,7 +138,7 @@ static int write_batch(void *ctx, sn_event_batch *b)
         sn_buf_putc(&d->buf, '\n');
     }
     if (d->buf.len >= (1u << 20) && flush_out(d)) {
-        fprintf(stderr, "sentinel: cannot write verdicts\n");
+        write_error(d);
         return SN_EXIT_FAIL;
     }
     return 0;
@@ -242,6 +256,7 @@ int sn_cmd_detect(int argc, char **argv)
         return SN_EXIT_FAIL;
     }
     d.out = stdout;
+    d.out_name = output ? output : "standard output";
     if (output && !(d.out = fopen(output, "w"))) {
         fprintf(stderr, "sentinel detect: %s: cannot write: %s\n", output, strerror(errno));
         sn_engine_free(d.engine);
@@ -285,13 +300,17 @@ int sn_cmd_detect(int argc, char **argv)
             rc = SN_EXIT_FAIL;
         }
     }
-    if (!rc && (flush_out(&d) || fflush(d.out) != 0)) {
-        fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n",
-                output ? output : "standard output");
+    if (!rc && !flush_out(&d) && fflush(d.out) != 0) {
+        d.write_failed = 1;
+        d.write_errno = errno;
+    }
+    if (!rc && d.write_failed) {
+        write_error(&d);
         rc = SN_EXIT_FAIL;
     }
     if (output && fclose(d.out) != 0 && !rc) {
-        fprintf(stderr, "sentinel detect: cannot write verdicts to %s\n", output);
+        d.write_errno = errno;
+        write_error(&d);
         rc = SN_EXIT_FAIL;
     }
     double secs = now_seconds() - t0;

@@ -1,5 +1,6 @@
 /* sentinel user export|forget, sentinel retention apply, sentinel backup: a person's records,
  * the retention policy and copies of the store, from the command line. */
+#include <errno.h>
 #include "cli.h"
 #include "pipeline.h"
 
@@ -141,12 +142,16 @@ int sn_cmd_user(int argc, char **argv)
         } else {
             FILE *out = a.output ? fopen(a.output, "w") : stdout;
             bool ok = out && fwrite(j.data, 1, j.len, out) == j.len && fputc('\n', out) != EOF;
+            int why = ok ? 0 : errno;
             if (out) {
                 int closed = out == stdout ? fflush(out) : fclose(out);
+                if (ok && closed != 0)
+                    why = errno;
                 ok = ok && closed == 0;
             }
             if (!ok) {
-                fprintf(stderr, "sentinel %s: cannot write the export\n", name);
+                fprintf(stderr, "sentinel %s: cannot write the export to %s: %s\n", name,
+                        a.output ? a.output : "standard output", strerror(why ? why : EIO));
                 rc = SN_EXIT_FAIL;
             }
         }

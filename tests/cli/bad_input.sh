@@ -145,4 +145,17 @@ check "--failures 0: exit 2 naming the option and its range" \
 "$bin" detect --input bad.csv --travel-kmh fast 2>err.txt
 check "--travel-kmh fast: exit 2" "[ \$? -eq 2 ] && grep -q -- '--travel-kmh' err.txt"
 
+# A full disk: the message names the output and the reason; the exit status says it failed.
+if [ -w /dev/full ]; then
+    "$bin" detect --input bad.csv --output /dev/full 2>err.txt
+    rc=$?
+    check "a failed write exits 1" "[ $rc -eq 1 ]"
+    check "a failed write names the file and why" \
+        "grep -qx 'sentinel detect: cannot write verdicts to /dev/full: No space left on device' err.txt"
+    "$bin" detect --input bad.csv >/dev/full 2>err.txt
+    check "a failed write to standard output says so" \
+        "grep -qx 'sentinel detect: cannot write verdicts to standard output: No space left on device' err.txt"
+else
+    echo "skip - /dev/full is not writable here"
+fi
 exit $fail

@@ -99,4 +99,9 @@ for cmd in "user forget U0068" "user export U0068" "retention apply --days 1" "b
 done
 "$bin" keys rotate --db typo.db --old-key-file key --new-key-file key2 >/dev/null 2>err.txt
 check "keys rotate on a store that does not exist: exit 1" "[ \$? -eq 1 ] && [ ! -e typo.db ]"
+if [ -w /dev/full ]; then
+    "$bin" user export U0068 --db s.db --store-key-file key2 --output /dev/full 2>err.txt
+    check "a failed export names the file and why" \
+        "grep -qx 'sentinel user export: cannot write the export to /dev/full: No space left on device' err.txt"
+fi
 exit $fail
