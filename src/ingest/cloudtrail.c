@@ -7,13 +7,13 @@
 
 static const char *const container_keys[] = {"Records", NULL};
 
-bool sn_cloudtrail_object_matches(const void *root)
+bool sn_cloudtrail_object_matches(sn_jv o)
 {
-    json_t *o = (json_t *)root;
-    return json_is_object(o) && json_is_string(json_object_get(o, "eventSource")) &&
-           json_is_string(json_object_get(o, "eventName")) &&
-           (json_object_get(o, "eventTime") || json_object_get(o, "userIdentity") ||
-            json_object_get(o, "eventVersion"));
+    return sn_jv_typeof(sn_jv_member(o, "eventSource", 11, false)) == SN_JV_STRING &&
+           sn_jv_typeof(sn_jv_member(o, "eventName", 9, false)) == SN_JV_STRING &&
+           (sn_jv_present(sn_jv_member(o, "eventTime", 9, false)) ||
+            sn_jv_present(sn_jv_member(o, "userIdentity", 12, false)) ||
+            sn_jv_present(sn_jv_member(o, "eventVersion", 12, false)));
 }
 
 static bool contains(sn_str s, const char *word)
@@ -55,11 +55,11 @@ static const sn_str anonymous = {"anonymous", 9};
  * person behind a shared role keeps a history; the root user is qualified with its account. */
 static sn_status caller(sn_jctx *c, sn_str error_code, sn_str *user)
 {
-    json_t *id;
+    sn_jv id;
     sn_status st = sn_jobj(c, "userIdentity", &id);
     if (st != SN_OK)
         return st;
-    if (!id) {
+    if (!sn_jv_present(id)) {
         /* S3 and other services log requests they refused before any identity was known */
         if (contains(error_code, "AccessDenied")) {
             *user = anonymous;
@@ -130,10 +130,10 @@ static sn_status resource(sn_jctx *c)
     if (st != SN_OK)
         return st;
     if (!target.n) {
-        json_t *first;
+        sn_jv first;
         if ((st = sn_jfirst(c, "resources", &first)) != SN_OK)
             return st;
-        if (first) {
+        if (sn_jv_present(first)) {
             sn_jctx res = sn_jsub(c, first, "resources[0]");
             if ((st = sn_jstr(&res, "ARN", &target)) != SN_OK)
                 return st;

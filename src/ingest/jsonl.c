@@ -21,8 +21,9 @@ void sn_jsonl_release(sn_reader *r)
         json_decref((json_t *)r->json);
         r->json = NULL;
     }
-    while (r->js_nparsed > 0)
-        json_decref((json_t *)r->js_parsed[--r->js_nparsed]);
+    /* the record streams' parsers are kept for the next record: only what they hold goes */
+    r->js_root = (sn_jv){{NULL, NULL}};
+    r->js_nparsed = 0;
 }
 
 /* Deepest nesting of objects and arrays, stopping early past limit. Strings are skipped so

@@ -57,10 +57,16 @@ static json_t *event_id_value(json_t *root, json_t **winlog)
     return v;
 }
 
-bool sn_winevt_object_matches(const void *root)
+bool sn_winevt_object_matches(sn_jv root)
 {
-    json_t *winlog;
-    return json_is_object((const json_t *)root) && event_id_value((json_t *)root, &winlog);
+    /* as event_id_value finds the id */
+    if (sn_jv_present(sn_jv_member(root, "EventID", 7, false)))
+        return true;
+    sn_jv winlog = sn_jv_member(root, "winlog", 6, false);
+    if (sn_jv_typeof(winlog) != SN_JV_OBJECT)
+        return false;
+    return sn_jv_present(sn_jv_member(winlog, "event_id", 8, false)) ||
+           sn_jv_present(sn_jv_member(sn_jv_member(root, "event", 5, false), "code", 4, false));
 }
 
 static sn_status bad(sn_reader *r, long line, const char *field, sn_status code, const char *why,
