@@ -10,7 +10,7 @@
 #define HOUR_US 3600000000LL
 
 static const char *const attr_names[SN_ATTR_COUNT] = {
-    "network", "location", "resource", "action", "hour", "weekend", "outcome",
+    "network", "location", "resource", "action", "hour", "weekend", "outcome", "asn",
 };
 
 const char *sn_attr_name(sn_attr a)
@@ -20,11 +20,11 @@ const char *sn_attr_name(sn_attr a)
 
 void sn_profile_params_default(sn_profile_params *p)
 {
-    /* Open vocabularies (networks, places, resources) expect new values now and then: small
-     * concentration, discount 0.5. Closed small domains (actions, hours, weekend, outcome) lean
-     * on the peers' distribution: larger concentration, no discount. */
-    static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10};
-    static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0};
+    /* Open vocabularies (networks, places, resources, autonomous systems) expect new values now
+     * and then: small concentration, discount 0.5. Closed small domains (actions, hours, weekend,
+     * outcome) lean on the peers' distribution: larger concentration, no discount. */
+    static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10, 1};
+    static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0, 0.5};
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
         p->concentration[a] = theta[a];
         p->discount[a] = disc[a];
@@ -291,6 +291,17 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *o)
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         if (o->value[a] >= 0 && sn__profiles_grow_org(p, (sn_attr)a, o->value[a]) != 0)
             return SN_ERR_NOMEM;
+    return SN_OK;
+}
+
+sn_status sn_profiles_set_value(sn_profiles *p, sn_obs *o, sn_attr a, const char *name, size_t n)
+{
+    if ((unsigned)a >= SN_ATTR_COUNT || sn_level_small(&p->org, a, 0))
+        return SN_ERR_USAGE; /* the fixed domains come from the event alone */
+    int32_t id = sn_strmap_intern(p->values[a], name, n);
+    if (id < 0 || sn__profiles_grow_org(p, a, id) != 0)
+        return SN_ERR_NOMEM;
+    o->value[a] = id;
     return SN_OK;
 }
 

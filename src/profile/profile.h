@@ -2,7 +2,8 @@
  * whole organisation, updated event by event, and the predictive probability of each new event
  * under them.
  *
- * Each categorical attribute (network, location, resource, action, hour, weekend, outcome) is
+ * Each categorical attribute (network, location, resource, action, hour, weekend, outcome,
+ * autonomous system) is
  * modelled as a three-level hierarchical Pitman-Yor process: user -> peer group (department) ->
  * organisation. The probability of a value for a user is its smoothed frequency in the user's
  * history, and a value new to the user takes its probability from the peer group (and a value new
@@ -28,6 +29,8 @@ typedef enum sn_attr {
     SN_ATTR_HOUR,    /* hour of day 0..23 (timestamp's clock) */
     SN_ATTR_WEEKEND, /* 0 weekday, 1 Saturday/Sunday */
     SN_ATTR_OUTCOME, /* 0 success, 1 failure */
+    SN_ATTR_ASN,     /* autonomous system of a public source address ("AS14061"), from the enrich
+                        layer: set with sn_profiles_set_value, absent for private addresses */
     SN_ATTR_COUNT
 } sn_attr;
 
@@ -107,6 +110,10 @@ void sn_profiles_reset(sn_profiles *p);
 
 /* Interns the event's strings into ids. Returns SN_ERR_NOMEM on allocation failure. */
 sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *out);
+/* Sets an attribute of obs that the event does not carry itself (SN_ATTR_ASN, which the enrich
+ * layer finds), interning its name. SN_ERR_NOMEM on allocation failure. */
+sn_status sn_profiles_set_value(sn_profiles *p, sn_obs *o, sn_attr a, const char *name,
+                                size_t n);
 /* Judges obs against the history before it (no change to the baselines). */
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *obs, sn_judgement *out);
 /* Asks the processor to start loading what judging obs will read (a hint; no effect on results). */

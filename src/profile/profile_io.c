@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define PROFILE_MAGIC 0x50524f46u /* "PROF" */
-#define PROFILE_VERSION 5u
+#define PROFILE_VERSION 6u
 
 static void put_strmap(sn_buf *b, const sn_strmap *m)
 {

@@ -124,15 +124,16 @@ bool sn_engine_is_fitted(const sn_engine *e)
 /* Coordinates for the event: the record's own, else its "City, CC" through the gazetteer. */
 #define IP_PLACES 4096
 
-/* Coordinates of the event's public address through the IP geolocation database, cached. */
-static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
+/* What the IP databases say about the event's address (coordinates, autonomous system), looked
+ * up once per address in a direct-mapped cache; NULL when there is no address or no database. */
+static const struct sn_ip_place *ip_answer(sn_engine *e, const sn_event *ev, const sn_obs *o)
 {
     if (!ev->ip.family || o->source_is_resource || !o->source_key)
-        return;
+        return NULL;
     if (!e->geoip_tried) {
         e->geoip_tried = true;
         e->geoip = sn_geoip_open(NULL); /* no database: no lookups, nothing else changes */
-        if (e->geoip && !sn_geoip_has_location(e->geoip)) {
+        if (e->geoip && !sn_geoip_has_location(e->geoip) && !sn_geoip_has_asn(e->geoip)) {
             sn_geoip_close(e->geoip);
             e->geoip = NULL;
         }
@@ -140,19 +141,42 @@ static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
             e->ip_places = calloc(IP_PLACES, sizeof(*e->ip_places));
     }
     if (!e->geoip || !e->ip_places)
-        return;
+        return NULL;
     struct sn_ip_place *c = &e->ip_places[o->source_key % IP_PLACES];
     if (c->key != o->source_key) {
         sn_geoip_result r;
         c->key = o->source_key;
         c->state = 2;
-        if (sn_geoip_lookup(e->geoip, &ev->ip, &r) && r.has_coords) {
-            c->state = 1;
-            c->lat = (float)r.lat;
-            c->lon = (float)r.lon;
+        c->asn = 0;
+        if (sn_geoip_lookup(e->geoip, &ev->ip, &r)) {
+            if (r.has_coords) {
+                c->state = 1;
+                c->lat = (float)r.lat;
+                c->lon = (float)r.lon;
+            }
+            if (r.has_asn)
+                c->asn = r.asn;
         }
     }
-    if (c->state == 1) {
+    return c;
+}
+
+/* The autonomous system of the event's public address, as a baseline attribute ("AS14061"). */
+static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    const struct sn_ip_place *c = ip_answer(e, ev, o);
+    if (!c || !c->asn)
+        return SN_OK;
+    char name[16];
+    int n = snprintf(name, sizeof(name), "AS%u", (unsigned)c->asn);
+    return sn_profiles_set_value(e->profiles, o, SN_ATTR_ASN, name, (size_t)n);
+}
+
+/* Coordinates of the event's public address through the IP geolocation database. */
+static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    const struct sn_ip_place *c = ip_answer(e, ev, o);
+    if (c && c->state == 1) {
         o->has_coords = true;
         o->coords_from_ip = true;
         o->lat = c->lat;
@@ -249,6 +273,12 @@ static void gather_evidence(const sn_engine_config *cfg, const sn_obs *o, const 
     memset(b, 0, sizeof(*b));
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         b->attr[a] = j->excess[a];
+    /* A provider new to the user is almost always a network new to the user too: the two say
+     * one thing, and count once, as the stronger of them (the one the reason then names). */
+    if (b->attr[SN_ATTR_ASN] > b->attr[SN_ATTR_NETWORK])
+        b->attr[SN_ATTR_NETWORK] = 0.0;
+    else
+        b->attr[SN_ATTR_ASN] = 0.0;
     /* Impossible travel implicates one of two events. It counts against this one only when
      * this place is at least as surprising for the user as the previous one was: the genuine
      * user coming back home after a hijacked sign-in elsewhere is not the intruder. */
@@ -341,7 +371,7 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     sn_judgement j;
     sn_event_context ctx;
     float f[SN_FEATURE_COUNT];
-    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
+    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK || resolve_asn(e, ev, &o) != SN_OK)
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
     resolve_place(e, ev, &o);
     o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
@@ -567,7 +597,8 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
         for (size_t i = 0; i < m; i++) {
             const sn_event *ev = &events[base + i];
             sn_obs *o = &obs[i];
-            if (sn_profiles_observe(e->profiles, ev, o) != SN_OK)
+            if (sn_profiles_observe(e->profiles, ev, o) != SN_OK ||
+                resolve_asn(e, ev, o) != SN_OK)
                 return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
                                     "out of memory for baselines");
             resolve_place(e, ev, o);

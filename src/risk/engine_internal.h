@@ -42,6 +42,7 @@ struct sn_engine {
         uint64_t key;
         uint8_t state; /* 1 coordinates, 2 none */
         float lat, lon;
+        uint32_t asn; /* 0: none known */
     } * ip_places;
     /* Resource sensitivity, action risk and whether the action changes rights (1 no, 2 yes),
      * by value id (0: not looked up yet). */

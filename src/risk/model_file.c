@@ -6,7 +6,8 @@
  * Isolation Forest and the baselines.
  *
  * Version 3 added the poisoning defence's share and count and the training risk distribution;
- * version 2 files are refused with a request to train again. */
+ * version 5 the autonomous system as a baseline attribute. Files of other versions are refused
+ * with a request to train again. */
 #include "engine_internal.h"
 
 #include "../core/aead.h"
@@ -22,7 +23,7 @@
 #include <sys/stat.h>
 
 #define MODEL_MAGIC "SNTLMODL"
-#define MODEL_VERSION 4u
+#define MODEL_VERSION 5u
 #define MODEL_MAX_BYTES ((size_t)8 << 30)
 
 static void put_config(sn_buf *b, const sn_engine_config *c)

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "enrich/enrich.h"
 #include "ingest/ingest.h"
 #include "risk/risk.h"
 
@@ -182,6 +183,67 @@ static void success_after_failures_is_explained(void **state)
     sn_buf_free(&b);
 }
 
+/* The text of the reason from one signal, or NULL. */
+static const char *reason_text(const sn_verdict *v, const char *signal)
+{
+    for (int i = 0; i < v->n_reasons; i++)
+        if (!strcmp(v->reasons[i].signal, signal))
+            return v->reasons[i].text;
+    return NULL;
+}
+
+/* The source's autonomous system is a baseline of its own: alice and her Engineering peer sign
+ * in from four networks of one provider (AS13335) for 28 days. A sign-in from a provider neither
+ * ever used is evidence named by its number and organisation; one from a fifth network of the
+ * same provider is not, and its network reason names the provider. Known answers of the ASN
+ * database the build generates; skipped without it. */
+static void a_new_autonomous_system_is_named(void **state)
+{
+    (void)state;
+    sn_geoip *g = sn_geoip_open(NULL);
+    bool have = g && sn_geoip_has_asn(g);
+    sn_geoip_close(g);
+    if (!have) {
+        fprintf(stderr, "note: no ASN database (%s), skipping\n", sn_geoip_default_paths());
+        skip();
+    }
+    /* four networks of AS13335: the day goes in the third octet, or the fourth of 1.1.1.0/24 */
+    static const char *const nets[] = {"1.1.1", "104.16", "172.64", "162.158"};
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "user_id,department,timestamp,source_ip,location,resource,action,success\n");
+    for (int d = 0; d < 28; d++)
+        for (int u = 0; u < 2; u++) {
+            sn_buf_printf(&b,
+                          "%s,Engineering,2026-09-%02dT%02d:15:00Z,%s.%d%s,\"Toronto, CA\",wiki,"
+                          "read,true\n",
+                          u ? "bob" : "alice", d + 1, 9 + d % 8, nets[d % 4], d + 1,
+                          d % 4 ? ".9" : "");
+        }
+    sn_buf_puts(&b, "alice,Engineering,2026-09-28T11:40:00Z,8.8.8.8,\"Toronto, CA\",wiki,read,true\n"
+                    "alice,Engineering,2026-09-28T12:40:00Z,108.162.192.5,\"Toronto, CA\",wiki,"
+                    "read,true\n");
+    assert_false(b.failed);
+    static sn_verdict v[MAX];
+    size_t n = run(b.data, v);
+    sn_buf_free(&b);
+    assert_int_equal(n, 58);
+    const char *asn = reason_text(&v[56], "asn");
+    assert_non_null(asn);
+    assert_string_equal(asn, "first use of AS15169 (Google LLC) by this user (28 earlier events "
+                             "from AS13335); no Engineering peer has used it");
+    assert_true(v[56].is_anomaly);
+    assert_null(reason_text(&v[56], "network")); /* one provider, one network: counted once */
+    assert_null(reason_text(&v[57], "asn"));
+    const char *net = reason_text(&v[57], "network");
+    assert_non_null(net);
+    assert_string_equal(net, "first access from network 108.162.0.0/16 in AS13335 (Cloudflare, "
+                             "Inc.) by this user; 29 earlier events came from 1.1.0.0/16, "
+                             "104.16.0.0/16, 172.64.0.0/16");
+    for (size_t i = 0; i < 56; i++)
+        assert_null(reason_text(&v[i], "asn"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +253,7 @@ int main(void)
         cmocka_unit_test(spray_without_addresses_is_charged_to_the_host),
         cmocka_unit_test(enumeration_of_services_is_flagged),
         cmocka_unit_test(success_after_failures_is_explained),
+        cmocka_unit_test(a_new_autonomous_system_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
