@@ -55,6 +55,10 @@ typedef struct sn_obs {
     bool changes_rights;             /* the action grants rights or credentials */
     bool weak_cipher;                /* sn_event.weak_cipher */
     bool anonymous;                  /* sn_event.anonymous */
+    uint64_t caller_account, owner_account; /* sn_event's AWS accounts (0 unknown) */
+    bool caller_is_principal;               /* sn_event.caller_is_principal */
+    bool caller_trusted; /* the caller's account is one the configuration names as the
+                            organisation's (set by the caller of sn_profiles_observe) */
 } sn_obs;
 
 /* What the baselines say about one event, before it is added to them. */
@@ -91,6 +95,11 @@ typedef struct sn_judgement {
     double source_fail_users; /* recent failures from this source for distinct accounts */
     double user_rate_now;     /* the user's events in the last hour (decayed) */
     double user_rate_usual;   /* the user's usual events per active hour */
+    /* The caller's AWS account is not one of the organisation's: neither configured, nor the
+     * account of the resources called, nor one the history showed to be the organisation's
+     * (an account whose resources were called, or whose own identities called). */
+    bool foreign_account;
+    uint32_t foreign_calls; /* earlier requests from that foreign account in the history */
 } sn_judgement;
 
 typedef struct sn_profile_params {

@@ -56,6 +56,47 @@ void sn_engine_config_default(sn_engine_config *c)
     sn_profile_params_default(&c->profile);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* cfg.aws_accounts as a sorted array: ids of 12 digits separated by commas (the command line
+ * checked them; anything else is skipped). Returns false when out of memory. */
+static bool parse_aws_accounts(sn_engine *e)
+{
+    const char *s = e->cfg.aws_accounts;
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    e->aws_accounts = malloc(n * sizeof(uint64_t));
+    if (!e->aws_accounts)
+        return false;
+    while (*s) {
+        uint64_t x = 0;
+        size_t k = 0;
+        for (; s[k] >= '0' && s[k] <= '9'; k++)
+            x = x * 10 + (uint64_t)(s[k] - '0');
+        if (k == 12 && (s[k] == ',' || s[k] == '\0') && x)
+            e->aws_accounts[e->n_aws_accounts++] = x;
+        s += k;
+        while (*s && *s != ',')
+            s++;
+        if (*s == ',')
+            s++;
+    }
+    qsort(e->aws_accounts, e->n_aws_accounts, sizeof(uint64_t), cmp_u64);
+    return true;
+}
+
+/* Whether the configuration names the AWS account as the organisation's. */
+static bool aws_account_configured(const sn_engine *e, uint64_t account)
+{
+    return account &&
+           bsearch(&account, e->aws_accounts, e->n_aws_accounts, sizeof(uint64_t), cmp_u64);
+}
+
 sn_engine *sn_engine_new(const sn_engine_config *cfg)
 {
     sn_engine *e = calloc(1, sizeof(*e));
@@ -72,7 +113,7 @@ sn_engine *sn_engine_new(const sn_engine_config *cfg)
     e->sample = malloc(e->cfg.sample_size * SN_FEATURE_COUNT * sizeof(float));
     e->sample_bits = malloc(e->cfg.sample_size * sizeof(double));
     e->hash = EVP_MD_CTX_new();
-    if (!e->profiles || !e->sample || !e->sample_bits || !e->hash ||
+    if (!e->profiles || !e->sample || !e->sample_bits || !e->hash || !parse_aws_accounts(e) ||
         EVP_DigestInit_ex(e->hash, EVP_sha256(), NULL) != 1) {
         sn_engine_free(e);
         return NULL;
@@ -93,6 +134,7 @@ void sn_engine_free(sn_engine *e)
     free(e->sample_bits);
     free(e->places);
     free(e->ip_places);
+    free(e->aws_accounts);
     sn_geoip_close(e->geoip);
     for (size_t i = 0; i < sizeof(e->scale) / sizeof(e->scale[0]); i++)
         free(e->scale[i]);
@@ -308,12 +350,15 @@ static void gather_evidence(const sn_engine_config *cfg, const sn_obs *o, const 
         b->weak_ticket = SN_EVIDENCE_WEAK_TICKET;
     if (o->anonymous)
         b->anonymous = o->success == 0 ? SN_EVIDENCE_ANONYMOUS_REFUSED : SN_EVIDENCE_ANONYMOUS;
+    if (j->foreign_account)
+        b->foreign_account =
+            j->foreign_calls ? SN_EVIDENCE_FOREIGN_ACCOUNT : SN_EVIDENCE_FOREIGN_ACCOUNT_NEW;
 }
 
 static double behavioural_bits(const sn_evidence *b)
 {
     double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed +
-               b->privilege + b->weak_ticket + b->anonymous;
+               b->privilege + b->weak_ticket + b->anonymous + b->foreign_account;
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         s += b->attr[a];
     return s;
@@ -373,6 +418,7 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     float f[SN_FEATURE_COUNT];
     if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK || resolve_asn(e, ev, &o) != SN_OK)
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
+    o.caller_trusted = aws_account_configured(e, o.caller_account);
     resolve_place(e, ev, &o);
     o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
     o.action_risk = cached_scale(e, 1, o.value[SN_ATTR_ACTION], &ev->action);
@@ -601,6 +647,7 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
                 resolve_asn(e, ev, o) != SN_OK)
                 return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
                                     "out of memory for baselines");
+            o->caller_trusted = aws_account_configured(e, o->caller_account);
             resolve_place(e, ev, o);
             o->sensitivity = cached_scale(e, 0, o->value[SN_ATTR_RESOURCE], &ev->resource);
             o->action_risk = cached_scale(e, 1, o->value[SN_ATTR_ACTION], &ev->action);

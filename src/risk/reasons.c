@@ -383,6 +383,20 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
                      "internet?",
                      rn, ev->resource.p, o->success > 0 ? " succeeded" : "");
     }
+    if (b->foreign_account > 0 && (r = add(v, b->foreign_account, "foreign_account"))) {
+        int rn = (int)(ev->resource.n > 80 ? 80 : ev->resource.n);
+        unsigned long long acct = (unsigned long long)o->caller_account;
+        if (j->foreign_calls)
+            snprintf(r->text, SN_REASON_LEN,
+                     "cross-account request for %.*s by AWS account %012llu, not one of this "
+                     "organisation's accounts (%u earlier request%s from it)",
+                     rn, ev->resource.p, acct, j->foreign_calls, plural(j->foreign_calls));
+        else
+            snprintf(r->text, SN_REASON_LEN,
+                     "cross-account request for %.*s by AWS account %012llu, not one of this "
+                     "organisation's accounts, the first from it",
+                     rn, ev->resource.p, acct);
+    }
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,
                  "%.0f events in the last hour against this user's usual %.1f per active hour",
