@@ -220,6 +220,10 @@ void sn_jsonl_release(sn_reader *r);
  * jansson value the caller releases (json_decref). Errors are non-fatal, at line. */
 sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void **root,
                          sn_error *err);
+/* One line of JSON lines parsed into *root (r->js_root, borrowed until the next record) with
+ * the checks of sn_jsonl_parse and the same messages; an object or an array. */
+sn_status sn_jsonl_parse_line(sn_reader *r, const char *p, size_t n, long line, sn_jv *root,
+                              sn_error *err);
 /* "an object", "a string"...: the type of a JSON value (a json_t *) for messages. */
 const char *sn_jsonl_type_name(const void *value);
 sn_status sn_syslog_open(sn_reader *r, sn_error *err);

@@ -99,25 +99,27 @@ static bool distinct_names(sn_jdoc *d, dom::object o)
 }
 
 // What jansson refuses and simdjson takes: a name written twice in one object, U+0000 in a
-// string or a name, an integer past INT64_MAX (simdjson's uint64_t).
-static bool jansson_accepts(sn_jdoc *d, dom::element e)
+// string or a name, an integer past INT64_MAX (simdjson's uint64_t); and containers nested
+// deeper than depth_left allows (the callers' own limit).
+static bool jansson_accepts(sn_jdoc *d, dom::element e, int depth_left)
 {
     switch (e.type()) {
     case dom::element_type::OBJECT: {
         dom::object o;
-        if (e.get_object().get(o) != simdjson::SUCCESS || !distinct_names(d, o))
+        if (depth_left == 0 || e.get_object().get(o) != simdjson::SUCCESS ||
+            !distinct_names(d, o))
             return false;
         for (dom::key_value_pair kv : o)
-            if (has_nul(kv.key) || !jansson_accepts(d, kv.value))
+            if (has_nul(kv.key) || !jansson_accepts(d, kv.value, depth_left - 1))
                 return false;
         return true;
     }
     case dom::element_type::ARRAY: {
         dom::array a;
-        if (e.get_array().get(a) != simdjson::SUCCESS)
+        if (depth_left == 0 || e.get_array().get(a) != simdjson::SUCCESS)
             return false;
         for (dom::element x : a)
-            if (!jansson_accepts(d, x))
+            if (!jansson_accepts(d, x, depth_left - 1))
                 return false;
         return true;
     }
@@ -147,10 +149,12 @@ void sn_jdoc_free(sn_jdoc *d)
     delete d;
 }
 
-bool sn_jdoc_parse(sn_jdoc *d, const char *p, size_t n, bool padded, sn_jv *root)
+bool sn_jdoc_parse(sn_jdoc *d, const char *p, size_t n, bool padded, int max_depth,
+                   sn_jv *root)
 {
     dom::element e;
-    if (d->parser.parse(p, n, !padded).get(e) != simdjson::SUCCESS || !jansson_accepts(d, e))
+    if (d->parser.parse(p, n, !padded).get(e) != simdjson::SUCCESS ||
+        !jansson_accepts(d, e, max_depth > 0 ? max_depth : -1))
         return false;
     *root = wrap(e);
     return true;

@@ -46,9 +46,11 @@ void sn_jdoc_free(sn_jdoc *d);
 /* Parses the n bytes at p as one JSON value (RFC 8259) into *root. padded: SN_JDOC_PADDING
  * bytes past p + n may be read (they are not part of the value); otherwise the text is copied.
  * false when the text is not one valid value, or holds what jansson refuses (a duplicate key in
- * an object, "\u0000" in a string, an integer outside int64_t), or memory ran out; the
- * previous document is gone either way. */
-bool sn_jdoc_parse(sn_jdoc *d, const char *p, size_t n, bool padded, sn_jv *root);
+ * an object, "\u0000" in a string, an integer outside int64_t), or nests objects and arrays
+ * deeper than max_depth (0: no limit of ours), or memory ran out; the previous document is gone
+ * either way. */
+bool sn_jdoc_parse(sn_jdoc *d, const char *p, size_t n, bool padded, int max_depth,
+                   sn_jv *root);
 
 static inline bool sn_jv_present(sn_jv v)
 {

@@ -165,7 +165,7 @@ static sn_status resolve(sn_jctx *c, const char *path, sn_jv *out)
     if (!*d && !(*d = sn_jdoc_new()))
         return sn_jbad(c, SN_ERR_NOMEM, path, "out of memory for the JSON parser");
     sn_jv parsed;
-    if (!sn_jdoc_parse(*d, p, n, false, &parsed) ||
+    if (!sn_jdoc_parse(*d, p, n, false, 0, &parsed) ||
         (sn_jv_typeof(parsed) != SN_JV_OBJECT && sn_jv_typeof(parsed) != SN_JV_ARRAY)) {
         /* jansson says why, as it always did */
         json_error_t je;

@@ -279,7 +279,7 @@ static bool parse_value(sn_reader *r, const char *p, size_t n, int depth, sn_jv 
         return false;
     /* the buffer's zeroed tail lets the parser read past the record without a copy */
     bool padded = (size_t)(p + n - r->buf) + SN_JDOC_PADDING <= r->cap + SN_BUF_PAD;
-    return sn_jdoc_parse(r->js_doc, p, n, padded, out);
+    return sn_jdoc_parse(r->js_doc, p, n, padded, 0, out);
 }
 
 /* The record scanned at r->pos: parsed into r->js_root, or reported; consumed either way. */
