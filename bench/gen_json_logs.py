@@ -3,8 +3,10 @@
 parse throughput: AWS CloudTrail (a {"Records": [...]} file on one line, as CloudTrail delivers
 it, and the same pretty-printed), Okta System Log (JSON lines), Microsoft Entra ID (Graph
 sign-ins and directory audits, JSON lines), Elastic Common Schema and OCSF Authentication
-(JSON lines). Record contents follow each vendor's documented schema; about one record in ten
-of ECS, OCSF and Entra is of a kind the readers count as ignored.
+(JSON lines), Windows Security events (JSON lines: NXLog's flat shape and winlogbeat's nested
+one) and JSON lines of the reference fields. Record contents follow each vendor's documented
+schema; about one record in ten of ECS, OCSF, Entra and Windows is of a kind the readers count
+as ignored.
 
 usage: gen_json_logs.py OUTDIR [RECORDS] [SEED]   (default 100000 records, seed 42)
 """
@@ -216,6 +218,63 @@ def ocsf(g, i):
             "http_request": {"user_agent": r.choice(AGENTS)}, "metadata": meta}
 
 
+def jsonl(g, i):
+    r = g.rng
+    user = r.choice(g.users)
+    city, cc, country, lat, lon = g.city()
+    return {"event_id": "E%07d" % i, "user_id": user, "username": user.replace("user", "u."),
+            "department": r.choice(["Engineering", "Finance", "Sales", "Legal", "Operations"]),
+            "job_title": r.choice(["Engineer", "Analyst", "Manager"]),
+            "resource": r.choice(["wiki", "payroll_system", "crm", "git", "hr_portal"]),
+            "action": r.choice(["read", "read", "write", "download", "admin"]),
+            "timestamp": iso(g.time(i)), "source_ip": g.ip(), "location": "%s, %s" % (city, cc),
+            "success": r.random() >= 0.05}
+
+
+# Windows Security events: (id, action) of the logon and Kerberos/NTLM events, and 4688 (a
+# process start), which the reader counts as ignored.
+WINDOWS_EVENTS = [(4624, "An account was successfully logged on."), (4625, "An account failed to log on."),
+                  (4768, "A Kerberos authentication ticket (TGT) was requested."),
+                  (4769, "A Kerberos service ticket was requested."),
+                  (4776, "The computer attempted to validate the credentials for an account."),
+                  (4688, "A new process has been created.")]
+
+
+def winevt(g, i):
+    r = g.rng
+    user = r.choice(g.users)
+    eid, message = WINDOWS_EVENTS[5] if r.random() < 0.1 else r.choice(WINDOWS_EVENTS[:5])
+    t = g.time(i)
+    data = {"SubjectUserSid": "S-1-5-18", "SubjectUserName": "DC01$", "SubjectDomainName": "CONTOSO",
+            "SubjectLogonId": "0x3e7", "TargetUserSid": "S-1-5-21-1004336348-1177238915-682003330-%d" % (1000 + g.users.index(user)),
+            "TargetUserName": user, "TargetDomainName": "CONTOSO", "TargetLogonId": "0x%x" % r.getrandbits(32),
+            "LogonType": "3", "LogonProcessName": "NtLmSsp", "AuthenticationPackageName": "NTLM",
+            "WorkstationName": "WS%03d" % r.randrange(200), "LogonGuid": "{00000000-0000-0000-0000-000000000000}",
+            "IpAddress": g.ip(), "IpPort": str(r.randrange(1024, 65536)),
+            "Status": "0xc000006d" if eid == 4625 else "0x0"}
+    if eid in (4768, 4769):
+        data["ServiceName"] = "krbtgt" if eid == 4768 else "MSSQLSvc/db%02d.contoso.local" % r.randrange(10)
+        data["TicketEncryptionType"] = "0x12"
+    if r.random() < 0.5:
+        rec = {"EventTime": t.strftime("%Y-%m-%d %H:%M:%S"), "Hostname": "DC01.contoso.local",
+               "Keywords": -9214364837600034816, "EventType": "AUDIT_SUCCESS", "SeverityValue": 2,
+               "Severity": "INFO", "EventID": eid, "SourceName": "Microsoft-Windows-Security-Auditing",
+               "ProviderGuid": "{54849625-5478-4994-A5BA-3E3B0328C30D}", "Version": 2, "Task": 12544,
+               "OpcodeValue": 0, "RecordNumber": 100000 + i, "ProcessID": 636, "ThreadID": 4000,
+               "Channel": "Security", "Message": message, "Category": "Logon", "Opcode": "Info",
+               "EventReceivedTime": t.strftime("%Y-%m-%d %H:%M:%S"), "SourceModuleName": "eventlog",
+               "SourceModuleType": "im_msvistalog"}
+        rec.update(data)
+        return rec
+    return {"@timestamp": iso(t), "event": {"code": str(eid), "kind": "event", "provider": "Microsoft-Windows-Security-Auditing",
+                                            "action": "logged-in", "outcome": "success"},
+            "winlog": {"channel": "Security", "event_id": str(eid), "computer_name": "DC01.contoso.local",
+                       "provider_name": "Microsoft-Windows-Security-Auditing", "record_id": str(100000 + i),
+                       "event_data": data, "process": {"pid": 636, "thread": {"id": 4000}}},
+            "host": {"name": "DC01.contoso.local"}, "message": message,
+            "agent": {"type": "winlogbeat", "version": "8.11.0"}, "ecs": {"version": "8.11.0"}}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -229,7 +288,8 @@ def main():
     with open(out + "/cloudtrail_pretty.json", "w") as f:
         json.dump({"Records": records}, f, indent=2)
     del records
-    for name, make in (("okta", okta), ("entra", entra), ("ecs", ecs), ("ocsf", ocsf)):
+    for name, make in (("okta", okta), ("entra", entra), ("ecs", ecs), ("ocsf", ocsf), ("winevt", winevt),
+                       ("jsonl", jsonl)):
         g = Gen(seed, n)
         with open("%s/%s.jsonl" % (out, name), "w") as f:
             for i in range(n):

@@ -14,7 +14,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 "$here/gen_json_logs.py" "$tmp" "$records"
 printf '%-24s %8s %9s %9s %8s %11s %9s\n' file MB records ignored MB/s events/s 'RSS MB'
-for f in cloudtrail.json cloudtrail_pretty.json okta.jsonl entra.jsonl ecs.jsonl ocsf.jsonl; do
+for f in cloudtrail.json cloudtrail_pretty.json okta.jsonl entra.jsonl ecs.jsonl ocsf.jsonl \
+         winevt.jsonl jsonl.jsonl; do
     fmt=${f%%.*}
     fmt=${fmt%_pretty}
     out=$("$bench" "$tmp/$f" "$passes" "$fmt")

@@ -6,8 +6,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-packages=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libssl-dev nodejs npm
-          python3-sklearn python3-numpy clang libclang-rt-14-dev libmicrohttpd-dev libyaml-dev
+packages=(build-essential cmake pkg-config libcmocka-dev libjansson-dev libsimdjson-dev libssl-dev
+          nodejs npm python3-sklearn python3-numpy clang libclang-rt-14-dev libmicrohttpd-dev libyaml-dev
           libmaxminddb-dev wrk libjwt-dev libsqlite3-dev libgnutls28-dev sqlite3 gnutls-bin
           chromium cppcheck clang-tidy python3-jwt python3-cryptography openssl)
 

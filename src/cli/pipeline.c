@@ -330,6 +330,9 @@ const char sn_cli_engine_help[] =
     "                         skipped where it cannot change the level (scores below LOW)\n"
     "  --suspicious-countries LIST  ISO codes counted as suspicious locations\n"
     "                         (default KP,IR,RU,CN,NG,SY,CU)\n"
+    "  --aws-accounts LIST    the organisation's AWS accounts (12-digit ids, comma-separated)\n"
+    "                         besides those the logs show; a request by any other account\n"
+    "                         into its resources is an alert (default none)\n"
     "  --travel-km KM         impossible travel only over at least KM (default 500)\n"
     "  --travel-kmh KMH       ... and faster than KMH (default 900, an airliner)\n"
     "  --burst-seconds S      horizon of the failure and new-resource bursts (default 600)\n"
@@ -466,6 +469,27 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
             p += p[2] == ',' ? 3 : 2;
         }
         snprintf(cfg->suspicious_countries, sizeof(cfg->suspicious_countries), "%s", value);
+        return 1;
+    }
+    if (!strcmp(name, "aws-accounts")) {
+        if (strlen(value) >= sizeof(cfg->aws_accounts)) {
+            fprintf(stderr, "sentinel: --%s: list too long (at most %zu accounts)\n", name,
+                    sizeof(cfg->aws_accounts) / 13);
+            return -1;
+        }
+        /* Comma-separated ids of exactly 12 digits, nothing else. */
+        for (const char *p = value; *p;) {
+            size_t k = strspn(p, "0123456789");
+            if (k != 12 || (p[k] != ',' && p[k] != '\0') || (p[k] == ',' && p[k + 1] == '\0')) {
+                fprintf(stderr,
+                        "sentinel: --%s: '%s' is not a comma-separated list of 12-digit AWS "
+                        "account ids\n",
+                        name, value);
+                return -1;
+            }
+            p += p[k] == ',' ? k + 1 : k;
+        }
+        snprintf(cfg->aws_accounts, sizeof(cfg->aws_accounts), "%s", value);
         return 1;
     }
     return 0;

@@ -118,6 +118,7 @@ int sn_cli_engine_option(sn_engine_config *cfg, const char *name, const char *va
         {"seed", required_argument, 0, SN_OPT_ENGINE},                                             \
         {"train-filter", required_argument, 0, SN_OPT_ENGINE},                                     \
         {"suspicious-countries", required_argument, 0, SN_OPT_ENGINE},                             \
+        {"aws-accounts", required_argument, 0, SN_OPT_ENGINE},                                     \
         {"travel-km", required_argument, 0, SN_OPT_ENGINE},                                        \
         {"travel-kmh", required_argument, 0, SN_OPT_ENGINE},                                       \
         {"failures", required_argument, 0, SN_OPT_ENGINE},                                         \

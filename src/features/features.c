@@ -94,7 +94,9 @@ void sn_features_build(const sn_feature_config *cfg, const sn_event *ev, const s
     f[SN_F_COMBINED_RISK] = (float)(ctx->sensitivity * ctx->action_risk);
     f[SN_F_SUSPICIOUS_LOCATION] = ctx->suspicious_location;
     f[SN_F_DIFFERENT_LOCATION] = ctx->different_location;
-    for (int a = 0; a < SN_ATTR_COUNT; a++)
+    /* the seven attributes the forest was designed on; the autonomous system, which mostly
+     * restates the network, is evidence of its own but no feature */
+    for (int a = 0; a <= SN_ATTR_OUTCOME; a++)
         f[SN_F_NETWORK_SURPRISE + a] = (float)j->excess[a];
     double share = j->peer_share[SN_ATTR_RESOURCE];
     f[SN_F_PEER_RESOURCE_RARITY] = o->value[SN_ATTR_RESOURCE] >= 0 && o->peer >= 0

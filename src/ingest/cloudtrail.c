@@ -7,13 +7,13 @@
 
 static const char *const container_keys[] = {"Records", NULL};
 
-bool sn_cloudtrail_object_matches(const void *root)
+bool sn_cloudtrail_object_matches(sn_jv o)
 {
-    json_t *o = (json_t *)root;
-    return json_is_object(o) && json_is_string(json_object_get(o, "eventSource")) &&
-           json_is_string(json_object_get(o, "eventName")) &&
-           (json_object_get(o, "eventTime") || json_object_get(o, "userIdentity") ||
-            json_object_get(o, "eventVersion"));
+    return sn_jv_typeof(sn_jv_member(o, "eventSource", 11, false)) == SN_JV_STRING &&
+           sn_jv_typeof(sn_jv_member(o, "eventName", 9, false)) == SN_JV_STRING &&
+           (sn_jv_present(sn_jv_member(o, "eventTime", 9, false)) ||
+            sn_jv_present(sn_jv_member(o, "userIdentity", 12, false)) ||
+            sn_jv_present(sn_jv_member(o, "eventVersion", 12, false)));
 }
 
 static bool contains(sn_str s, const char *word)
@@ -50,16 +50,44 @@ static sn_str arn_field(sn_str arn, int i)
 
 static const sn_str anonymous = {"anonymous", 9};
 
+/* An AWS account id (exactly 12 digits) as a number; 0 when s is none. */
+static uint64_t account_number(sn_str s)
+{
+    if (s.n != 12)
+        return 0;
+    uint64_t x = 0;
+    for (size_t i = 0; i < 12; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return 0;
+        x = x * 10 + (uint64_t)(s.p[i] - '0');
+    }
+    return x;
+}
+
+/* userIdentity types that are identities of the account they belong to (the CloudTrail User
+ * Guide's "userIdentity element"); AWSAccount (another account calling in), AWSService and
+ * Anonymous are not. */
+static bool own_identity_type(sn_str type)
+{
+    static const char *const types[] = {"Root",         "IAMUser",       "AssumedRole",
+                                        "FederatedUser", "SAMLUser",      "WebIdentityUser",
+                                        "IdentityCenterUser", NULL};
+    for (size_t i = 0; types[i]; i++)
+        if (sn_jeq(type, types[i]))
+            return true;
+    return false;
+}
+
 /* The caller, by userIdentity.type. An AssumedRole caller is the role with the session name
  * (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION, or principalId ROLEID:SESSION), so that each
  * person behind a shared role keeps a history; the root user is qualified with its account. */
 static sn_status caller(sn_jctx *c, sn_str error_code, sn_str *user)
 {
-    json_t *id;
+    sn_jv id;
     sn_status st = sn_jobj(c, "userIdentity", &id);
     if (st != SN_OK)
         return st;
-    if (!id) {
+    if (!sn_jv_present(id)) {
         /* S3 and other services log requests they refused before any identity was known */
         if (contains(error_code, "AccessDenied")) {
             *user = anonymous;
@@ -81,6 +109,12 @@ static sn_status caller(sn_jctx *c, sn_str error_code, sn_str *user)
         c->ev->anonymous = true;
         return SN_OK;
     }
+    c->ev->caller_account = account_number(account);
+    if (!c->ev->caller_account)
+        c->ev->caller_account = account_number(arn_field(arn, 4));
+    if (!c->ev->caller_account && sn_jeq(type, "AWSAccount"))
+        c->ev->caller_account = account_number(principal);
+    c->ev->caller_is_principal = c->ev->caller_account && own_identity_type(type);
     *user = (sn_str){0};
     if (sn_jeq(type, "Root")) {
         if (!account.n)
@@ -130,10 +164,10 @@ static sn_status resource(sn_jctx *c)
     if (st != SN_OK)
         return st;
     if (!target.n) {
-        json_t *first;
+        sn_jv first;
         if ((st = sn_jfirst(c, "resources", &first)) != SN_OK)
             return st;
-        if (first) {
+        if (sn_jv_present(first)) {
             sn_jctx res = sn_jsub(c, first, "resources[0]");
             if ((st = sn_jstr(&res, "ARN", &target)) != SN_OK)
                 return st;
@@ -175,6 +209,9 @@ static sn_status cloudtrail_build(sn_jctx *c, bool *ignored)
     if ((st = sn_jstr(c, "responseElements.ConsoleLogin", &login)) != SN_OK)
         return st;
     c->ev->success = (error_code.n || sn_jeq(login, "Failure")) ? 0 : 1;
+    if ((st = sn_jstr(c, "recipientAccountId", &s)) != SN_OK)
+        return st;
+    c->ev->owner_account = account_number(s);
     if ((st = sn_jip(c, "sourceIPAddress", true)) != SN_OK ||
         (st = sn_jstr(c, "userAgent", &s)) != SN_OK ||
         (st = sn_jset(c, SN_F_USER_AGENT, s, "userAgent")) != SN_OK ||

@@ -8,11 +8,11 @@
 static const char *const container_keys[] = {"Records", "value", "records", NULL};
 
 /* The JSON format whose records look like rec. */
-static sn_format classify(json_t *rec)
+static sn_format classify(sn_jv rec)
 {
     if (sn_winevt_object_matches(rec))
         return SN_FORMAT_WINEVT;
-    if (json_object_get(rec, "user_id")) /* the reference fields */
+    if (sn_jv_present(sn_jv_member(rec, "user_id", 7, false))) /* the reference fields */
         return SN_FORMAT_JSONL;
     if (sn_cloudtrail_object_matches(rec))
         return SN_FORMAT_CLOUDTRAIL;
@@ -33,15 +33,15 @@ static sn_format detect_json(sn_reader *r)
 {
     int key;
     bool empty;
-    json_t *rec = sn_jstream_peek(r, container_keys, &key, &empty);
+    sn_jv rec;
+    bool parsed = sn_jstream_peek(r, container_keys, &key, &empty, &rec);
     sn_format f = SN_FORMAT_AUTO;
     if (key == 0)
         f = SN_FORMAT_CLOUDTRAIL; /* {"Records": [...]} is CloudTrail's own file */
-    else if (rec)
+    else if (parsed)
         f = classify(rec);
     else if (empty && key > 0)
         f = SN_FORMAT_ENTRA;
-    json_decref(rec);
     return f;
 }
 

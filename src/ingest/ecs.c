@@ -5,16 +5,15 @@
  * user_agent field sets). */
 #include "json_stream.h"
 
-bool sn_ecs_object_matches(const void *root)
+bool sn_ecs_object_matches(sn_jv o)
 {
-    json_t *o = (json_t *)root;
-    if (!json_is_object(o) || !json_object_get(o, "@timestamp"))
+    if (!sn_jv_present(sn_jv_member(o, "@timestamp", 10, false)))
         return false;
     static const char *const event_fields[] = {"event.category", "event.kind",    "event.outcome",
                                                "event.action",   "event.dataset", "event.module",
                                                "ecs.version"};
     for (size_t i = 0; i < sizeof(event_fields) / sizeof(event_fields[0]); i++)
-        if (sn_jpath(o, event_fields[i], false))
+        if (sn_jv_present(sn_jpath(o, event_fields[i], false)))
             return true;
     return false;
 }
@@ -22,25 +21,27 @@ bool sn_ecs_object_matches(const void *root)
 /* Whether event.category (a keyword, or an array of them) holds "authentication". */
 static sn_status is_authentication(sn_jctx *c, bool *yes)
 {
-    json_t *v = sn_jpath(c->base, "event.category", false);
+    sn_jv v = sn_jpath(c->base, "event.category", false);
+    sn_jv_type t = sn_jv_typeof(v);
     *yes = false;
-    if (!v || json_is_null(v))
+    if (t == SN_JV_NONE || t == SN_JV_NULL)
         return SN_OK;
-    if (json_is_string(v)) {
-        *yes = sn_jeq((sn_str){json_string_value(v), json_string_length(v)}, "authentication");
+    if (t == SN_JV_STRING) {
+        *yes = sn_jeq(sn_jv_str(v), "authentication");
         return SN_OK;
     }
-    if (!json_is_array(v))
+    if (t != SN_JV_ARRAY)
         return sn_jbad(c, SN_ERR_PARSE, "event.category",
-                       "expected a string or an array of strings, got %s", sn_jsonl_type_name(v));
-    size_t i;
-    json_t *e;
-    json_array_foreach(v, i, e)
-    {
-        if (!json_is_string(e))
+                       "expected a string or an array of strings, got %s", sn_jv_type_name(v));
+    sn_jiter it = sn_jv_iter(v);
+    sn_jv e;
+    const char *k;
+    size_t kn;
+    while (sn_jiter_next(&it, &e, &k, &kn)) {
+        if (sn_jv_typeof(e) != SN_JV_STRING)
             return sn_jbad(c, SN_ERR_PARSE, "event.category",
-                           "expected an array of strings, got %s in it", sn_jsonl_type_name(e));
-        if (sn_jeq((sn_str){json_string_value(e), json_string_length(e)}, "authentication"))
+                           "expected an array of strings, got %s in it", sn_jv_type_name(e));
+        if (sn_jeq(sn_jv_str(e), "authentication"))
             *yes = true;
     }
     return SN_OK;
@@ -51,23 +52,21 @@ static sn_status is_authentication(sn_jctx *c, bool *yes)
 static sn_status geo_point(sn_jctx *c)
 {
     const char *path = "source.geo.location";
-    json_t *v = sn_jpath(c->base, path, false);
-    if (!v || json_is_null(v))
+    sn_jv v = sn_jpath(c->base, path, false);
+    sn_jv_type t = sn_jv_typeof(v);
+    if (t == SN_JV_NONE || t == SN_JV_NULL)
         return SN_OK;
-    if (json_is_object(v)) {
+    if (t == SN_JV_OBJECT) {
         sn_jctx g = sn_jsub(c, v, path);
         return sn_jcoords(&g, "lat", "lon");
     }
     double lat, lon;
     bool ok = false;
-    if (json_is_array(v) && json_array_size(v) == 2 && json_is_number(json_array_get(v, 0)) &&
-        json_is_number(json_array_get(v, 1))) {
-        lon = json_number_value(json_array_get(v, 0));
-        lat = json_number_value(json_array_get(v, 1));
+    if (t == SN_JV_ARRAY && sn_jv_pair(v, &lon, &lat)) {
         ok = true;
-    } else if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
+    } else if (t == SN_JV_STRING) {
+        size_t n;
+        const char *s = sn_jv_string(v, &n);
         const char *comma = memchr(s, ',', n);
         ok = comma && sn_ingest_parse_double(s, (size_t)(comma - s), &lat) &&
              sn_ingest_parse_double(comma + 1, n - (size_t)(comma + 1 - s), &lon);
@@ -75,7 +74,7 @@ static sn_status geo_point(sn_jctx *c)
     if (!ok)
         return sn_jbad(c, SN_ERR_PARSE, path,
                        "expected a geo_point ({\"lat\": y, \"lon\": x}, [x, y] or \"y,x\"), got %s",
-                       sn_jsonl_type_name(v));
+                       sn_jv_type_name(v));
     if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180))
         return sn_jbad(c, SN_ERR_RANGE, path,
                        "%g, %g is out of range (latitude -90 to 90, "

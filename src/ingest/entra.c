@@ -20,11 +20,11 @@ static const char *const signin_kinds[] = {"SignInLogs",
                                            NULL};
 static const char *const audit_kinds[] = {"AuditLogs", NULL};
 
-static bool is_one_of(json_t *v, const char *const *words)
+static bool is_one_of(sn_jv v, const char *const *words)
 {
-    if (!json_is_string(v))
+    if (sn_jv_typeof(v) != SN_JV_STRING)
         return false;
-    sn_str s = {json_string_value(v), json_string_length(v)};
+    sn_str s = sn_jv_str(v);
     for (size_t i = 0; words[i]; i++)
         if (sn_jeq(s, words[i]))
             return true;
@@ -32,9 +32,9 @@ static bool is_one_of(json_t *v, const char *const *words)
 }
 
 /* What a record is: 1 a sign-in, 2 an audit event, 0 neither. */
-static int kind_of(json_t *root, json_t *src)
+static int kind_of(sn_jv root, sn_jv src)
 {
-    json_t *category = sn_jpath(root, "category", true), *table = sn_jpath(root, "Type", true);
+    sn_jv category = sn_jpath(root, "category", true), table = sn_jpath(root, "Type", true);
     if (sn_jhas(src, "activityDisplayName", true) || is_one_of(category, audit_kinds) ||
         is_one_of(table, audit_kinds))
         return 2;
@@ -45,19 +45,19 @@ static int kind_of(json_t *root, json_t *src)
     return 0;
 }
 
-bool sn_entra_object_matches(const void *root)
+bool sn_entra_object_matches(sn_jv o)
 {
-    json_t *o = (json_t *)root;
-    if (!json_is_object(o))
+    if (sn_jv_typeof(o) != SN_JV_OBJECT)
         return false;
-    json_t *props = sn_jpath(o, "properties", true);
-    json_t *src = json_is_object(props) ? props : o;
-    json_t *category = sn_jpath(o, "category", true), *table = sn_jpath(o, "Type", true);
+    sn_jv props = sn_jpath(o, "properties", true);
+    bool props_object = sn_jv_typeof(props) == SN_JV_OBJECT;
+    sn_jv src = props_object ? props : o;
+    sn_jv category = sn_jpath(o, "category", true), table = sn_jpath(o, "Type", true);
     return (sn_jhas(src, "activityDisplayName", true) &&
             (sn_jhas(src, "initiatedBy", true) || sn_jhas(src, "activityDateTime", true))) ||
            (sn_jhas(src, "createdDateTime", true) &&
             (sn_jhas(src, "userPrincipalName", true) || sn_jhas(src, "appDisplayName", true))) ||
-           (json_is_object(props) &&
+           (props_object &&
             (is_one_of(category, signin_kinds) || is_one_of(category, audit_kinds))) ||
            is_one_of(table, signin_kinds) || is_one_of(table, audit_kinds);
 }
@@ -87,22 +87,23 @@ static sn_status set_str(sn_jctx *c, int field, const char *path)
  * country code): "City, CC", the code, and the coordinates Entra gives. */
 static sn_status place(sn_jctx *c)
 {
-    json_t *loc = NULL, *v = sn_jpath(c->base, "locationDetails", true);
+    sn_jv loc = {{NULL, NULL}}, v = sn_jpath(c->base, "locationDetails", true);
     const char *key = "locationDetails";
     sn_str country = {0}, city = {0};
     sn_status st;
-    if (!v || json_is_null(v)) {
+    if (!sn_jv_present(v) || sn_jv_typeof(v) == SN_JV_NULL) {
         key = "location";
         v = sn_jpath(c->base, key, true);
-        if (json_is_string(v) && json_string_length(v) > 0 && json_string_value(v)[0] != '{') {
+        sn_str text = sn_jv_str(v);
+        if (text.n > 0 && text.p[0] != '{') {
             if ((st = sn_jstr(c, key, &country)) != SN_OK)
                 return st;
-            v = NULL;
+            v = (sn_jv){{NULL, NULL}};
         }
     }
-    if (v && (st = sn_jobj(c, key, &loc)) != SN_OK)
+    if (sn_jv_present(v) && (st = sn_jobj(c, key, &loc)) != SN_OK)
         return st;
-    if (loc) {
+    if (sn_jv_present(loc)) {
         sn_jctx l = sn_jsub(c, loc, key);
         sn_str cc;
         if ((st = sn_jstr(&l, "city", &city)) != SN_OK ||
@@ -127,7 +128,7 @@ static sn_status signin(sn_jctx *c, sn_jctx *top)
                                              "servicePrincipalId", NULL};
     static const char *const app_paths[] = {"appDisplayName", "resourceDisplayName", "appId", NULL};
     sn_str user, app, s;
-    json_t *status, *device;
+    sn_jv status, device;
     long long code = 0;
     bool have_code = false;
     sn_status st = event_time(c, top, "createdDateTime");
@@ -149,7 +150,7 @@ static sn_status signin(sn_jctx *c, sn_jctx *top)
     /* status.errorCode 0 is success; Azure Monitor and Log Analytics repeat it as resultType */
     if ((st = sn_jobj(c, "status", &status)) != SN_OK)
         return st;
-    if (status) {
+    if (sn_jv_present(status)) {
         sn_jctx sc = sn_jsub(c, status, "status");
         if ((st = sn_jint(&sc, "errorCode", &code, &have_code)) != SN_OK)
             return st;
@@ -165,7 +166,7 @@ static sn_status signin(sn_jctx *c, sn_jctx *top)
         sn_str parts[3] = {{0}};
         if ((st = sn_jstr(c, "clientAppUsed", &parts[0])) != SN_OK)
             return st;
-        if (device) {
+        if (sn_jv_present(device)) {
             sn_jctx d = sn_jsub(c, device, "deviceDetail");
             if ((st = sn_jstr(&d, "browser", &parts[1])) != SN_OK ||
                 (st = sn_jstr(&d, "operatingSystem", &parts[2])) != SN_OK)
@@ -190,16 +191,17 @@ static sn_status signin(sn_jctx *c, sn_jctx *top)
 /* The User-Agent entry of additionalDetails ([{"key": ..., "value": ...}]). */
 static sn_status detail_user_agent(sn_jctx *c, sn_str *out)
 {
-    json_t *details;
+    sn_jv details;
     sn_status st = sn_jarray(c, "additionalDetails", &details);
-    size_t i;
-    json_t *d;
-    if (st != SN_OK || !details)
+    if (st != SN_OK || !sn_jv_present(details))
         return st;
-    json_array_foreach(details, i, d)
-    {
-        json_t *k = sn_jpath(d, "key", true);
-        if (json_is_string(k) && !strcmp(json_string_value(k), "User-Agent")) {
+    sn_jiter it = sn_jv_iter(details);
+    sn_jv d;
+    const char *name;
+    size_t nn;
+    while (sn_jiter_next(&it, &d, &name, &nn)) {
+        sn_str k = sn_jv_str(sn_jpath(d, "key", true));
+        if (k.n == 10 && !memcmp(k.p, "User-Agent", 10)) {
             sn_jctx dc = sn_jsub(c, d, "additionalDetails[]");
             return sn_jstr(&dc, "value", out);
         }
@@ -215,12 +217,12 @@ static sn_status audit(sn_jctx *c, sn_jctx *top)
                                       "user.id",
                                       "app.appId",
                                       NULL};
-    json_t *by, *target;
+    sn_jv by, target;
     sn_str user, activity, action, s;
     sn_status st = event_time(c, top, "activityDateTime");
     if (st != SN_OK || (st = sn_jobj(c, "initiatedBy", &by)) != SN_OK)
         return st;
-    if (!by)
+    if (!sn_jv_present(by))
         return sn_jbad(c, SN_ERR_MISSING, "initiatedBy", "required field is missing");
     sn_jctx b = sn_jsub(c, by, "initiatedBy");
     if ((st = sn_jstr_first(&b, who, &user)) != SN_OK)
@@ -239,7 +241,7 @@ static sn_status audit(sn_jctx *c, sn_jctx *top)
         (st = sn_jset(c, SN_F_ACTION, action, "activityDisplayName")) != SN_OK ||
         (st = sn_jfirst(c, "targetResources", &target)) != SN_OK)
         return st;
-    if (target) {
+    if (sn_jv_present(target)) {
         sn_jctx t = sn_jsub(c, target, "targetResources[0]");
         if ((st = sn_jstr(&t, "displayName", &s)) != SN_OK ||
             (!s.n && (st = sn_jstr(&t, "userPrincipalName", &s)) != SN_OK) ||
@@ -266,12 +268,12 @@ static sn_status audit(sn_jctx *c, sn_jctx *top)
 static sn_status entra_build(sn_jctx *c, bool *ignored)
 {
     c->loose = true;
-    json_t *props;
+    sn_jv props;
     sn_status st = sn_jobj(c, "properties", &props);
     if (st != SN_OK)
         return st;
     sn_jctx top = *c;
-    sn_jctx src = props ? sn_jsub(c, props, "properties") : *c;
+    sn_jctx src = sn_jv_present(props) ? sn_jsub(c, props, "properties") : *c;
     switch (kind_of(c->base, src.base)) {
     case 1:
         return signin(&src, &top);

@@ -36,6 +36,12 @@ typedef struct sn_event {
     int8_t mfa;           /* 1, 0, or -1 unknown */
     int8_t is_anomaly;    /* label: 1, 0, or -1 unlabelled; evaluation only */
     bool anonymous;       /* the caller never authenticated (CloudTrail's anonymous principal) */
+    /* AWS accounts (12-digit ids as numbers; 0 unknown), from CloudTrail: the caller's account,
+     * and the account whose resources were called (recipientAccountId). caller_is_principal:
+     * the caller is an identity of its own account (an IAM user, a role session, the root
+     * user...), not another account calling in (userIdentity type AWSAccount) or a service. */
+    uint64_t caller_account, owner_account;
+    bool caller_is_principal;
     bool weak_cipher;     /* a Kerberos ticket with RC4 or DES encryption (Windows 4768/4769
                              TicketEncryptionType 0x1, 0x3, 0x17, 0x18): what Kerberoasting asks
                              for, to crack a service account's password offline */

@@ -4,6 +4,7 @@
 #define SN_INGEST_IMPL_H
 
 #include "ingest.h"
+#include "json_doc.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -137,8 +138,11 @@ struct sn_reader {
     bool js_container;          /* the array is a member of an object ({"Records": [...]}) */
     bool js_need_sep;           /* a record of the array was read: ',' or ']' comes next */
     const char *const *js_keys; /* NULL-terminated names of a member holding the records */
-    void *js_parsed[8];         /* JSON text inside string values, parsed for this record */
-    int js_nparsed;
+    sn_jdoc *js_doc;            /* the parser of the records (created at the first) */
+    sn_jv js_root;              /* the current record; none between records */
+    sn_jdoc *js_parsed[8];      /* parsers of JSON text inside string values of the current
+                                   record, created as needed and kept for the next ones */
+    int js_nparsed;             /* how many of them hold a value of the current record */
     size_t build_len;  /* bytes of build used by the current record */
     char build[16384]; /* values composed from several fields of the current record */
 };
@@ -216,6 +220,10 @@ void sn_jsonl_release(sn_reader *r);
  * jansson value the caller releases (json_decref). Errors are non-fatal, at line. */
 sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void **root,
                          sn_error *err);
+/* One line of JSON lines parsed into *root (r->js_root, borrowed until the next record) with
+ * the checks of sn_jsonl_parse and the same messages; an object or an array. */
+sn_status sn_jsonl_parse_line(sn_reader *r, const char *p, size_t n, long line, sn_jv *root,
+                              sn_error *err);
 /* "an object", "a string"...: the type of a JSON value (a json_t *) for messages. */
 const char *sn_jsonl_type_name(const void *value);
 sn_status sn_syslog_open(sn_reader *r, sn_error *err);
@@ -228,9 +236,9 @@ int sn_syslog_infer_year(unsigned month, unsigned day, unsigned h, unsigned mi, 
                          int tz_min, int64_t now_us);
 sn_status sn_winevt_open(sn_reader *r, sn_error *err);
 sn_status sn_winevt_next(sn_reader *r, sn_event *ev, sn_error *err);
-/* Whether a parsed JSON object (a json_t *) is a Windows event: EventID, or winlog.event_id,
- * or winlog with event.code. */
-bool sn_winevt_object_matches(const void *root);
+/* Whether a parsed JSON object is a Windows event: EventID, or winlog.event_id, or winlog with
+ * event.code. */
+bool sn_winevt_object_matches(sn_jv root);
 sn_status sn_cloudtrail_open(sn_reader *r, sn_error *err);
 sn_status sn_cloudtrail_next(sn_reader *r, sn_event *ev, sn_error *err);
 sn_status sn_okta_open(sn_reader *r, sn_error *err);
@@ -241,13 +249,13 @@ sn_status sn_ecs_open(sn_reader *r, sn_error *err);
 sn_status sn_ecs_next(sn_reader *r, sn_event *ev, sn_error *err);
 sn_status sn_ocsf_open(sn_reader *r, sn_error *err);
 sn_status sn_ocsf_next(sn_reader *r, sn_event *ev, sn_error *err);
-/* Whether a parsed JSON object (a json_t *) looks like a record of each format; --format auto
- * asks them in turn about the first record. */
-bool sn_cloudtrail_object_matches(const void *root);
-bool sn_okta_object_matches(const void *root);
-bool sn_entra_object_matches(const void *root);
-bool sn_ecs_object_matches(const void *root);
-bool sn_ocsf_object_matches(const void *root);
+/* Whether a parsed JSON object looks like a record of each format; --format auto asks them in
+ * turn about the first record. */
+bool sn_cloudtrail_object_matches(sn_jv root);
+bool sn_okta_object_matches(sn_jv root);
+bool sn_entra_object_matches(sn_jv root);
+bool sn_ecs_object_matches(sn_jv root);
+bool sn_ocsf_object_matches(sn_jv root);
 /* Returns the event held for a repeated record when there is one left (SN_OK), else SN_EOF. */
 sn_status sn_ingest_repeat_next(sn_reader *r, sn_event *ev);
 /* Keeps a copy of ev to be returned count - 1 more times by sn_ingest_repeat_next. */

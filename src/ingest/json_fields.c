@@ -4,6 +4,7 @@
 #include "json_stream.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
@@ -17,10 +18,10 @@ void sn_jctx_init(sn_jctx *c, sn_reader *r, sn_event *ev, long line, sn_error *e
     c->ev = ev;
     c->err = err;
     c->line = line;
-    c->base = r->json;
+    c->base = r->js_root;
 }
 
-sn_jctx sn_jsub(const sn_jctx *c, json_t *obj, const char *path)
+sn_jctx sn_jsub(const sn_jctx *c, sn_jv obj, const char *path)
 {
     sn_jctx s = *c;
     s.base = obj;
@@ -47,50 +48,60 @@ sn_status sn_jbad(sn_jctx *c, sn_status code, const char *path, const char *fmt,
     return sn_error_set(c->err, code, false, c->r->name, c->line, field, "%s", why);
 }
 
-static json_t *member(json_t *o, const char *k, size_t n, bool nocase)
-{
-    if (!json_is_object(o))
-        return NULL;
-    json_t *v = json_object_getn(o, k, n);
-    if (v || !nocase)
-        return v;
-    const char *key;
-    size_t klen;
-    json_t *val;
-    json_object_keylen_foreach(o, key, klen, val)
-    {
-        if (klen == n && !strncasecmp(key, k, n))
-            return val;
-    }
-    return NULL;
-}
-
 /* The member named by the whole of p first (ECS lets "user.name" be one key), then through
  * each split at a dot into nested objects. */
-static json_t *path_get(json_t *o, const char *p, size_t n, bool nocase)
+static sn_jv path_get(sn_jv o, const char *p, size_t n, bool nocase)
 {
-    json_t *v = member(o, p, n, nocase);
-    if (v)
+    sn_jv v = sn_jv_member(o, p, n, nocase);
+    if (sn_jv_present(v))
         return v;
     for (size_t i = 0; i < n; i++) {
         if (p[i] != '.')
             continue;
-        json_t *sub = member(o, p, i, nocase);
-        if (json_is_object(sub) && (v = path_get(sub, p + i + 1, n - i - 1, nocase)))
+        sn_jv sub = sn_jv_member(o, p, i, nocase);
+        if (sn_jv_typeof(sub) == SN_JV_OBJECT &&
+            sn_jv_present(v = path_get(sub, p + i + 1, n - i - 1, nocase)))
             return v;
     }
-    return NULL;
+    return (sn_jv){{NULL, NULL}};
 }
 
-json_t *sn_jpath(json_t *obj, const char *path, bool nocase)
+sn_jv sn_jpath(sn_jv obj, const char *path, bool nocase)
 {
-    return json_is_object(obj) ? path_get(obj, path, strlen(path), nocase) : NULL;
+    return sn_jv_typeof(obj) == SN_JV_OBJECT ? path_get(obj, path, strlen(path), nocase)
+                                             : (sn_jv){{NULL, NULL}};
 }
 
-bool sn_jhas(json_t *obj, const char *path, bool nocase)
+bool sn_jv_pair(sn_jv v, double *x, double *y)
 {
-    json_t *v = sn_jpath(obj, path, nocase);
-    return v && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0);
+    if (sn_jv_size(v) != 2)
+        return false;
+    sn_jiter it = sn_jv_iter(v);
+    sn_jv a, b;
+    const char *k;
+    size_t kn;
+    if (!sn_jiter_next(&it, &a, &k, &kn) || !sn_jiter_next(&it, &b, &k, &kn))
+        return false;
+    sn_jv_type ta = sn_jv_typeof(a), tb = sn_jv_typeof(b);
+    if ((ta != SN_JV_INTEGER && ta != SN_JV_REAL) || (tb != SN_JV_INTEGER && tb != SN_JV_REAL))
+        return false;
+    *x = sn_jv_number(a);
+    *y = sn_jv_number(b);
+    return true;
+}
+
+/* Absent, or null: nothing to read. */
+static bool is_nothing(sn_jv v)
+{
+    sn_jv_type t = sn_jv_typeof(v);
+    return t == SN_JV_NONE || t == SN_JV_NULL;
+}
+
+bool sn_jhas(sn_jv obj, const char *path, bool nocase)
+{
+    sn_jv v = sn_jpath(obj, path, nocase);
+    size_t n;
+    return !is_nothing(v) && !(sn_jv_string(v, &n) && n == 0);
 }
 
 bool sn_jeq(sn_str s, const char *word)
@@ -100,17 +111,17 @@ bool sn_jeq(sn_str s, const char *word)
 
 sn_status sn_jstr(sn_jctx *c, const char *path, sn_str *out)
 {
-    json_t *v = sn_jpath(c->base, path, c->loose);
+    sn_jv v = sn_jpath(c->base, path, c->loose);
     *out = (sn_str){0};
-    if (!v || json_is_null(v))
+    if (is_nothing(v))
         return SN_OK;
-    if (!json_is_string(v))
-        return sn_jbad(c, SN_ERR_PARSE, path, "expected a string, got %s", sn_jsonl_type_name(v));
-    size_t n = json_string_length(v);
+    size_t n;
+    const char *p = sn_jv_string(v, &n);
+    if (!p)
+        return sn_jbad(c, SN_ERR_PARSE, path, "expected a string, got %s", sn_jv_type_name(v));
     if (n > SN_MAX_FIELD)
         return sn_jbad(c, SN_ERR_TOO_LONG, path,
                        "field is %zu bytes, longer than the %d-byte limit", n, SN_MAX_FIELD);
-    const char *p = json_string_value(v);
     sn_ingest_trim(&p, &n);
     *out = (sn_str){n ? p : NULL, n};
     return SN_OK;
@@ -127,18 +138,19 @@ sn_status sn_jstr_first(sn_jctx *c, const char *const *paths, sn_str *out)
 
 /* The value at path, with JSON text in a string parsed when the record follows Log Analytics'
  * conventions; the parsed value lives as long as the record. */
-static sn_status resolve(sn_jctx *c, const char *path, json_t **out)
+static sn_status resolve(sn_jctx *c, const char *path, sn_jv *out)
 {
-    json_t *v = sn_jpath(c->base, path, c->loose);
-    *out = NULL;
-    if (!v || json_is_null(v))
+    static const sn_jv none = {{NULL, NULL}};
+    sn_jv v = sn_jpath(c->base, path, c->loose);
+    *out = none;
+    if (is_nothing(v))
         return SN_OK;
-    if (!json_is_string(v) || !c->loose) {
+    size_t n;
+    const char *p = sn_jv_string(v, &n);
+    if (!p || !c->loose) {
         *out = v;
         return SN_OK;
     }
-    const char *p = json_string_value(v);
-    size_t n = json_string_length(v);
     sn_ingest_trim(&p, &n);
     if (n == 0)
         return SN_OK;
@@ -149,82 +161,91 @@ static sn_status resolve(sn_jctx *c, const char *path, json_t **out)
     sn_reader *r = c->r;
     if (r->js_nparsed >= (int)(sizeof(r->js_parsed) / sizeof(r->js_parsed[0])))
         return sn_jbad(c, SN_ERR_LIMIT, path, "too many fields holding JSON text in one record");
-    json_error_t je;
-    json_t *parsed = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
-    if (!parsed)
+    sn_jdoc **d = &r->js_parsed[r->js_nparsed];
+    if (!*d && !(*d = sn_jdoc_new()))
+        return sn_jbad(c, SN_ERR_NOMEM, path, "out of memory for the JSON parser");
+    sn_jv parsed;
+    if (!sn_jdoc_parse(*d, p, n, false, 0, &parsed) ||
+        (sn_jv_typeof(parsed) != SN_JV_OBJECT && sn_jv_typeof(parsed) != SN_JV_ARRAY)) {
+        /* jansson says why, as it always did */
+        json_error_t je;
+        json_t *j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+        if (j) {
+            json_decref(j);
+            return sn_jbad(c, SN_ERR_PARSE, path, "the JSON text in this string is not valid");
+        }
         return sn_jbad(c, SN_ERR_PARSE, path, "the JSON text in this string is not valid: %s",
                        je.text);
-    r->js_parsed[r->js_nparsed++] = parsed;
+    }
+    r->js_nparsed++;
     *out = parsed;
     return SN_OK;
 }
 
-sn_status sn_jobj(sn_jctx *c, const char *path, json_t **out)
+sn_status sn_jobj(sn_jctx *c, const char *path, sn_jv *out)
 {
-    json_t *v;
+    sn_jv v;
     sn_status st = resolve(c, path, &v);
-    *out = NULL;
-    if (st != SN_OK || !v)
+    *out = (sn_jv){{NULL, NULL}};
+    if (st != SN_OK || !sn_jv_present(v))
         return st;
-    if (!json_is_object(v))
-        return sn_jbad(c, SN_ERR_PARSE, path, "expected an object, got %s", sn_jsonl_type_name(v));
+    if (sn_jv_typeof(v) != SN_JV_OBJECT)
+        return sn_jbad(c, SN_ERR_PARSE, path, "expected an object, got %s", sn_jv_type_name(v));
     *out = v;
     return SN_OK;
 }
 
-sn_status sn_jfirst(sn_jctx *c, const char *path, json_t **out)
+sn_status sn_jfirst(sn_jctx *c, const char *path, sn_jv *out)
 {
-    json_t *v;
+    sn_jv v;
     sn_status st = resolve(c, path, &v);
-    *out = NULL;
-    if (st != SN_OK || !v)
+    *out = (sn_jv){{NULL, NULL}};
+    if (st != SN_OK || !sn_jv_present(v))
         return st;
-    if (json_is_array(v)) {
-        if (json_array_size(v) == 0)
+    if (sn_jv_typeof(v) == SN_JV_ARRAY) {
+        sn_jv e = sn_jv_first(v);
+        if (is_nothing(e))
             return SN_OK;
-        json_t *e = json_array_get(v, 0);
-        if (json_is_null(e))
-            return SN_OK;
-        if (!json_is_object(e))
+        if (sn_jv_typeof(e) != SN_JV_OBJECT)
             return sn_jbad(c, SN_ERR_PARSE, path, "expected an array of objects, got %s in it",
-                           sn_jsonl_type_name(e));
+                           sn_jv_type_name(e));
         *out = e;
         return SN_OK;
     }
-    if (!json_is_object(v))
+    if (sn_jv_typeof(v) != SN_JV_OBJECT)
         return sn_jbad(c, SN_ERR_PARSE, path, "expected an array of objects, got %s",
-                       sn_jsonl_type_name(v));
+                       sn_jv_type_name(v));
     *out = v;
     return SN_OK;
 }
 
-sn_status sn_jarray(sn_jctx *c, const char *path, json_t **out)
+sn_status sn_jarray(sn_jctx *c, const char *path, sn_jv *out)
 {
-    json_t *v;
+    sn_jv v;
     sn_status st = resolve(c, path, &v);
-    *out = NULL;
-    if (st != SN_OK || !v)
+    *out = (sn_jv){{NULL, NULL}};
+    if (st != SN_OK || !sn_jv_present(v))
         return st;
-    if (!json_is_array(v))
-        return sn_jbad(c, SN_ERR_PARSE, path, "expected an array, got %s", sn_jsonl_type_name(v));
+    if (sn_jv_typeof(v) != SN_JV_ARRAY)
+        return sn_jbad(c, SN_ERR_PARSE, path, "expected an array, got %s", sn_jv_type_name(v));
     *out = v;
     return SN_OK;
 }
 
 sn_status sn_jint(sn_jctx *c, const char *path, long long *out, bool *present)
 {
-    json_t *v = sn_jpath(c->base, path, c->loose);
+    sn_jv v = sn_jpath(c->base, path, c->loose);
     *present = false;
-    if (!v || json_is_null(v))
+    if (is_nothing(v))
         return SN_OK;
-    if (json_is_integer(v)) {
-        *out = (long long)json_integer_value(v);
+    if (sn_jv_typeof(v) == SN_JV_INTEGER) {
+        *out = (long long)sn_jv_integer(v);
         *present = true;
         return SN_OK;
     }
-    if (json_is_string(v)) {
-        const char *p = json_string_value(v);
-        size_t n = json_string_length(v);
+    size_t n;
+    const char *p = sn_jv_string(v, &n);
+    if (p) {
         sn_ingest_trim(&p, &n);
         if (n == 0)
             return SN_OK;
@@ -244,23 +265,24 @@ sn_status sn_jint(sn_jctx *c, const char *path, long long *out, bool *present)
         sn_ingest_quote(q, sizeof(q), p, n);
         return sn_jbad(c, SN_ERR_PARSE, path, "%s is not an integer", q);
     }
-    return sn_jbad(c, SN_ERR_PARSE, path, "expected an integer, got %s", sn_jsonl_type_name(v));
+    return sn_jbad(c, SN_ERR_PARSE, path, "expected an integer, got %s", sn_jv_type_name(v));
 }
 
 sn_status sn_jbool(sn_jctx *c, const char *path, int8_t *out)
 {
-    json_t *v = sn_jpath(c->base, path, c->loose);
-    if (!v || json_is_null(v))
+    sn_jv v = sn_jpath(c->base, path, c->loose);
+    sn_jv_type t = sn_jv_typeof(v);
+    if (t == SN_JV_NONE || t == SN_JV_NULL)
         return SN_OK;
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v) ? 1 : 0;
+    if (t == SN_JV_TRUE || t == SN_JV_FALSE) {
+        *out = t == SN_JV_TRUE ? 1 : 0;
         return SN_OK;
     }
-    if (!json_is_string(v))
+    size_t n;
+    const char *p = sn_jv_string(v, &n);
+    if (!p)
         return sn_jbad(c, SN_ERR_PARSE, path, "expected a boolean or a string, got %s",
-                       sn_jsonl_type_name(v));
-    const char *p = json_string_value(v);
-    size_t n = json_string_length(v);
+                       sn_jv_type_name(v));
     sn_ingest_trim(&p, &n);
     if (n == 0)
         return SN_OK;
@@ -275,12 +297,12 @@ sn_status sn_jbool(sn_jctx *c, const char *path, int8_t *out)
 }
 
 /* A number as text in the record's scratch area, so the event can point at it. */
-static const char *number_text(sn_jctx *c, json_t *v, size_t *n)
+static const char *number_text(sn_jctx *c, sn_jv v, size_t *n)
 {
     char num[64];
-    int k = json_is_integer(v)
-                ? snprintf(num, sizeof(num), "%" PRId64, (int64_t)json_integer_value(v))
-                : snprintf(num, sizeof(num), "%.6f", json_real_value(v));
+    int k = sn_jv_typeof(v) == SN_JV_INTEGER
+                ? snprintf(num, sizeof(num), "%" PRId64, sn_jv_integer(v))
+                : snprintf(num, sizeof(num), "%.6f", sn_jv_number(v));
     if (k <= 0 || (size_t)k >= sizeof(num))
         return NULL;
     *n = (size_t)k;
@@ -289,24 +311,24 @@ static const char *number_text(sn_jctx *c, json_t *v, size_t *n)
 
 sn_status sn_jtime(sn_jctx *c, const char *path)
 {
-    json_t *v = sn_jpath(c->base, path, c->loose);
+    sn_jv v = sn_jpath(c->base, path, c->loose);
+    sn_jv_type t = sn_jv_typeof(v);
     const char *p;
     size_t n;
-    if (!v || json_is_null(v))
+    if (t == SN_JV_NONE || t == SN_JV_NULL)
         return SN_EOF;
-    if (json_is_string(v)) {
-        p = json_string_value(v);
-        n = json_string_length(v);
+    if (t == SN_JV_STRING) {
+        p = sn_jv_string(v, &n);
         if (n == 0)
             return SN_EOF;
         if (n > SN_MAX_FIELD)
             return sn_jbad(c, SN_ERR_TOO_LONG, path, "timestamp too long");
-    } else if (json_is_integer(v) || json_is_real(v)) {
+    } else if (t == SN_JV_INTEGER || t == SN_JV_REAL) {
         if (!(p = number_text(c, v, &n)))
             return sn_jbad(c, SN_ERR_RANGE, path, "number out of range");
     } else {
         return sn_jbad(c, SN_ERR_PARSE, path, "expected a string or a number, got %s",
-                       sn_jsonl_type_name(v));
+                       sn_jv_type_name(v));
     }
     if (sn_ingest_parse_timestamp_tz(p, n, c->r->tz_offset_min, &c->ev->ts_us, c->err) != SN_OK) {
         char why[sizeof(c->err->msg)];
@@ -351,16 +373,17 @@ sn_status sn_jip(sn_jctx *c, const char *path, bool names_absent)
 /* A coordinate at path: *have false when absent. */
 static sn_status coord(sn_jctx *c, const char *path, double lim, double *out, bool *have)
 {
-    json_t *v = sn_jpath(c->base, path, c->loose);
+    sn_jv v = sn_jpath(c->base, path, c->loose);
+    sn_jv_type t = sn_jv_typeof(v);
     *have = false;
-    if (!v || json_is_null(v))
+    if (t == SN_JV_NONE || t == SN_JV_NULL)
         return SN_OK;
     double x;
-    if (json_is_number(v)) {
-        x = json_number_value(v);
-    } else if (json_is_string(v)) {
-        const char *p = json_string_value(v);
-        size_t n = json_string_length(v);
+    if (t == SN_JV_INTEGER || t == SN_JV_REAL) {
+        x = sn_jv_number(v);
+    } else if (t == SN_JV_STRING) {
+        size_t n;
+        const char *p = sn_jv_string(v, &n);
         sn_ingest_trim(&p, &n);
         if (n == 0)
             return SN_OK;
@@ -370,7 +393,7 @@ static sn_status coord(sn_jctx *c, const char *path, double lim, double *out, bo
             return sn_jbad(c, SN_ERR_PARSE, path, "%s is not a number of degrees", q);
         }
     } else {
-        return sn_jbad(c, SN_ERR_PARSE, path, "expected a number, got %s", sn_jsonl_type_name(v));
+        return sn_jbad(c, SN_ERR_PARSE, path, "expected a number, got %s", sn_jv_type_name(v));
     }
     if (!(x >= -lim && x <= lim))
         return sn_jbad(c, SN_ERR_RANGE, path, "%g is out of range (-%g to %g degrees)", x, lim,

@@ -1,9 +1,11 @@
 /* JSON record streams: cuts the records of a JSON log out of the input one at a time, whether
  * they come one per line, pretty-printed, in an array, or in an array held by an object
- * ({"Records": [...]}), and hands each record's bytes alone to jansson (RFC 8259). Only the
- * record being read is kept in the reader's buffer. */
+ * ({"Records": [...]}), and hands each record's bytes alone to the parser (RFC 8259; json_doc.h),
+ * or to jansson to say why a record is not valid. Only the record being read is kept in the
+ * reader's buffer. */
 #include "json_stream.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,42 +238,51 @@ static sn_status bad(sn_reader *r, long line, sn_status code, const char *why, s
     return sn_error_set(err, code, false, r->name, line, NULL, "%s", why);
 }
 
-/* Checks and parses n bytes at p as one JSON value (the caller releases it); NULL with err
- * filled when they are not. */
-static json_t *parse_value(sn_reader *r, const char *p, size_t n, int depth, long line,
-                           sn_error *err)
+/* Why n bytes at p are not one JSON value, in err: the UTF-8 and depth checks, then jansson's
+ * message. Returns the error's code. */
+static sn_status why_not_json(sn_reader *r, const char *p, size_t n, int depth, long line,
+                              sn_error *err)
 {
     size_t badpos = sn_ingest_text_check(p, n);
     if (badpos < n) {
         unsigned char byte = (unsigned char)p[badpos];
         if (byte == 0)
-            sn_error_set(err, SN_ERR_UTF8, false, r->name, line, NULL, "NUL byte at offset %zu",
-                         badpos);
-        else
-            sn_error_set(err, SN_ERR_UTF8, false, r->name, line, NULL,
-                         "invalid UTF-8 (byte 0x%02x at offset %zu)", byte, badpos);
-        return NULL;
+            return sn_error_set(err, SN_ERR_UTF8, false, r->name, line, NULL,
+                                "NUL byte at offset %zu", badpos);
+        return sn_error_set(err, SN_ERR_UTF8, false, r->name, line, NULL,
+                            "invalid UTF-8 (byte 0x%02x at offset %zu)", byte, badpos);
     }
-    if (depth > SN_JSON_RECORD_DEPTH) {
-        sn_error_set(err, SN_ERR_LIMIT, false, r->name, line, NULL,
-                     "JSON nested deeper than %d levels", SN_JSON_RECORD_DEPTH);
-        return NULL;
-    }
+    if (depth > SN_JSON_RECORD_DEPTH)
+        return sn_error_set(err, SN_ERR_LIMIT, false, r->name, line, NULL,
+                            "JSON nested deeper than %d levels", SN_JSON_RECORD_DEPTH);
     json_error_t je;
     json_t *v = json_loadb(p, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!v) {
-        if (je.line > 1)
-            sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
-                         "not valid JSON (RFC 8259): %s at line %ld, column %d", je.text,
-                         line + je.line - 1, je.column);
-        else
-            sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
-                         "not valid JSON (RFC 8259): %s at column %d", je.text, je.column);
+    if (v) {
+        /* the two parsers disagree: not expected, but the record is still not read */
+        json_decref(v);
+        return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
+                            "not valid JSON (RFC 8259)");
     }
-    return v;
+    if (je.line > 1)
+        return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
+                            "not valid JSON (RFC 8259): %s at line %ld, column %d", je.text,
+                            line + je.line - 1, je.column);
+    return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
+                        "not valid JSON (RFC 8259): %s at column %d", je.text, je.column);
 }
 
-/* The record scanned at r->pos: parsed into r->json, or reported; consumed either way. */
+/* Parses n bytes at p (inside r->buf) as one JSON value into *out with the reader's parser,
+ * which must exist: false when they are not one. */
+static bool parse_value(sn_reader *r, const char *p, size_t n, int depth, sn_jv *out)
+{
+    if (depth > SN_JSON_RECORD_DEPTH || sn_ingest_text_check(p, n) < n)
+        return false;
+    /* the buffer's zeroed tail lets the parser read past the record without a copy */
+    bool padded = (size_t)(p + n - r->buf) + SN_JDOC_PADDING <= r->cap + SN_BUF_PAD;
+    return sn_jdoc_parse(r->js_doc, p, n, padded, 0, out);
+}
+
+/* The record scanned at r->pos: parsed into r->js_root, or reported; consumed either way. */
 static sn_status take_record(sn_reader *r, const js_scan *x, long line, sn_error *err)
 {
     char why[160];
@@ -290,15 +301,18 @@ static sn_status take_record(sn_reader *r, const js_scan *x, long line, sn_error
         st = bad(r, line, SN_ERR_PARSE,
                  "not valid JSON (RFC 8259): the input ends inside the record", err);
     } else {
-        json_t *v = parse_value(r, r->buf + r->pos, x->len, x->depth, line, err);
-        if (!v) {
-            st = err ? err->code : SN_ERR_PARSE;
-        } else if (!json_is_object(v)) {
+        const char *p = r->buf + r->pos;
+        sn_jv v;
+        if (!r->js_doc && !(r->js_doc = sn_jdoc_new())) {
+            st = sn_error_set(err, SN_ERR_NOMEM, true, r->name, line, NULL,
+                              "out of memory for the JSON parser");
+        } else if (!parse_value(r, p, x->len, x->depth, &v)) {
+            st = why_not_json(r, p, x->len, x->depth, line, err);
+        } else if (sn_jv_typeof(v) != SN_JV_OBJECT) {
             st = sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
-                              "expected a JSON object, got %s", sn_jsonl_type_name(v));
-            json_decref(v);
+                              "expected a JSON object, got %s", sn_jv_type_name(v));
         } else {
-            r->json = v;
+            r->js_root = v;
         }
     }
     sn_ingest_consume(r, x->len, x->nl);
@@ -420,58 +434,49 @@ sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err)
     }
 }
 
-json_t *sn_jstream_peek(sn_reader *r, const char *const *container_keys, int *key,
-                        bool *empty_container)
+bool sn_jstream_peek(sn_reader *r, const char *const *container_keys, int *key,
+                     bool *empty_container, sn_jv *rec)
 {
     *key = -1;
     *empty_container = false;
+    if (!r->js_doc && !(r->js_doc = sn_jdoc_new()))
+        return false;
     js_scan x;
     size_t off = 0;
     int c = byte_at(r, 0);
     if (c == '{') {
         scan(r, 0, 0, JS_LINES, container_keys, &x);
-        if (x.end == JS_DONE) {
-            sn_error ignored;
-            json_t *v = parse_value(r, r->buf + r->pos, x.len, x.depth, r->line, &ignored);
-            if (v && !json_is_object(v)) {
-                json_decref(v);
-                v = NULL;
-            }
-            return v;
-        }
+        if (x.end == JS_DONE)
+            return parse_value(r, r->buf + r->pos, x.len, x.depth, rec) &&
+                   sn_jv_typeof(*rec) == SN_JV_OBJECT;
         if (x.end != JS_CONTAINER)
-            return NULL;
+            return false;
         *key = x.key;
         off = x.len;
     } else if (c == '[') {
         off = 1;
     } else {
-        return NULL;
+        return false;
     }
     for (;;) {
         c = byte_at(r, off);
         if (c < 0 || off > 2 * SN_JSON_RECORD_MAX)
-            return NULL;
+            return false;
         if (!sn_ingest_is_blank((char)c))
             break;
         off++;
     }
     if (c == ']') {
         *empty_container = true;
-        return NULL;
+        return false;
     }
     if (c != '{')
-        return NULL;
+        return false;
     scan(r, off, 0, JS_LINES, NULL, &x);
     if (x.end != JS_DONE)
-        return NULL;
-    sn_error ignored;
-    json_t *v = parse_value(r, r->buf + r->pos + off, x.len, x.depth, r->line, &ignored);
-    if (v && !json_is_object(v)) {
-        json_decref(v);
-        v = NULL;
-    }
-    return v;
+        return false;
+    return parse_value(r, r->buf + r->pos + off, x.len, x.depth, rec) &&
+           sn_jv_typeof(*rec) == SN_JV_OBJECT;
 }
 
 sn_status sn_jstream_next_event(sn_reader *r, sn_event *ev, sn_error *err, sn_jbuild_fn build)

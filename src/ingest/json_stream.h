@@ -1,13 +1,13 @@
 /* Private to the ingest layer: records of the JSON log formats (CloudTrail, Okta, Entra ID, ECS,
  * OCSF) as they are written, and typed access to their fields. Each record is cut from the
- * reader's bounded buffer by a bracket-matching scanner and parsed alone by jansson, so a file
+ * reader's bounded buffer by a bracket-matching scanner and parsed alone (json_doc.h), so a file
  * of {"Records": [...]} many gigabytes long streams in the memory of its largest record. */
 #ifndef SN_JSON_STREAM_H
 #define SN_JSON_STREAM_H
 
 #include "ingest_impl.h"
+#include "json_doc.h"
 
-#include <jansson.h>
 #include <string.h>
 
 /* Largest JSON record, in bytes (CloudTrail documents events up to 256 KB); a longer one is
@@ -20,7 +20,7 @@
  * holds an array of records ("Records" in CloudTrail's files, "value" in Graph pages). */
 void sn_jstream_open(sn_reader *r, const char *const *keys);
 
-/* The next record: SN_OK with r->json holding the parsed object and *line where it starts,
+/* The next record: SN_OK with r->js_root holding the parsed object and *line where it starts,
  * SN_EOF, a non-fatal error for a record that is not a JSON object (reported and skipped; the
  * next call goes on after it) or a fatal read error. Accepts, one after another: objects (JSON
  * lines, or pretty-printed over many lines), arrays of them, and objects holding such an array
@@ -29,13 +29,13 @@ void sn_jstream_open(sn_reader *r, const char *const *keys);
  * at that line. */
 sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err);
 
-/* For --format auto: the first record of the input at r->pos, parsed (the caller releases it
- * with json_decref), reading as needed but consuming nothing. *key is the index of the member
- * of container_keys that held it, -1 when it stands alone or in a top-level array. NULL when
- * there is no first record that parses (then *empty_container tells an empty array of
+/* For --format auto: the first record of the input at r->pos, parsed into *rec (borrowed until
+ * the reader reads a record), reading as needed but consuming nothing. *key is the index of the
+ * member of container_keys that held it, -1 when it stands alone or in a top-level array. false
+ * when there is no first record that parses (then *empty_container tells an empty array of
  * records, whose member name is still in *key). */
-json_t *sn_jstream_peek(sn_reader *r, const char *const *container_keys, int *key,
-                        bool *empty_container);
+bool sn_jstream_peek(sn_reader *r, const char *const *container_keys, int *key,
+                     bool *empty_container, sn_jv *rec);
 
 /* What the field accessors below need: the record, where its fields are, where errors go. */
 typedef struct sn_jctx {
@@ -43,7 +43,7 @@ typedef struct sn_jctx {
     sn_event *ev;
     sn_error *err;
     long line;
-    json_t *base;    /* paths start here */
+    sn_jv base;      /* paths start here */
     char prefix[64]; /* the path of base, written before paths in messages ("properties.") */
     bool loose;      /* Log Analytics' conventions: member names in any case (PascalCase
                         columns), objects and arrays written as JSON text in strings */
@@ -53,25 +53,25 @@ typedef struct sn_jctx {
 void sn_jctx_init(sn_jctx *c, sn_reader *r, sn_event *ev, long line, sn_error *err);
 
 /* The same record with paths starting at obj, found at path (for messages). */
-sn_jctx sn_jsub(const sn_jctx *c, json_t *obj, const char *path);
+sn_jctx sn_jsub(const sn_jctx *c, sn_jv obj, const char *path);
 
 /* Member at a dotted path ("client.geographicalContext.city"), through nested objects or keys
  * written with the dots ("user.name" as one key, as ECS allows); NULL when absent. */
-json_t *sn_jpath(json_t *obj, const char *path, bool nocase);
+sn_jv sn_jpath(sn_jv obj, const char *path, bool nocase);
 /* Whether the object has a member at path that is neither null nor "". */
-bool sn_jhas(json_t *obj, const char *path, bool nocase);
+bool sn_jhas(sn_jv obj, const char *path, bool nocase);
 
 /* A string at path from c->base: out->n == 0 when absent, null or "". Another type, or a string
  * over SN_MAX_FIELD bytes, is a bad record. */
 sn_status sn_jstr(sn_jctx *c, const char *path, sn_str *out);
 /* The first of the NULL-terminated paths whose string is present. */
 sn_status sn_jstr_first(sn_jctx *c, const char *const *paths, sn_str *out);
-/* An object (or, for arrays, the first element that is one) at path: *out NULL when absent or
+/* An object (or, for arrays, the first element that is one) at path: *out none when absent or
  * null. A string holding JSON text (Log Analytics exports dynamic columns that way) is parsed. */
-sn_status sn_jobj(sn_jctx *c, const char *path, json_t **out);
-sn_status sn_jfirst(sn_jctx *c, const char *path, json_t **out);
-/* An array at path (the same rules): *out NULL when absent or null. */
-sn_status sn_jarray(sn_jctx *c, const char *path, json_t **out);
+sn_status sn_jobj(sn_jctx *c, const char *path, sn_jv *out);
+sn_status sn_jfirst(sn_jctx *c, const char *path, sn_jv *out);
+/* An array at path (the same rules): *out none when absent or null. */
+sn_status sn_jarray(sn_jctx *c, const char *path, sn_jv *out);
 /* An integer at path, also written as a string of digits; *present false when absent. */
 sn_status sn_jint(sn_jctx *c, const char *path, long long *out, bool *present);
 /* A boolean (true/false, or a string sn_parse_bool reads) at path into *out (1, 0, or left). */
@@ -108,6 +108,15 @@ bool sn_jeq(sn_str s, const char *word);
 static inline sn_str sn_jlit(const char *s)
 {
     return (sn_str){s, s ? strlen(s) : 0};
+}
+/* Whether v is an array of exactly two numbers: *x the first, *y the second. */
+bool sn_jv_pair(sn_jv v, double *x, double *y);
+/* A string value as sn_str ({NULL, 0} when v is no string). */
+static inline sn_str sn_jv_str(sn_jv v)
+{
+    sn_str s;
+    s.p = sn_jv_string(v, &s.n);
+    return s;
 }
 
 /* The next record of a stream whose format maps it with build: *ignored set by build means a

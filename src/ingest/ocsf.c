@@ -10,12 +10,12 @@
 
 #define OCSF_AUTHENTICATION 3002
 
-bool sn_ocsf_object_matches(const void *root)
+bool sn_ocsf_object_matches(sn_jv o)
 {
-    json_t *o = (json_t *)root;
-    return json_is_object(o) && json_is_integer(json_object_get(o, "class_uid")) &&
-           (json_object_get(o, "category_uid") || json_object_get(o, "type_uid") ||
-            json_is_object(json_object_get(o, "metadata")));
+    return sn_jv_typeof(sn_jv_member(o, "class_uid", 9, false)) == SN_JV_INTEGER &&
+           (sn_jv_present(sn_jv_member(o, "category_uid", 12, false)) ||
+            sn_jv_present(sn_jv_member(o, "type_uid", 8, false)) ||
+            sn_jv_typeof(sn_jv_member(o, "metadata", 8, false)) == SN_JV_OBJECT);
 }
 
 /* time: epoch milliseconds (OCSF's timestamp_t), else time_dt (RFC 3339). */
@@ -77,10 +77,10 @@ static sn_status action(sn_jctx *c)
 /* src_endpoint.location: "City, CC", the code, and lat/long (or coordinates [long, lat]). */
 static sn_status place(sn_jctx *c)
 {
-    json_t *loc;
+    sn_jv loc;
     sn_str city, cc, joined;
     sn_status st = sn_jobj(c, "src_endpoint.location", &loc);
-    if (st != SN_OK || !loc)
+    if (st != SN_OK || !sn_jv_present(loc))
         return st;
     sn_jctx l = sn_jsub(c, loc, "src_endpoint.location");
     if ((st = sn_jstr(&l, "city", &city)) != SN_OK || (st = sn_jstr(&l, "country", &cc)) != SN_OK)
@@ -93,14 +93,12 @@ static sn_status place(sn_jctx *c)
         c->ev->country = cc;
     if ((st = sn_jcoords(&l, "lat", "long")) != SN_OK || c->r->coords_seen == 3)
         return st;
-    json_t *xy = sn_jpath(loc, "coordinates", false);
-    if (!xy || json_is_null(xy))
+    sn_jv xy = sn_jpath(loc, "coordinates", false);
+    if (!sn_jv_present(xy) || sn_jv_typeof(xy) == SN_JV_NULL)
         return SN_OK;
-    if (!json_is_array(xy) || json_array_size(xy) != 2 || !json_is_number(json_array_get(xy, 0)) ||
-        !json_is_number(json_array_get(xy, 1)))
+    double lon, lat;
+    if (!sn_jv_pair(xy, &lon, &lat))
         return sn_jbad(&l, SN_ERR_PARSE, "coordinates", "expected [longitude, latitude]");
-    double lon = json_number_value(json_array_get(xy, 0)),
-           lat = json_number_value(json_array_get(xy, 1));
     if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180))
         return sn_jbad(&l, SN_ERR_RANGE, "coordinates", "[%g, %g] is out of range", lon, lat);
     c->ev->lat = lat;

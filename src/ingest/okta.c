@@ -3,12 +3,12 @@
  * "System Log API" LogEvent reference (actor, client, outcome, target, authenticationContext). */
 #include "json_stream.h"
 
-bool sn_okta_object_matches(const void *root)
+bool sn_okta_object_matches(sn_jv o)
 {
-    json_t *o = (json_t *)root;
-    return json_is_object(o) && json_is_string(json_object_get(o, "eventType")) &&
-           json_is_object(json_object_get(o, "actor")) &&
-           (json_object_get(o, "published") || json_object_get(o, "uuid"));
+    return sn_jv_typeof(sn_jv_member(o, "eventType", 9, false)) == SN_JV_STRING &&
+           sn_jv_typeof(sn_jv_member(o, "actor", 5, false)) == SN_JV_OBJECT &&
+           (sn_jv_present(sn_jv_member(o, "published", 9, false)) ||
+            sn_jv_present(sn_jv_member(o, "uuid", 4, false)));
 }
 
 /* The resource: the first target (an app instance for a single sign-on, a user for an
@@ -16,12 +16,12 @@ bool sn_okta_object_matches(const void *root)
  * "user.session.start"). */
 static sn_status resource(sn_jctx *c, sn_str event_type)
 {
-    json_t *first;
+    sn_jv first;
     sn_str name = {0};
     sn_status st = sn_jfirst(c, "target", &first);
     if (st != SN_OK)
         return st;
-    if (first) {
+    if (sn_jv_present(first)) {
         sn_jctx t = sn_jsub(c, first, "target[0]");
         if ((st = sn_jstr(&t, "displayName", &name)) != SN_OK)
             return st;
@@ -60,14 +60,14 @@ static sn_status place(sn_jctx *c)
 static sn_status okta_build(sn_jctx *c, bool *ignored)
 {
     (void)ignored;
-    json_t *actor;
+    sn_jv actor;
     sn_str user, type, result, s;
     sn_status st = sn_jtime(c, "published");
     if (st == SN_EOF)
         return sn_jbad(c, SN_ERR_MISSING, "published", "required field is missing");
     if (st != SN_OK || (st = sn_jobj(c, "actor", &actor)) != SN_OK)
         return st;
-    if (!actor)
+    if (!sn_jv_present(actor))
         return sn_jbad(c, SN_ERR_MISSING, "actor", "required field is missing");
     sn_jctx a = sn_jsub(c, actor, "actor");
     if ((st = sn_jstr(&a, "alternateId", &user)) != SN_OK)

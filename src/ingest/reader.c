@@ -519,6 +519,9 @@ void sn_reader_close(sn_reader *r)
     if (!r)
         return;
     sn_jsonl_release(r);
+    sn_jdoc_free(r->js_doc);
+    for (size_t i = 0; i < sizeof(r->js_parsed) / sizeof(r->js_parsed[0]); i++)
+        sn_jdoc_free(r->js_parsed[i]);
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
     free(r->repeat_buf);

@@ -4,10 +4,9 @@
  * events become access events, following Microsoft's "Advanced security audit policy" event
  * reference (events 4624, 4625, 4648, 4672, 4768, 4769, 4771, 4776); other event ids are
  * counted as ignored. */
-#include "ingest_impl.h"
+#include "json_stream.h"
 
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,31 +35,45 @@ static const struct wv_kind {
 
 /* Where the fields are: the event data of the nested shape, or the top level of the flat one. */
 typedef struct wv_src {
-    json_t *root, *winlog, *data;
+    sn_jv root, winlog, data; /* winlog: none in the flat shape */
 } wv_src;
 
-static json_t *member(json_t *o, const char *key)
+/* A member of an object; none when o is no object or has no such member. */
+static sn_jv member(sn_jv o, const char *key)
 {
-    return json_is_object(o) ? json_object_get(o, key) : NULL;
+    return sn_jv_member(o, key, strlen(key), false);
 }
 
-static json_t *event_id_value(json_t *root, json_t **winlog)
+static bool absent(sn_jv v)
 {
+    return sn_jv_typeof(v) == SN_JV_NONE;
+}
+
+static bool absent_or_null(sn_jv v)
+{
+    sn_jv_type t = sn_jv_typeof(v);
+    return t == SN_JV_NONE || t == SN_JV_NULL;
+}
+
+static sn_jv event_id_value(sn_jv root, sn_jv *winlog)
+{
+    static const sn_jv none = {{NULL, NULL}};
     *winlog = member(root, "winlog");
-    if (!json_is_object(*winlog))
-        *winlog = NULL;
-    json_t *v = member(root, "EventID");
-    if (!v && *winlog)
+    if (sn_jv_typeof(*winlog) != SN_JV_OBJECT)
+        *winlog = none;
+    bool nested = sn_jv_present(*winlog);
+    sn_jv v = member(root, "EventID");
+    if (absent(v) && nested)
         v = member(*winlog, "event_id");
-    if (!v && *winlog) /* ECS: event.code carries the id when winlog.event_id is left out */
+    if (absent(v) && nested) /* ECS: event.code carries the id when winlog.event_id is left out */
         v = member(member(root, "event"), "code");
     return v;
 }
 
-bool sn_winevt_object_matches(const void *root)
+bool sn_winevt_object_matches(sn_jv root)
 {
-    json_t *winlog;
-    return json_is_object((const json_t *)root) && event_id_value((json_t *)root, &winlog);
+    sn_jv winlog;
+    return sn_jv_typeof(root) == SN_JV_OBJECT && !absent(event_id_value(root, &winlog));
 }
 
 static sn_status bad(sn_reader *r, long line, const char *field, sn_status code, const char *why,
@@ -70,22 +83,22 @@ static sn_status bad(sn_reader *r, long line, const char *field, sn_status code,
 }
 
 /* A string field: *s NULL when absent, null, empty or "-" (Windows' placeholder for "none"). */
-static sn_status text(sn_reader *r, long line, json_t *obj, const char *key, const char **s,
+static sn_status text(sn_reader *r, long line, sn_jv obj, const char *key, const char **s,
                       size_t *n, sn_error *err)
 {
-    json_t *v = member(obj, key);
+    sn_jv v = member(obj, key);
     *s = NULL;
     *n = 0;
-    if (!v || json_is_null(v))
+    if (absent_or_null(v))
         return SN_OK;
-    if (!json_is_string(v))
+    size_t k;
+    const char *p = sn_jv_string(v, &k);
+    if (!p)
         return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, key,
-                            "expected a string, got %s", sn_jsonl_type_name(v));
-    size_t k = json_string_length(v);
+                            "expected a string, got %s", sn_jv_type_name(v));
     if (k > SN_MAX_FIELD)
         return sn_error_set(err, SN_ERR_TOO_LONG, false, r->name, line, key,
                             "field is %zu bytes, longer than the %d-byte limit", k, SN_MAX_FIELD);
-    const char *p = json_string_value(v);
     if (k == 0 || (k == 1 && p[0] == '-'))
         return SN_OK;
     *s = p;
@@ -121,20 +134,20 @@ static bool parse_number(const char *s, size_t n, uint64_t *out)
     return true;
 }
 
-static sn_status event_id(sn_reader *r, long line, json_t *v, long *id, sn_error *err)
+static sn_status event_id(sn_reader *r, long line, sn_jv v, long *id, sn_error *err)
 {
     uint64_t u = 0;
-    if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 65535) {
-        *id = (long)json_integer_value(v);
+    if (sn_jv_typeof(v) == SN_JV_INTEGER && sn_jv_integer(v) >= 0 && sn_jv_integer(v) <= 65535) {
+        *id = (long)sn_jv_integer(v);
         return SN_OK;
     }
-    if (json_is_string(v) && parse_number(json_string_value(v), json_string_length(v), &u) &&
-        u <= 65535) {
+    sn_str t = sn_jv_str(v);
+    if (t.p && parse_number(t.p, t.n, &u) && u <= 65535) {
         *id = (long)u;
         return SN_OK;
     }
     return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, "EventID",
-                        "expected an event number (0 to 65535), got %s", sn_jsonl_type_name(v));
+                        "expected an event number (0 to 65535), got %s", sn_jv_type_name(v));
 }
 
 /* NTSTATUS or Kerberos result code: 0 is success (Status, or ErrorCode in some renderings). */
@@ -142,22 +155,21 @@ static sn_status status_code(sn_reader *r, long line, const wv_src *s, bool *fai
 {
     static const char *const keys[] = {"Status", "ErrorCode"};
     for (size_t k = 0; k < 2; k++) {
-        json_t *v = member(s->data, keys[k]);
+        sn_jv v = member(s->data, keys[k]);
         uint64_t code;
-        if (!v || json_is_null(v))
+        if (absent_or_null(v))
             continue;
-        if (json_is_integer(v)) {
-            *failed = json_integer_value(v) != 0;
+        if (sn_jv_typeof(v) == SN_JV_INTEGER) {
+            *failed = sn_jv_integer(v) != 0;
             return SN_OK;
         }
-        if (!json_is_string(v) ||
-            !parse_number(json_string_value(v), json_string_length(v), &code)) {
+        sn_str t = sn_jv_str(v);
+        if (!t.p || !parse_number(t.p, t.n, &code)) {
             char q[96];
-            const char *t = json_is_string(v) ? json_string_value(v) : "";
-            sn_ingest_quote(q, sizeof(q), t, strlen(t));
+            sn_ingest_quote(q, sizeof(q), t.p ? t.p : "", t.n);
             return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, keys[k],
                                 "%s is not a status code such as 0x0 or 0xc000006d",
-                                json_is_string(v) ? q : sn_jsonl_type_name(v));
+                                t.p ? q : sn_jv_type_name(v));
         }
         *failed = code != 0;
         return SN_OK;
@@ -238,26 +250,26 @@ static sn_status timestamp(sn_reader *r, long line, const wv_src *s, sn_event *e
     /* The shipper's UTC stamp first; EventTime is NXLog's local time without a zone. */
     static const char *const keys[] = {"@timestamp", "TimeCreated", "TimeGenerated", "EventTime"};
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        json_t *v = member(s->root, keys[k]);
+        sn_jv v = member(s->root, keys[k]);
+        sn_jv_type t = sn_jv_typeof(v);
         const char *p;
         size_t n;
         char num[64];
-        if (!v || json_is_null(v))
+        if (t == SN_JV_NONE || t == SN_JV_NULL)
             continue;
-        if (json_is_string(v)) {
-            p = json_string_value(v);
-            n = json_string_length(v);
-        } else if (json_is_integer(v) || json_is_real(v)) {
-            int k2 = json_is_integer(v)
-                         ? snprintf(num, sizeof(num), "%" PRId64, (int64_t)json_integer_value(v))
-                         : snprintf(num, sizeof(num), "%.6f", json_real_value(v));
+        if (t == SN_JV_STRING) {
+            p = sn_jv_string(v, &n);
+        } else if (t == SN_JV_INTEGER || t == SN_JV_REAL) {
+            int k2 = t == SN_JV_INTEGER
+                         ? snprintf(num, sizeof(num), "%" PRId64, sn_jv_integer(v))
+                         : snprintf(num, sizeof(num), "%.6f", sn_jv_number(v));
             if (k2 <= 0 || (size_t)k2 >= sizeof(num) ||
                 !(p = sn_ingest_scratch(r, num, (size_t)k2)))
                 return bad(r, line, keys[k], SN_ERR_RANGE, "number out of range", err);
             n = (size_t)k2;
         } else {
             return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, keys[k],
-                                "expected a string or a number, got %s", sn_jsonl_type_name(v));
+                                "expected a string or a number, got %s", sn_jv_type_name(v));
         }
         if (n > SN_MAX_FIELD)
             return bad(r, line, keys[k], SN_ERR_TOO_LONG, "timestamp too long", err);
@@ -297,7 +309,7 @@ static sn_status address(sn_reader *r, long line, const wv_src *s, sn_event *ev,
     const char *p, *key = "IpAddress";
     size_t n;
     sn_status st = text(r, line, s->data, key, &p, &n, err);
-    if (st == SN_OK && !p && s->winlog) {
+    if (st == SN_OK && !p && sn_jv_present(s->winlog)) {
         key = "source.ip";
         st = text(r, line, member(s->root, "source"), "ip", &p, &n, err);
     }
@@ -318,10 +330,10 @@ static sn_status address(sn_reader *r, long line, const wv_src *s, sn_event *ev,
 static sn_status ticket_cipher(sn_reader *r, long line, const wv_src *s, sn_event *ev,
                                sn_error *err)
 {
-    json_t *v = member(s->data, "TicketEncryptionType");
+    sn_jv v = member(s->data, "TicketEncryptionType");
     uint64_t type;
-    if (json_is_integer(v)) {
-        type = (uint64_t)json_integer_value(v);
+    if (sn_jv_typeof(v) == SN_JV_INTEGER) {
+        type = (uint64_t)sn_jv_integer(v);
     } else {
         const char *p;
         size_t n;
@@ -341,17 +353,15 @@ static sn_status winevt_build(sn_reader *r, const char *p, size_t n, long line, 
                               bool *ignored, sn_error *err)
 {
     sn_ingest_event_init(r, ev, line);
-    void *parsed;
-    sn_status st = sn_jsonl_parse(r, p, n, line, &parsed, err);
+    wv_src s;
+    sn_status st = sn_jsonl_parse_line(r, p, n, line, &s.root, err);
     if (st != SN_OK)
         return st;
-    wv_src s = {.root = parsed};
-    r->json = parsed;
-    if (!json_is_object(s.root))
+    if (sn_jv_typeof(s.root) != SN_JV_OBJECT)
         return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
-                            "expected a JSON object, got %s", sn_jsonl_type_name(s.root));
-    json_t *idv = event_id_value(s.root, &s.winlog);
-    if (!idv)
+                            "expected a JSON object, got %s", sn_jv_type_name(s.root));
+    sn_jv idv = event_id_value(s.root, &s.winlog);
+    if (absent(idv))
         return bad(r, line, "EventID", SN_ERR_MISSING,
                    "no EventID or winlog.event_id: not a Windows event", err);
     long id = 0;
@@ -365,8 +375,8 @@ static sn_status winevt_build(sn_reader *r, const char *p, size_t n, long line, 
         *ignored = true;
         return SN_OK;
     }
-    json_t *data = member(s.winlog, "event_data");
-    s.data = json_is_object(data) ? data : s.root;
+    sn_jv data = member(s.winlog, "event_data");
+    s.data = sn_jv_typeof(data) == SN_JV_OBJECT ? data : s.root;
 
     if ((st = account(r, line, &s, kind->subject, ev, err)) != SN_OK ||
         (st = timestamp(r, line, &s, ev, err)) != SN_OK ||

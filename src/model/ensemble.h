@@ -80,5 +80,10 @@ double sn_evidence_first_privilege(double peer_share);
  * succeeded (HIGH). */
 #define SN_EVIDENCE_ANONYMOUS_REFUSED 10.0
 #define SN_EVIDENCE_ANONYMOUS 12.0
+/* A request by an AWS account that is not the organisation's, into its resources: an alert
+ * (MEDIUM) each time, HIGH from an account never seen before. Partners' accounts are named in
+ * the configuration (--aws-accounts). */
+#define SN_EVIDENCE_FOREIGN_ACCOUNT 10.0
+#define SN_EVIDENCE_FOREIGN_ACCOUNT_NEW 12.0
 
 #endif

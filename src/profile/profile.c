@@ -10,7 +10,7 @@
 #define HOUR_US 3600000000LL
 
 static const char *const attr_names[SN_ATTR_COUNT] = {
-    "network", "location", "resource", "action", "hour", "weekend", "outcome",
+    "network", "location", "resource", "action", "hour", "weekend", "outcome", "asn",
 };
 
 const char *sn_attr_name(sn_attr a)
@@ -20,11 +20,11 @@ const char *sn_attr_name(sn_attr a)
 
 void sn_profile_params_default(sn_profile_params *p)
 {
-    /* Open vocabularies (networks, places, resources) expect new values now and then: small
-     * concentration, discount 0.5. Closed small domains (actions, hours, weekend, outcome) lean
-     * on the peers' distribution: larger concentration, no discount. */
-    static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10};
-    static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0};
+    /* Open vocabularies (networks, places, resources, autonomous systems) expect new values now
+     * and then: small concentration, discount 0.5. Closed small domains (actions, hours, weekend,
+     * outcome) lean on the peers' distribution: larger concentration, no discount. */
+    static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10, 1};
+    static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0, 0.5};
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
         p->concentration[a] = theta[a];
         p->discount[a] = disc[a];
@@ -54,6 +54,7 @@ sn_profiles *sn_profiles_new(const sn_profile_params *params)
     }
     sn_u64map_init(&p->network_ids);
     sn_u64map_init(&p->source_ids);
+    sn_u64map_init(&p->accounts);
     if (!ok) {
         sn_profiles_free(p);
         return NULL;
@@ -91,6 +92,7 @@ void sn_profiles_free(sn_profiles *p)
     }
     sn_u64map_free(&p->network_ids);
     sn_u64map_free(&p->source_ids);
+    sn_u64map_free(&p->accounts);
     free(p->user);
     free(p->peer);
     free(p->source);
@@ -127,6 +129,22 @@ void sn_profiles_reset(sn_profiles *p)
     }
     sn_u64map_clear(&p->source_ids);
     p->source_len = 0;
+    /* the organisation's accounts stay; the requests of foreign ones were history */
+    sn_u64map own;
+    sn_u64map_init(&own);
+    for (size_t i = 0; i < p->accounts.cap; i++) {
+        if (!p->accounts.keys[i] || !(p->accounts.vals[i] & 1))
+            continue;
+        uint32_t *slot = sn_u64map_slot(&own, p->accounts.keys[i]);
+        if (!slot) {
+            /* out of memory: keep them all rather than lose the organisation's */
+            sn_u64map_free(&own);
+            return;
+        }
+        *slot = 1;
+    }
+    sn_u64map_free(&p->accounts);
+    p->accounts = own;
 }
 
 int sn__profiles_grow_users(sn_profiles *p, int32_t id)
@@ -291,6 +309,9 @@ static sn_status observe_as(sn_profiles *p, const sn_event *ev, int32_t user, sn
     o->success = ev->success;
     o->weak_cipher = ev->weak_cipher;
     o->anonymous = ev->anonymous;
+    o->caller_account = ev->caller_account;
+    o->owner_account = ev->owner_account;
+    o->caller_is_principal = ev->caller_is_principal;
     o->ts_us = ev->ts_us;
     o->has_coords = ev->has_coords;
     o->lat = ev->lat;
@@ -332,6 +353,17 @@ sn_status sn_profiles_observe_many(sn_profiles *p, const sn_event *ev, size_t n,
         if (st != SN_OK)
             return st;
     }
+    return SN_OK;
+}
+
+sn_status sn_profiles_set_value(sn_profiles *p, sn_obs *o, sn_attr a, const char *name, size_t n)
+{
+    if ((unsigned)a >= SN_ATTR_COUNT || sn_level_small(&p->org, a, 0))
+        return SN_ERR_USAGE; /* the fixed domains come from the event alone */
+    int32_t id = sn_strmap_intern(p->values[a], name, n);
+    if (id < 0 || sn__profiles_grow_org(p, a, id) != 0)
+        return SN_ERR_NOMEM;
+    o->value[a] = id;
     return SN_OK;
 }
 
@@ -394,6 +426,51 @@ void sn_profiles_prefetch(const sn_profiles *p, const sn_obs *o)
         __builtin_prefetch(u + off);
 }
 
+/* Whether the caller's AWS account is foreign to the organisation. The account of the resources
+ * called is the organisation's, and so is the account of an identity calling where that account
+ * is unknown (a trail without recipientAccountId); another account calling in is foreign unless
+ * configured or learned as the organisation's. */
+static bool caller_is_foreign(const sn_profiles *p, const sn_obs *o)
+{
+    uint64_t a = o->caller_account;
+    if (!a || o->caller_trusted || a == o->owner_account)
+        return false;
+    if (o->caller_is_principal && !o->owner_account)
+        return false;
+    return !(sn_u64map_get(&p->accounts, a) & 1);
+}
+
+static void account_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
+{
+    j->foreign_account = caller_is_foreign(p, o);
+    if (j->foreign_account)
+        j->foreign_calls = sn_u64map_get(&p->accounts, o->caller_account) >> 1;
+}
+
+/* Learns the organisation's accounts from the event, and counts a foreign caller's requests. */
+static sn_status account_update(sn_profiles *p, const sn_obs *o, const sn_judgement *j)
+{
+    uint32_t *slot;
+    if (o->owner_account) {
+        if (!(slot = sn_u64map_slot(&p->accounts, o->owner_account)))
+            return SN_ERR_NOMEM;
+        *slot |= 1;
+    }
+    if (!o->caller_account)
+        return SN_OK;
+    if (j->foreign_account) {
+        if (!(slot = sn_u64map_slot(&p->accounts, o->caller_account)))
+            return SN_ERR_NOMEM;
+        if (*slot >> 1 < UINT32_MAX >> 1)
+            *slot += 2;
+    } else if (o->caller_is_principal && !o->owner_account) {
+        if (!(slot = sn_u64map_slot(&p->accounts, o->caller_account)))
+            return SN_ERR_NOMEM;
+        *slot |= 1;
+    }
+    return SN_OK;
+}
+
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
 {
     memset(j, 0, sizeof(*j));
@@ -433,6 +510,7 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
         j->user_n[a] = u->st.n[a];
         j->user_distinct[a] = u->st.k[a];
     }
+    account_judge(p, o, j);
     j->user_events = u->events;
     j->user_resources = u->st.k[SN_ATTR_RESOURCE];
     j->user_success_rate = u->events ? (double)u->successes / u->events : 1.0;
@@ -504,6 +582,8 @@ static void top_update(sn_user *u, int a, int32_t v, uint32_t count)
 
 sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement *j)
 {
+    if (account_update(p, o, j) != SN_OK)
+        return SN_ERR_NOMEM;
     sn_user *u = &p->user[o->user];
     sn_level *peer = o->peer >= 0 ? &p->peer[o->peer] : NULL;
     for (int a = 0; a < SN_ATTR_COUNT; a++) {

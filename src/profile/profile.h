@@ -2,7 +2,8 @@
  * whole organisation, updated event by event, and the predictive probability of each new event
  * under them.
  *
- * Each categorical attribute (network, location, resource, action, hour, weekend, outcome) is
+ * Each categorical attribute (network, location, resource, action, hour, weekend, outcome,
+ * autonomous system) is
  * modelled as a three-level hierarchical Pitman-Yor process: user -> peer group (department) ->
  * organisation. The probability of a value for a user is its smoothed frequency in the user's
  * history, and a value new to the user takes its probability from the peer group (and a value new
@@ -28,6 +29,8 @@ typedef enum sn_attr {
     SN_ATTR_HOUR,    /* hour of day 0..23 (timestamp's clock) */
     SN_ATTR_WEEKEND, /* 0 weekday, 1 Saturday/Sunday */
     SN_ATTR_OUTCOME, /* 0 success, 1 failure */
+    SN_ATTR_ASN,     /* autonomous system of a public source address ("AS14061"), from the enrich
+                        layer: set with sn_profiles_set_value, absent for private addresses */
     SN_ATTR_COUNT
 } sn_attr;
 
@@ -52,6 +55,10 @@ typedef struct sn_obs {
     bool changes_rights;             /* the action grants rights or credentials */
     bool weak_cipher;                /* sn_event.weak_cipher */
     bool anonymous;                  /* sn_event.anonymous */
+    uint64_t caller_account, owner_account; /* sn_event's AWS accounts (0 unknown) */
+    bool caller_is_principal;               /* sn_event.caller_is_principal */
+    bool caller_trusted; /* the caller's account is one the configuration names as the
+                            organisation's (set by the caller of sn_profiles_observe) */
 } sn_obs;
 
 /* What the baselines say about one event, before it is added to them. */
@@ -88,6 +95,11 @@ typedef struct sn_judgement {
     double source_fail_users; /* recent failures from this source for distinct accounts */
     double user_rate_now;     /* the user's events in the last hour (decayed) */
     double user_rate_usual;   /* the user's usual events per active hour */
+    /* The caller's AWS account is not one of the organisation's: neither configured, nor the
+     * account of the resources called, nor one the history showed to be the organisation's
+     * (an account whose resources were called, or whose own identities called). */
+    bool foreign_account;
+    uint32_t foreign_calls; /* earlier requests from that foreign account in the history */
 } sn_judgement;
 
 typedef struct sn_profile_params {
@@ -110,6 +122,10 @@ sn_status sn_profiles_observe(sn_profiles *p, const sn_event *ev, sn_obs *out);
 /* The same for n events in order, with the users' ids found first for all of them, so that
  * the memory each lookup needs is on its way before it is read. */
 sn_status sn_profiles_observe_many(sn_profiles *p, const sn_event *ev, size_t n, sn_obs *out);
+/* Sets an attribute of obs that the event does not carry itself (SN_ATTR_ASN, which the enrich
+ * layer finds), interning its name. SN_ERR_NOMEM on allocation failure. */
+sn_status sn_profiles_set_value(sn_profiles *p, sn_obs *o, sn_attr a, const char *name,
+                                size_t n);
 /* Judges obs against the history before it (no change to the baselines). */
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *obs, sn_judgement *out);
 /* Asks the processor to start loading what judging obs will read (a hint; no effect on results). */

@@ -85,6 +85,9 @@ struct sn_profiles {
     sn_u64map user_count[SN_ATTR_COUNT]; /* (user + 1) << 32 | value -> count */
     sn_u64map peer_count[SN_ATTR_COUNT]; /* (peer + 1) << 32 | value -> count */
     sn_u64map source_ids;                /* source key -> index + 1 */
+    /* AWS accounts -> (requests as a foreign account << 1) | 1 when the history showed the
+     * account to be the organisation's. Those learned stay when the history is reset. */
+    sn_u64map accounts;
     sn_source *source;
     uint32_t source_len, source_cap;
 };

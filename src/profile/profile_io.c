@@ -8,7 +8,8 @@
 #include <string.h>
 
 #define PROFILE_MAGIC 0x50524f46u /* "PROF" */
-#define PROFILE_VERSION 5u
+#define PROFILE_VERSION 7u
+#define AWS_ACCOUNT_MAX 999999999999ULL
 
 static void put_strmap(sn_buf *b, const sn_strmap *m)
 {
@@ -54,6 +55,7 @@ sn_status sn_profiles_write(const sn_profiles *p, sn_buf *b)
     }
     put_map(b, &p->network_ids);
     put_map(b, &p->source_ids);
+    put_map(b, &p->accounts);
     sn_put_u32(b, p->source_len);
     sn_buf_append(b, p->source, (size_t)p->source_len * sizeof(sn_source));
     return b->failed ? SN_ERR_NOMEM : SN_OK;
@@ -182,7 +184,10 @@ sn_status sn_profiles_read(sn_profiles **out, const sn_profile_params *params, c
     }
     ok = ok &&
          get_map(&r, &p->network_ids, 0, (uint32_t)sn_strmap_count(p->values[SN_ATTR_NETWORK])) &&
-         get_map(&r, &p->source_ids, 0, UINT32_MAX);
+         get_map(&r, &p->source_ids, 0, UINT32_MAX) && get_map(&r, &p->accounts, 0, 0);
+    for (size_t i = 0; ok && i < p->accounts.cap; i++)
+        if (p->accounts.keys[i] > AWS_ACCOUNT_MAX)
+            ok = false;
     uint32_t sources = ok ? sn_get_u32(&r) : 0;
     if (ok && (r.bad || sources > (r.n - r.off) / sizeof(sn_source)))
         ok = false;

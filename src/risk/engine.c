@@ -56,6 +56,47 @@ void sn_engine_config_default(sn_engine_config *c)
     sn_profile_params_default(&c->profile);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* cfg.aws_accounts as a sorted array: ids of 12 digits separated by commas (the command line
+ * checked them; anything else is skipped). Returns false when out of memory. */
+static bool parse_aws_accounts(sn_engine *e)
+{
+    const char *s = e->cfg.aws_accounts;
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    e->aws_accounts = malloc(n * sizeof(uint64_t));
+    if (!e->aws_accounts)
+        return false;
+    while (*s) {
+        uint64_t x = 0;
+        size_t k = 0;
+        for (; s[k] >= '0' && s[k] <= '9'; k++)
+            x = x * 10 + (uint64_t)(s[k] - '0');
+        if (k == 12 && (s[k] == ',' || s[k] == '\0') && x)
+            e->aws_accounts[e->n_aws_accounts++] = x;
+        s += k;
+        while (*s && *s != ',')
+            s++;
+        if (*s == ',')
+            s++;
+    }
+    qsort(e->aws_accounts, e->n_aws_accounts, sizeof(uint64_t), cmp_u64);
+    return true;
+}
+
+/* Whether the configuration names the AWS account as the organisation's. */
+static bool aws_account_configured(const sn_engine *e, uint64_t account)
+{
+    return account &&
+           bsearch(&account, e->aws_accounts, e->n_aws_accounts, sizeof(uint64_t), cmp_u64);
+}
+
 sn_engine *sn_engine_new(const sn_engine_config *cfg)
 {
     sn_engine *e = calloc(1, sizeof(*e));
@@ -72,7 +113,7 @@ sn_engine *sn_engine_new(const sn_engine_config *cfg)
     e->sample = malloc(e->cfg.sample_size * SN_FEATURE_COUNT * sizeof(float));
     e->sample_bits = malloc(e->cfg.sample_size * sizeof(double));
     e->hash = EVP_MD_CTX_new();
-    if (!e->profiles || !e->sample || !e->sample_bits || !e->hash ||
+    if (!e->profiles || !e->sample || !e->sample_bits || !e->hash || !parse_aws_accounts(e) ||
         EVP_DigestInit_ex(e->hash, EVP_sha256(), NULL) != 1) {
         sn_engine_free(e);
         return NULL;
@@ -93,6 +134,7 @@ void sn_engine_free(sn_engine *e)
     free(e->sample_bits);
     free(e->places);
     free(e->ip_places);
+    free(e->aws_accounts);
     sn_geoip_close(e->geoip);
     for (size_t i = 0; i < sizeof(e->scale) / sizeof(e->scale[0]); i++)
         free(e->scale[i]);
@@ -124,15 +166,16 @@ bool sn_engine_is_fitted(const sn_engine *e)
 /* Coordinates for the event: the record's own, else its "City, CC" through the gazetteer. */
 #define IP_PLACES 4096
 
-/* Coordinates of the event's public address through the IP geolocation database, cached. */
-static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
+/* What the IP databases say about the event's address (coordinates, autonomous system), looked
+ * up once per address in a direct-mapped cache; NULL when there is no address or no database. */
+static const struct sn_ip_place *ip_answer(sn_engine *e, const sn_event *ev, const sn_obs *o)
 {
     if (!ev->ip.family || o->source_is_resource || !o->source_key)
-        return;
+        return NULL;
     if (!e->geoip_tried) {
         e->geoip_tried = true;
         e->geoip = sn_geoip_open(NULL); /* no database: no lookups, nothing else changes */
-        if (e->geoip && !sn_geoip_has_location(e->geoip)) {
+        if (e->geoip && !sn_geoip_has_location(e->geoip) && !sn_geoip_has_asn(e->geoip)) {
             sn_geoip_close(e->geoip);
             e->geoip = NULL;
         }
@@ -140,19 +183,42 @@ static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
             e->ip_places = calloc(IP_PLACES, sizeof(*e->ip_places));
     }
     if (!e->geoip || !e->ip_places)
-        return;
+        return NULL;
     struct sn_ip_place *c = &e->ip_places[o->source_key % IP_PLACES];
     if (c->key != o->source_key) {
         sn_geoip_result r;
         c->key = o->source_key;
         c->state = 2;
-        if (sn_geoip_lookup(e->geoip, &ev->ip, &r) && r.has_coords) {
-            c->state = 1;
-            c->lat = (float)r.lat;
-            c->lon = (float)r.lon;
+        c->asn = 0;
+        if (sn_geoip_lookup(e->geoip, &ev->ip, &r)) {
+            if (r.has_coords) {
+                c->state = 1;
+                c->lat = (float)r.lat;
+                c->lon = (float)r.lon;
+            }
+            if (r.has_asn)
+                c->asn = r.asn;
         }
     }
-    if (c->state == 1) {
+    return c;
+}
+
+/* The autonomous system of the event's public address, as a baseline attribute ("AS14061"). */
+static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    const struct sn_ip_place *c = ip_answer(e, ev, o);
+    if (!c || !c->asn)
+        return SN_OK;
+    char name[16];
+    int n = snprintf(name, sizeof(name), "AS%u", (unsigned)c->asn);
+    return sn_profiles_set_value(e->profiles, o, SN_ATTR_ASN, name, (size_t)n);
+}
+
+/* Coordinates of the event's public address through the IP geolocation database. */
+static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    const struct sn_ip_place *c = ip_answer(e, ev, o);
+    if (c && c->state == 1) {
         o->has_coords = true;
         o->coords_from_ip = true;
         o->lat = c->lat;
@@ -249,6 +315,12 @@ static void gather_evidence(const sn_engine_config *cfg, const sn_obs *o, const 
     memset(b, 0, sizeof(*b));
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         b->attr[a] = j->excess[a];
+    /* A provider new to the user is almost always a network new to the user too: the two say
+     * one thing, and count once, as the stronger of them (the one the reason then names). */
+    if (b->attr[SN_ATTR_ASN] > b->attr[SN_ATTR_NETWORK])
+        b->attr[SN_ATTR_NETWORK] = 0.0;
+    else
+        b->attr[SN_ATTR_ASN] = 0.0;
     /* Impossible travel implicates one of two events. It counts against this one only when
      * this place is at least as surprising for the user as the previous one was: the genuine
      * user coming back home after a hijacked sign-in elsewhere is not the intruder. */
@@ -278,12 +350,15 @@ static void gather_evidence(const sn_engine_config *cfg, const sn_obs *o, const 
         b->weak_ticket = SN_EVIDENCE_WEAK_TICKET;
     if (o->anonymous)
         b->anonymous = o->success == 0 ? SN_EVIDENCE_ANONYMOUS_REFUSED : SN_EVIDENCE_ANONYMOUS;
+    if (j->foreign_account)
+        b->foreign_account =
+            j->foreign_calls ? SN_EVIDENCE_FOREIGN_ACCOUNT : SN_EVIDENCE_FOREIGN_ACCOUNT_NEW;
 }
 
 static double behavioural_bits(const sn_evidence *b)
 {
     double s = b->travel + b->user_failures + b->spray + b->volume + b->enumeration + b->guessed +
-               b->privilege + b->weak_ticket + b->anonymous;
+               b->privilege + b->weak_ticket + b->anonymous + b->foreign_account;
     for (int a = 0; a < SN_ATTR_COUNT; a++)
         s += b->attr[a];
     return s;
@@ -341,8 +416,9 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     sn_judgement j;
     sn_event_context ctx;
     float f[SN_FEATURE_COUNT];
-    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK)
+    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK || resolve_asn(e, ev, &o) != SN_OK)
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
+    o.caller_trusted = aws_account_configured(e, o.caller_account);
     resolve_place(e, ev, &o);
     o.sensitivity = cached_scale(e, 0, o.value[SN_ATTR_RESOURCE], &ev->resource);
     o.action_risk = cached_scale(e, 1, o.value[SN_ATTR_ACTION], &ev->action);
@@ -570,6 +646,10 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
         for (size_t i = 0; i < m; i++) {
             const sn_event *ev = &events[base + i];
             sn_obs *o = &obs[i];
+            if (resolve_asn(e, ev, o) != SN_OK)
+                return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
+                                    "out of memory for baselines");
+            o->caller_trusted = aws_account_configured(e, o->caller_account);
             resolve_place(e, ev, o);
             o->sensitivity = cached_scale(e, 0, o->value[SN_ATTR_RESOURCE], &ev->resource);
             o->action_risk = cached_scale(e, 1, o->value[SN_ATTR_ACTION], &ev->action);

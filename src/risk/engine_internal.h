@@ -42,11 +42,15 @@ struct sn_engine {
         uint64_t key;
         uint8_t state; /* 1 coordinates, 2 none */
         float lat, lon;
+        uint32_t asn; /* 0: none known */
     } * ip_places;
     /* Resource sensitivity, action risk and whether the action changes rights (1 no, 2 yes),
      * by value id (0: not looked up yet). */
     int8_t *scale[3];
     int32_t scale_cap[3];
+    /* cfg.aws_accounts as numbers, sorted */
+    uint64_t *aws_accounts;
+    size_t n_aws_accounts;
 };
 
 /* A peer group's or the organisation's share of an action counts once it has this many events. */
@@ -56,7 +60,7 @@ struct sn_engine {
 typedef struct sn_evidence {
     double attr[SN_ATTR_COUNT];
     double travel, user_failures, spray, volume, enumeration, guessed, privilege, weak_ticket,
-        anonymous, iforest;
+        anonymous, foreign_account, iforest;
 } sn_evidence;
 
 /* Reasons from the behavioural evidence, written while the baselines still hold the history

@@ -6,7 +6,9 @@
  * Isolation Forest and the baselines.
  *
  * Version 3 added the poisoning defence's share and count and the training risk distribution;
- * version 2 files are refused with a request to train again. */
+ * version 5 the autonomous system as a baseline attribute; version 6 the organisation's AWS
+ * accounts, configured and learned. Files of other versions are refused with a request to train
+ * again. */
 #include "engine_internal.h"
 
 #include "../core/aead.h"
@@ -22,7 +24,7 @@
 #include <sys/stat.h>
 
 #define MODEL_MAGIC "SNTLMODL"
-#define MODEL_VERSION 4u
+#define MODEL_VERSION 6u
 #define MODEL_MAX_BYTES ((size_t)8 << 30)
 
 static void put_config(sn_buf *b, const sn_engine_config *c)
@@ -38,6 +40,7 @@ static void put_config(sn_buf *b, const sn_engine_config *c)
     sn_put_u64(b, c->sample_size);
     sn_put_u32(b, c->forest_every_event ? 1u : 0u);
     sn_put_bytes(b, c->suspicious_countries, strlen(c->suspicious_countries));
+    sn_put_bytes(b, c->aws_accounts, strlen(c->aws_accounts));
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
         sn_put_f64(b, c->profile.concentration[a]);
         sn_put_f64(b, c->profile.discount[a]);
@@ -80,6 +83,10 @@ static bool get_config(sn_rd *r, sn_engine_config *c)
         return false;
     memcpy(c->suspicious_countries, s, n);
     c->suspicious_countries[n] = '\0';
+    if (!(s = sn_get_bytes(r, &n)) || n >= sizeof(c->aws_accounts) || memchr(s, '\0', n))
+        return false;
+    memcpy(c->aws_accounts, s, n);
+    c->aws_accounts[n] = '\0';
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
         c->profile.concentration[a] = sn_get_f64(r);
         c->profile.discount[a] = sn_get_f64(r);

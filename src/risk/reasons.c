@@ -5,6 +5,7 @@
 #include "../ingest/ingest.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,46 @@ static bool hour_within(int h, int from, int to)
     return from <= to ? (h >= from && h <= to) : (h >= from || h <= to);
 }
 
+/* Writes a reason's text after what it already holds, cut to SN_REASON_LEN. */
+__attribute__((format(printf, 2, 3))) static void append(char *text, const char *fmt, ...)
+{
+    size_t k = strnlen(text, SN_REASON_LEN - 1);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text + k, SN_REASON_LEN - k, fmt, ap);
+    va_end(ap);
+}
+
+/* "AS14061 (DigitalOcean, LLC)": the autonomous system with the organisation the ASN database
+ * names for the event's address (the number alone when it names none). */
+static void asn_label(const sn_engine *e, const sn_event *ev, const char *name, char *out,
+                     size_t n)
+{
+    sn_geoip_result r;
+    if (e->geoip && sn_geoip_lookup(e->geoip, &ev->ip, &r) && r.has_asn && r.as_org[0])
+        snprintf(out, n, "%s (%.96s)", name, r.as_org);
+    else
+        snprintf(out, n, "%s", name);
+}
+
+/* Who else uses a value: the peer group when it has events with the attribute, else the
+ * organisation. */
+static void others_using(const sn_judgement *j, sn_attr a, const char *peer, char *out, size_t n)
+{
+    if (peer && j->peer_n[a]) {
+        if (j->peer_share[a] == 0.0)
+            snprintf(out, n, "no %s peer has used it", peer);
+        else
+            snprintf(out, n, "%.1f%% of %s peers' events came from it", 100.0 * j->peer_share[a],
+                     peer);
+    } else if (j->org_share[a] == 0.0) {
+        snprintf(out, n, "no one in the organisation has used it");
+    } else {
+        snprintf(out, n, "%.1f%% of the organisation's events came from it",
+                 100.0 * j->org_share[a]);
+    }
+}
+
 static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o,
                          const sn_judgement *j, const sn_event_context *ctx, sn_attr a, double bits,
                          sn_verdict *v)
@@ -120,19 +161,43 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
     usual_values(e, o->user, a, val, usual, sizeof(usual));
     bool first = c == 0;
     switch (a) {
-    case SN_ATTR_NETWORK:
+    case SN_ATTR_NETWORK: {
+        /* the network with its provider when known: "203.0.0.0/16 in AS64500 (Example Net)" */
+        char net[160];
+        if (o->value[SN_ATTR_ASN] >= 0) {
+            char label[128];
+            asn_label(e, ev,
+                      sn_profiles_value_name(e->profiles, SN_ATTR_ASN, o->value[SN_ATTR_ASN]),
+                      label, sizeof(label));
+            snprintf(net, sizeof(net), "%.24s in %s", name ? name : "?", label);
+        } else {
+            snprintf(net, sizeof(net), "%s", name ? name : "?");
+        }
         if (!n)
-            snprintf(r->text, SN_REASON_LEN,
-                     "first event of this user comes from network %s, rare in the organisation",
-                     name);
+            append(r->text, "first event of this user comes from network %s, rare in the "
+                            "organisation",
+                   net);
         else if (first)
-            snprintf(r->text, SN_REASON_LEN,
-                     "first access from network %s by this user; %u earlier event%s came from %s",
-                     name, n, plural(n), usual);
+            append(r->text, "first access from network %s by this user; %u earlier event%s came "
+                            "from %s",
+                   net, n, plural(n), usual);
         else
-            snprintf(r->text, SN_REASON_LEN, "network %s is rare for this user (%u of %u events)",
-                     name, c, n);
+            append(r->text, "network %s is rare for this user (%u of %u events)", net, c, n);
         break;
+    }
+    case SN_ATTR_ASN: {
+        char label[128], others[96];
+        asn_label(e, ev, name, label, sizeof(label));
+        others_using(j, a, peer, others, sizeof(others));
+        if (first && n)
+            append(r->text, "first use of %s by this user (%u earlier event%s from %s); %s",
+                   label, n, plural(n), usual, others);
+        else if (first)
+            append(r->text, "first use of %s by this user; %s", label, others);
+        else
+            append(r->text, "%s is rare for this user (%u of %u events)", label, c, n);
+        break;
+    }
     case SN_ATTR_LOCATION:
         if (!n)
             snprintf(r->text, SN_REASON_LEN,
@@ -317,6 +382,20 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
                      "unauthenticated (anonymous) access to %.*s%s: open to anyone on the "
                      "internet?",
                      rn, ev->resource.p, o->success > 0 ? " succeeded" : "");
+    }
+    if (b->foreign_account > 0 && (r = add(v, b->foreign_account, "foreign_account"))) {
+        int rn = (int)(ev->resource.n > 80 ? 80 : ev->resource.n);
+        unsigned long long acct = (unsigned long long)o->caller_account;
+        if (j->foreign_calls)
+            snprintf(r->text, SN_REASON_LEN,
+                     "cross-account request for %.*s by AWS account %012llu, not one of this "
+                     "organisation's accounts (%u earlier request%s from it)",
+                     rn, ev->resource.p, acct, j->foreign_calls, plural(j->foreign_calls));
+        else
+            snprintf(r->text, SN_REASON_LEN,
+                     "cross-account request for %.*s by AWS account %012llu, not one of this "
+                     "organisation's accounts, the first from it",
+                     rn, ev->resource.p, acct);
     }
     if (b->volume > 0 && (r = add(v, b->volume, "volume")))
         snprintf(r->text, SN_REASON_LEN,

@@ -37,6 +37,8 @@ typedef struct sn_engine_config {
                                        first forest isolates most is left out of the forest
                                        and its calibration; 0.01 (0: off) */
     char suspicious_countries[128]; /* "KP,IR,RU,CN,NG,SY,CU" */
+    char aws_accounts[4096];        /* the organisation's AWS accounts besides those the
+                                       history shows: comma-separated 12-digit ids ("") */
     /* Where the signals that are not surprisal start to count (README, "Detection
      * thresholds"); the burst horizon is profile.burst_seconds. */
     double travel_km;      /* impossible travel: at least this far (500) */

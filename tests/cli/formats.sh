@@ -129,6 +129,23 @@ check "CloudTrail: the root user's failed console sign-in and the anonymous prob
      grep -q '\"user_id\":\"anonymous\".*\"resource\":\"s3.amazonaws.com/honey-bucket\"' trail.jsonl"
 check "CloudTrail: the refused anonymous probe is an alert (MEDIUM, REVIEW)" \
     "grep '\"user_id\":\"anonymous\"' trail.jsonl | grep '\"risk_level\":\"MEDIUM\"' | grep -q 'unauthenticated (anonymous) request for s3.amazonaws.com/honey-bucket, refused'"
+# The organisation's own calls and another account's, in a trail that names the recipient.
+printf '%s\n' \
+    '{"eventTime":"2024-03-05T09:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","userIdentity":{"type":"IAMUser","userName":"alice","accountId":"111122223333"},"requestParameters":{"bucketName":"reports"}}' \
+    '{"eventTime":"2024-03-05T09:05:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ops/bob","accountId":"111122223333","sessionContext":{"sessionIssuer":{"userName":"ops"}}},"requestParameters":{"bucketName":"reports"}}' \
+    '{"eventTime":"2024-03-05T09:10:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"111122223333","userIdentity":{"type":"AWSAccount","principalId":"AIDAEXAMPLE","accountId":"444455556666"},"requestParameters":{"bucketName":"reports"}}' \
+    >accounts.json
+"$bin" detect --input accounts.json --output accounts.jsonl 2>err.txt
+check "CloudTrail: the organisation's user and role are not cross-account; the other account is, and an alert" \
+    "[ \$(grep -c 'cross-account' accounts.jsonl) -eq 1 ] &&
+     grep '\"user_id\":\"444455556666\"' accounts.jsonl | grep '\"is_anomaly\":true' | grep -q 'by AWS account 444455556666, not one of this organisation'"
+"$bin" train --input accounts.json --model accounts.model --aws-accounts 444455556666 2>err.txt &&
+    "$bin" detect --input accounts.json --model accounts.model --output accounts2.jsonl 2>err.txt
+check "CloudTrail: an account named with --aws-accounts is kept in the model and not cross-account" \
+    "[ \$(wc -l <accounts2.jsonl) -eq 3 ] && ! grep -q 'cross-account' accounts2.jsonl"
+"$bin" detect --input accounts.json --aws-accounts 44445555666 --output /dev/null 2>err.txt
+check "--aws-accounts with an id of 11 digits: exit 2 naming the option" \
+    "[ \$? -eq 2 ] && grep -q -- \"--aws-accounts: '44445555666' is not a comma-separated list of 12-digit AWS account ids\" err.txt"
 "$bin" detect --input trail.json --format okta --output /dev/null 2>err.txt
 check "--format okta forces the Okta reader on it: one bad record, no event (exit 1)" \
     "[ \$? -eq 1 ] && grep -q '^trail.json:1: published: required field is missing' err.txt"
@@ -154,6 +171,17 @@ PY
         "[ \$(wc -l <honey.jsonl) -eq 301 ] && grep -q ' 0 bad records skipped' err.txt"
     check "S3 honey bucket: each of the 284 anonymous probes is an alert naming unauthenticated access" \
         "[ \$(grep '\"user_id\":\"anonymous\"' honey.jsonl | grep '\"is_anomaly\":true' | grep -c 'unauthenticated (anonymous)') -eq 284 ]"
+    # The other 17 are signed by 7 AWS accounts that are not the bucket owner's: each is an
+    # alert naming its account, at least HIGH the first time an account is seen.
+    check "S3 honey bucket: each of the 17 probes by other AWS accounts is an alert naming the account" \
+        "[ \$(grep -v '\"user_id\":\"anonymous\"' honey.jsonl | grep '\"is_anomaly\":true' | grep -cE 'cross-account request for s3.amazonaws.com/microsoft-devtest by AWS account [0-9]{12}, not one of this organisation') -eq 17 ] &&
+         [ \$(grep -c 'cross-account request' honey.jsonl) -eq 17 ]"
+    check "S3 honey bucket: 7 foreign accounts, the first request of each HIGH or CRITICAL" \
+        "[ \$(grep -c 'the first from it' honey.jsonl) -eq 7 ] &&
+         [ \$(grep 'the first from it' honey.jsonl | grep -cE '\"risk_level\":\"(HIGH|CRITICAL)\"') -eq 7 ]"
+    "$bin" detect --input honey.json --aws-accounts 659285011680,960312529846 --output honey2.jsonl 2>err.txt
+    check "S3 honey bucket: with two of the accounts named the organisation's, 11 cross-account alerts" \
+        "[ \$(grep -c 'cross-account request' honey2.jsonl) -eq 11 ] && ! grep -qE 'account (659285011680|960312529846)' honey2.jsonl"
 else
     echo "skip - $honey is missing (set SENTINEL_DATA_DIR): S3 honey bucket checks not run"
 fi

@@ -303,6 +303,46 @@ static void bad_lines_are_reported_and_skipped(void **state)
                         "eof 0 ignored\n");
 }
 
+/* The records jansson refuses are refused, in its words, wherever the offence sits: a member
+ * named twice in a nested object, small or with more than sixteen members; U+0000 in a member
+ * name; integers past the 64-bit range. What it accepts is read: escaped member names, -0 and
+ * exponents. */
+static void what_jansson_refuses_is_refused(void **state)
+{
+    (void)state;
+    static const char lines[] =
+        "{\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\",\"eventName\":\"E\","
+        "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"a\",\"userName\":\"b\"}}\n"
+        "{\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\",\"eventName\":\"E\","
+        "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"a\"},\"requestParameters\":{"
+        "\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+        "\"k10\":0,\"k11\":1,\"k12\":2,\"k13\":3,\"k14\":4,\"k15\":5,\"k16\":6,\"k17\":7,"
+        "\"k3\":[]}}\n"
+        "{\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\",\"eventName\":\"E\","
+        "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"a\"},\"x\":[{\"a\\u0000\":1}]}\n"
+        "{\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\",\"eventName\":\"E\","
+        "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"a\"},\"x\":9223372036854775808}\n"
+        "{\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\",\"eventName\":\"E\","
+        "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"a\"},\"x\":-9223372036854775809}\n"
+        "{\"eventTime\":\"2024-03-05T14:21:09Z\",\"eventSource\":\"s\",\"event\\u004eame\":\"E\","
+        "\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"a\"},\"x\":[-0,1E2,"
+        "-9223372036854775808]}\n";
+    assert_string_equal(
+        jt(lines, SN_FORMAT_CLOUDTRAIL, SN_FORMAT_CLOUDTRAIL),
+        "t.json:1: not valid JSON (RFC 8259): duplicate object key near '\"userName\"' at "
+        "column 128\n"
+        "t.json:2: not valid JSON (RFC 8259): duplicate object key near '\"k3\"' at column 271\n"
+        "t.json:3: not valid JSON (RFC 8259): NUL byte in object key not supported near "
+        "'\"a\\u0000\"' at column 134\n"
+        "t.json:4: not valid JSON (RFC 8259): too big integer near '9223372036854775808' at "
+        "column 142\n"
+        "t.json:5: not valid JSON (RFC 8259): too big negative integer near "
+        "'-9223372036854775809' at column 143\n"
+        "ok 6 a|2024-03-05T14:21:09.000000Z|-|s|e|1\n"
+        "eof 0 ignored\n");
+    jt_same_in_pieces(lines, SN_FORMAT_CLOUDTRAIL, SN_FORMAT_CLOUDTRAIL);
+}
+
 /* A record gone wrong inside CloudTrail's file: the others are read, and a file cut short says
  * where. */
 static void bad_records_inside_a_file(void **state)
@@ -485,6 +525,7 @@ int main(void)
         cmocka_unit_test(cloudtrail_files_give_the_same_events),
         cmocka_unit_test(bad_lines_are_reported_and_skipped),
         cmocka_unit_test(bad_records_inside_a_file),
+        cmocka_unit_test(what_jansson_refuses_is_refused),
         cmocka_unit_test(a_brace_where_a_record_goes_is_consumed),
         cmocka_unit_test(an_over_long_record_is_skipped),
         cmocka_unit_test(a_large_file_streams),

@@ -175,6 +175,47 @@ static void bad_lines_reported_and_skipped(void **state)
     free(s);
 }
 
+/* The limits hold exactly: 16 levels of nesting are read and 17 refused; a member named twice is
+ * refused at any depth and among many members; U+0000 is refused in any string; the smallest
+ * 64-bit integer is taken and one below it refused. */
+static void limits_hold_at_any_depth(void **state)
+{
+    (void)state;
+    char buf[4096];
+    size_t o = 0;
+    for (int levels = 16; levels <= 17; levels++) {
+        o += (size_t)sprintf(buf + o, "{\"user_id\":\"D%d\",\"timestamp\":0,\"x\":", levels);
+        for (int i = 1; i < levels; i++)
+            buf[o++] = '[';
+        for (int i = 1; i < levels; i++)
+            buf[o++] = ']';
+        o += (size_t)sprintf(buf + o, "}\n");
+    }
+    o += (size_t)sprintf(buf + o,
+                         "{\"user_id\":\"N\",\"timestamp\":0,\"x\":[{\"a\":1},{\"b\":1,\"b\":2}]}\n"
+                         "{\"user_id\":\"M\",\"timestamp\":0,\"x\":{");
+    for (int i = 0; i < 20; i++)
+        o += (size_t)sprintf(buf + o, "\"k%d\":%d,", i, i);
+    o += (size_t)sprintf(buf + o,
+                         "\"k7\":0}}\n"
+                         "{\"user_id\":\"Z\",\"timestamp\":0,\"x\":[\"a\\u0000\"]}\n"
+                         "{\"user_id\":\"I\",\"timestamp\":0,\"x\":-9223372036854775808}\n"
+                         "{\"user_id\":\"J\",\"timestamp\":0,\"x\":-9223372036854775809}\n");
+    assert_string_equal(transcript(buf, o),
+                        "ok 1 D16\n"
+                        "t.jsonl:2: JSON nested deeper than 16 levels\n"
+                        "t.jsonl:3: not valid JSON (RFC 8259): duplicate object key near '\"b\"' "
+                        "at column 52\n"
+                        "t.jsonl:4: not valid JSON (RFC 8259): duplicate object key near '\"k7\"' "
+                        "at column 198\n"
+                        "t.jsonl:5: not valid JSON (RFC 8259): \\u0000 is not allowed without "
+                        "JSON_ALLOW_NUL near '\"a\\u0000\"' at column 43\n"
+                        "ok 6 I\n"
+                        "t.jsonl:7: not valid JSON (RFC 8259): too big negative integer near "
+                        "'-9223372036854775809' at column 53\n"
+                        "eof\n");
+}
+
 static void line_without_newline_past_the_limit_is_skipped_unbuffered(void **state)
 {
     (void)state;
@@ -213,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_lines_with_every_value_type),
         cmocka_unit_test(bad_lines_reported_and_skipped),
+        cmocka_unit_test(limits_hold_at_any_depth),
         cmocka_unit_test(line_without_newline_past_the_limit_is_skipped_unbuffered),
         cmocka_unit_test(auto_detects_json_after_blank_lines),
     };

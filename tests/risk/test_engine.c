@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "core/buf.h"
+#include "enrich/enrich.h"
 #include "ingest/ingest.h"
 #include "risk/risk.h"
 
@@ -182,6 +183,179 @@ static void success_after_failures_is_explained(void **state)
     sn_buf_free(&b);
 }
 
+/* The text of the reason from one signal, or NULL. */
+static const char *reason_text(const sn_verdict *v, const char *signal)
+{
+    for (int i = 0; i < v->n_reasons; i++)
+        if (!strcmp(v->reasons[i].signal, signal))
+            return v->reasons[i].text;
+    return NULL;
+}
+
+/* The source's autonomous system is a baseline of its own: alice and her Engineering peer sign
+ * in from four networks of one provider (AS13335) for 28 days. A sign-in from a provider neither
+ * ever used is evidence named by its number and organisation; one from a fifth network of the
+ * same provider is not, and its network reason names the provider. Known answers of the ASN
+ * database the build generates; skipped without it. */
+static void a_new_autonomous_system_is_named(void **state)
+{
+    (void)state;
+    sn_geoip *g = sn_geoip_open(NULL);
+    bool have = g && sn_geoip_has_asn(g);
+    sn_geoip_close(g);
+    if (!have) {
+        fprintf(stderr, "note: no ASN database (%s), skipping\n", sn_geoip_default_paths());
+        skip();
+    }
+    /* four networks of AS13335: the day goes in the third octet, or the fourth of 1.1.1.0/24 */
+    static const char *const nets[] = {"1.1.1", "104.16", "172.64", "162.158"};
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "user_id,department,timestamp,source_ip,location,resource,action,success\n");
+    for (int d = 0; d < 28; d++)
+        for (int u = 0; u < 2; u++) {
+            sn_buf_printf(&b,
+                          "%s,Engineering,2026-09-%02dT%02d:15:00Z,%s.%d%s,\"Toronto, CA\",wiki,"
+                          "read,true\n",
+                          u ? "bob" : "alice", d + 1, 9 + d % 8, nets[d % 4], d + 1,
+                          d % 4 ? ".9" : "");
+        }
+    sn_buf_puts(&b, "alice,Engineering,2026-09-28T11:40:00Z,8.8.8.8,\"Toronto, CA\",wiki,read,true\n"
+                    "alice,Engineering,2026-09-28T12:40:00Z,108.162.192.5,\"Toronto, CA\",wiki,"
+                    "read,true\n");
+    assert_false(b.failed);
+    static sn_verdict v[MAX];
+    size_t n = run(b.data, v);
+    sn_buf_free(&b);
+    assert_int_equal(n, 58);
+    const char *asn = reason_text(&v[56], "asn");
+    assert_non_null(asn);
+    assert_string_equal(asn, "first use of AS15169 (Google LLC) by this user (28 earlier events "
+                             "from AS13335); no Engineering peer has used it");
+    assert_true(v[56].is_anomaly);
+    assert_null(reason_text(&v[56], "network")); /* one provider, one network: counted once */
+    assert_null(reason_text(&v[57], "asn"));
+    const char *net = reason_text(&v[57], "network");
+    assert_non_null(net);
+    assert_string_equal(net, "first access from network 108.162.0.0/16 in AS13335 (Cloudflare, "
+                             "Inc.) by this user; 29 earlier events came from 1.1.0.0/16, "
+                             "104.16.0.0/16, 172.64.0.0/16");
+    for (size_t i = 0; i < 56; i++)
+        assert_null(reason_text(&v[i], "asn"));
+}
+
+/* Learns from the text read as fmt with cfg, fits, then judges it afresh (as run does). */
+static size_t run_as(const char *text, sn_format fmt, const sn_engine_config *cfg, sn_verdict *out)
+{
+    sn_engine *e = sn_engine_new(cfg);
+    assert_non_null(e);
+    sn_error err;
+    sn_reader *r;
+    sn_event ev;
+    assert_int_equal(sn_reader_open_mem(&r, text, strlen(text), "t.json", fmt, &err), SN_OK);
+    while (sn_reader_next(r, &ev, &err) == SN_OK)
+        assert_int_equal(sn_engine_learn(e, &ev, &err), SN_OK);
+    sn_reader_close(r);
+    assert_int_equal(sn_engine_fit(e, &err), SN_OK);
+    sn_engine_reset_history(e);
+    assert_int_equal(sn_reader_open_mem(&r, text, strlen(text), "t.json", fmt, &err), SN_OK);
+    size_t n = 0;
+    while (n < MAX && sn_reader_next(r, &ev, &err) == SN_OK)
+        assert_int_equal(sn_engine_analyse(e, &ev, &out[n++], &err), SN_OK);
+    sn_reader_close(r);
+    sn_engine_free(e);
+    return n;
+}
+
+/* One CloudTrail record: a call to the bucket by an identity (a JSON object's members). */
+static void trail(sn_buf *b, int day, int hour, const char *recipient, const char *identity)
+{
+    sn_buf_printf(b,
+                  "{\"eventTime\":\"2024-03-%02dT%02d:10:00Z\",\"eventSource\":\"s3.amazonaws.com\","
+                  "\"eventName\":\"GetObject\",%s%s%s\"userIdentity\":{%s},"
+                  "\"requestParameters\":{\"bucketName\":\"reports\"},"
+                  "\"sourceIPAddress\":\"10.0.0.5\"}\n",
+                  day, hour, recipient ? "\"recipientAccountId\":\"" : "",
+                  recipient ? recipient : "", recipient ? "\"," : "", identity);
+}
+
+/* A request by an AWS account that is not the organisation's: the organisation's accounts are
+ * those whose resources were called (recipientAccountId), those whose own identities call
+ * where no recipient is written, and those configured. The first request of a foreign account
+ * weighs more than its next ones; the organisation's own users, roles and root are never
+ * flagged, and a configured partner account is not. */
+static void a_foreign_aws_account_is_named(void **state)
+{
+    (void)state;
+    sn_buf b;
+    sn_buf_init(&b);
+    for (int d = 1; d <= 12; d++)
+        trail(&b, d, 9 + d % 8, "111122223333",
+              "\"type\":\"IAMUser\",\"userName\":\"alice\",\"accountId\":\"111122223333\"");
+    /* 12: a role session of the organisation's account; 13: its root user; 14: an identity of
+     * another account of a trail without recipient, learned as the organisation's */
+    trail(&b, 13, 10, "111122223333",
+          "\"type\":\"AssumedRole\",\"arn\":\"arn:aws:sts::111122223333:assumed-role/ops/bob\","
+          "\"accountId\":\"111122223333\",\"sessionContext\":{\"sessionIssuer\":{\"userName\":"
+          "\"ops\"}}");
+    trail(&b, 13, 11, "111122223333", "\"type\":\"Root\",\"accountId\":\"111122223333\"");
+    trail(&b, 13, 12, NULL,
+          "\"type\":\"IAMUser\",\"userName\":\"carol\",\"accountId\":\"555566667777\"");
+    /* 15, 16: another account calls in twice; 17: an identity of a third account; 18: an
+     * account whose id starts with zeros; 19: carol's account again, now with a recipient */
+    trail(&b, 13, 13, "111122223333",
+          "\"type\":\"AWSAccount\",\"principalId\":\"AIDAEXAMPLE\",\"accountId\":\"444455556666\"");
+    trail(&b, 13, 14, "111122223333",
+          "\"type\":\"AWSAccount\",\"principalId\":\"AIDAEXAMPLE\",\"accountId\":\"444455556666\"");
+    trail(&b, 13, 15, "111122223333",
+          "\"type\":\"IAMUser\",\"userName\":\"mallory\",\"accountId\":\"777788889999\"");
+    trail(&b, 13, 16, "111122223333",
+          "\"type\":\"AWSAccount\",\"principalId\":\"000011112222\",\"accountId\":\"000011112222\"");
+    trail(&b, 13, 17, "111122223333",
+          "\"type\":\"IAMUser\",\"userName\":\"carol\",\"accountId\":\"555566667777\"");
+    assert_false(b.failed);
+
+    static sn_verdict v[MAX];
+    sn_engine_config cfg;
+    sn_engine_config_default(&cfg);
+    size_t n = run_as(b.data, SN_FORMAT_CLOUDTRAIL, &cfg, v);
+    assert_int_equal(n, 20);
+    for (size_t i = 0; i < 15; i++)
+        assert_null(reason_text(&v[i], "foreign_account"));
+    assert_null(reason_text(&v[19], "foreign_account"));
+    static const char *const expected[4] = {
+        "cross-account request for s3.amazonaws.com/reports by AWS account 444455556666, not one "
+        "of this organisation's accounts, the first from it",
+        "cross-account request for s3.amazonaws.com/reports by AWS account 444455556666, not one "
+        "of this organisation's accounts (1 earlier request from it)",
+        "cross-account request for s3.amazonaws.com/reports by AWS account 777788889999, not one "
+        "of this organisation's accounts, the first from it",
+        "cross-account request for s3.amazonaws.com/reports by AWS account 000011112222, not one "
+        "of this organisation's accounts, the first from it",
+    };
+    static const double bits[4] = {12.0, 10.0, 12.0, 12.0};
+    for (size_t i = 0; i < 4; i++) {
+        const sn_verdict *x = &v[15 + i];
+        const char *t = reason_text(x, "foreign_account");
+        assert_non_null(t);
+        assert_string_equal(t, expected[i]);
+        for (int k = 0; k < x->n_reasons; k++)
+            if (!strcmp(x->reasons[k].signal, "foreign_account"))
+                assert_true(x->reasons[k].bits == bits[i]);
+        assert_true(x->is_anomaly);
+    }
+
+    /* A partner's account, configured: its requests are the organisation's; the others not. */
+    snprintf(cfg.aws_accounts, sizeof(cfg.aws_accounts), "999999999999,444455556666");
+    n = run_as(b.data, SN_FORMAT_CLOUDTRAIL, &cfg, v);
+    assert_int_equal(n, 20);
+    assert_null(reason_text(&v[15], "foreign_account"));
+    assert_null(reason_text(&v[16], "foreign_account"));
+    assert_non_null(reason_text(&v[17], "foreign_account"));
+    assert_non_null(reason_text(&v[18], "foreign_account"));
+    sn_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +365,8 @@ int main(void)
         cmocka_unit_test(spray_without_addresses_is_charged_to_the_host),
         cmocka_unit_test(enumeration_of_services_is_flagged),
         cmocka_unit_test(success_after_failures_is_explained),
+        cmocka_unit_test(a_new_autonomous_system_is_named),
+        cmocka_unit_test(a_foreign_aws_account_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
