@@ -124,5 +124,8 @@ const char *sn_geoip_describe(const sn_geoip *g);
  * when any of country, city, coordinates or ASN is known. g may be NULL (classification only).
  * No allocation; thread-safe (see above). */
 bool sn_geoip_lookup(const sn_geoip *g, const sn_ip *ip, sn_geoip_result *out);
+/* The autonomous system alone (no organisation name, no location): what sn_geoip_lookup gives
+ * as asn when has_asn, else 0. For callers that need only the number, per event. */
+uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip);
 
 #endif

@@ -437,23 +437,29 @@ static void lookup_location(const MMDB_s *m, const sn_ip *ip, sn_geoip_result *o
     }
 }
 
-static void lookup_asn(const MMDB_s *m, const sn_ip *ip, sn_geoip_result *out)
+/* The AS number of the entry for ip, 0 when there is none (AS 0 is reserved: "no AS", RFC
+ * 7607); *e is the entry when found. */
+static uint32_t asn_number(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *e)
 {
     static const char *const asn_path[] = {"autonomous_system_number", NULL};
+    if (!lookup_entry(m, ip, e))
+        return 0;
+    MMDB_entry_data_s d;
+    if (MMDB_aget_value(e, &d, asn_path) != MMDB_SUCCESS || !d.has_data)
+        return 0;
+    if (d.type == MMDB_DATA_TYPE_UINT32)
+        return d.uint32;
+    if (d.type == MMDB_DATA_TYPE_UINT16)
+        return d.uint16;
+    return 0;
+}
+
+static void lookup_asn(const MMDB_s *m, const sn_ip *ip, sn_geoip_result *out)
+{
     static const char *const org_path[] = {"autonomous_system_organization", NULL};
     MMDB_entry_s e;
-    if (!lookup_entry(m, ip, &e))
-        return;
-    MMDB_entry_data_s d;
-    if (MMDB_aget_value(&e, &d, asn_path) != MMDB_SUCCESS || !d.has_data)
-        return;
-    if (d.type == MMDB_DATA_TYPE_UINT32)
-        out->asn = d.uint32;
-    else if (d.type == MMDB_DATA_TYPE_UINT16)
-        out->asn = d.uint16;
-    else
-        return;
-    if (out->asn == 0) /* AS 0 is reserved: "no AS" (RFC 7607) */
+    out->asn = asn_number(m, ip, &e);
+    if (out->asn == 0)
         return;
     out->has_asn = true;
     get_string(&e, org_path, out->as_org, sizeof(out->as_org));
@@ -474,4 +480,16 @@ bool sn_geoip_lookup(const sn_geoip *g, const sn_ip *ip, sn_geoip_result *out)
     if (g->slot[ROLE_ASN][fam])
         lookup_asn(g->slot[ROLE_ASN][fam], ip, out);
     return out->has_country || out->has_city || out->has_coords || out->has_asn;
+}
+
+uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip)
+{
+    if (!g || sn_ip_class(ip) != SN_IP_PUBLIC)
+        return 0;
+    sn_ip v4;
+    if (sn_ip__embedded_v4(ip, &v4))
+        ip = &v4;
+    const MMDB_s *m = g->slot[ROLE_ASN][ip->family == 4 ? FAM_V4 : FAM_V6];
+    MMDB_entry_s e;
+    return m ? asn_number(m, ip, &e) : 0;
 }

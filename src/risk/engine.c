@@ -163,12 +163,12 @@ bool sn_engine_is_fitted(const sn_engine *e)
     return e->forest != NULL;
 }
 
-/* Coordinates for the event: the record's own, else its "City, CC" through the gazetteer. */
 #define IP_PLACES 4096
 
-/* What the IP databases say about the event's address (coordinates, autonomous system), looked
- * up once per address in a direct-mapped cache; NULL when there is no address or no database. */
-static const struct sn_ip_place *ip_answer(sn_engine *e, const sn_event *ev, const sn_obs *o)
+/* The cache entry of the event's address (what the IP databases said about it: coordinates,
+ * autonomous system, each looked up when first asked for), in a direct-mapped cache; NULL when
+ * there is no address or no database. */
+static struct sn_ip_place *ip_entry(sn_engine *e, const sn_event *ev, const sn_obs *o)
 {
     if (!ev->ip.family || o->source_is_resource || !o->source_key)
         return NULL;
@@ -186,19 +186,11 @@ static const struct sn_ip_place *ip_answer(sn_engine *e, const sn_event *ev, con
         return NULL;
     struct sn_ip_place *c = &e->ip_places[o->source_key % IP_PLACES];
     if (c->key != o->source_key) {
-        sn_geoip_result r;
         c->key = o->source_key;
-        c->state = 2;
+        c->state = 0;
+        c->asn_known = false;
         c->asn = 0;
-        if (sn_geoip_lookup(e->geoip, &ev->ip, &r)) {
-            if (r.has_coords) {
-                c->state = 1;
-                c->lat = (float)r.lat;
-                c->lon = (float)r.lon;
-            }
-            if (r.has_asn)
-                c->asn = r.asn;
-        }
+        c->asn_value = -1;
     }
     return c;
 }
@@ -206,18 +198,46 @@ static const struct sn_ip_place *ip_answer(sn_engine *e, const sn_event *ev, con
 /* The autonomous system of the event's public address, as a baseline attribute ("AS14061"). */
 static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
 {
-    const struct sn_ip_place *c = ip_answer(e, ev, o);
-    if (!c || !c->asn)
+    struct sn_ip_place *c = ip_entry(e, ev, o);
+    if (!c)
         return SN_OK;
-    char name[16];
-    int n = snprintf(name, sizeof(name), "AS%u", (unsigned)c->asn);
-    return sn_profiles_set_value(e->profiles, o, SN_ATTR_ASN, name, (size_t)n);
+    if (!c->asn_known) {
+        c->asn_known = true;
+        c->asn = sn_geoip_asn(e->geoip, &ev->ip);
+    }
+    if (!c->asn)
+        return SN_OK;
+    if (c->asn_value >= 0) {
+        /* Interned before for this address: the name's id is known. */
+        o->value[SN_ATTR_ASN] = c->asn_value;
+        return SN_OK;
+    }
+    char digits[12], name[16] = "AS";
+    int k = 0;
+    for (uint32_t v = c->asn; v; v /= 10)
+        digits[k++] = (char)('0' + v % 10);
+    int n = 2;
+    while (k)
+        name[n++] = digits[--k];
+    sn_status st = sn_profiles_set_value(e->profiles, o, SN_ATTR_ASN, name, (size_t)n);
+    if (st == SN_OK)
+        c->asn_value = o->value[SN_ATTR_ASN];
+    return st;
 }
 
 /* Coordinates of the event's public address through the IP geolocation database. */
 static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
 {
-    const struct sn_ip_place *c = ip_answer(e, ev, o);
+    struct sn_ip_place *c = ip_entry(e, ev, o);
+    if (c && c->state == 0) {
+        sn_geoip_result r;
+        c->state = 2;
+        if (sn_geoip_lookup(e->geoip, &ev->ip, &r) && r.has_coords) {
+            c->state = 1;
+            c->lat = (float)r.lat;
+            c->lon = (float)r.lon;
+        }
+    }
     if (c && c->state == 1) {
         o->has_coords = true;
         o->coords_from_ip = true;
@@ -691,8 +711,9 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
                            SN_FEATURE_COUNT * sizeof(float));
                 row[k++] = i;
             }
-            /* A block pass costs the same for a few rows as for a full block (it pads them). */
-            if (k >= SN_ANALYSE_BLOCK / 4)
+            /* The forest scores rows 64 at a time, padding a short block: a pass costs the same
+             * for a few rows as for 64, so only a handful go one by one. */
+            if (k >= 16)
                 sn_iforest_score_many(e->forest, block, k, scores);
             else
                 for (size_t r = 0; r < k; r++)

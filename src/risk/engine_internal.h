@@ -40,9 +40,11 @@ struct sn_engine {
     bool geoip_tried;
     struct sn_ip_place {
         uint64_t key;
-        uint8_t state; /* 1 coordinates, 2 none */
+        uint8_t state;     /* coordinates: 0 not looked up, 1 known, 2 none */
+        bool asn_known;    /* the autonomous system was looked up */
         float lat, lon;
-        uint32_t asn; /* 0: none known */
+        uint32_t asn;      /* 0: none known */
+        int32_t asn_value; /* the ASN's id as a baseline value; -1 until interned */
     } * ip_places;
     /* Resource sensitivity, action risk and whether the action changes rights (1 no, 2 yes),
      * by value id (0: not looked up yet). */
