@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # What the server's own security costs: requests/s and latency (p50, p99) under wrk on loopback,
-# in one run, for three servers on the same model:
-#   off      --insecure-no-auth, no rate limits
+# in one run, for four servers on the same model:
+#   off      --insecure-no-auth, no rate limits, --audit-log off
+#   audit    the same with the audit log on (its default): records of every call and verdict
 #   keys     an API key checked on every request (salted HMAC-SHA-256, keys file stat'ed for
-#            changes), rate limits counted for every request (ceilings too high to refuse)
-#   jwt      an RS256 bearer token verified on every request, rate limits counted the same way
+#            changes), rate limits counted for every request (ceilings too high to refuse), the
+#            audit log on (also the authentication attempts)
+#   jwt      an RS256 bearer token verified on every request, rate limits and audit log the same
 # for POST /api/v1/analyze/access (one event, the analysis work) and GET /api/v1/anomalies?limit=1
 # (almost no work: the checks' cost shows most). The three modes take turns, round after round,
 # and each figure is the median of the rounds, so that load from elsewhere on the machine falls
-# on all three alike. A "!" marks rows with non-2xx answers. Prints figures; asserts nothing.
+# on all four alike. Each server keeps its own audit log in the work directory. A "!" marks rows with non-2xx answers. Prints figures; asserts nothing.
 # usage: bench/security_bench.sh [SECONDS] [ROUNDS] [CONNECTIONS]   (build first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,12 +48,15 @@ start() { # name, options...; sets url_NAME (not in a subshell: the trap stops t
     done
     printf -v "url_$name" '%s' "$(sed -n 's/^listening on //p' "$work/$name.out")"
 }
-start off --insecure-no-auth --rate-limit-general 0 --rate-limit-analysis 0
+start off --insecure-no-auth --rate-limit-general 0 --rate-limit-analysis 0 --audit-log off
+start audit --insecure-no-auth --rate-limit-general 0 --rate-limit-analysis 0 \
+    --audit-log "$work/audit-audit.jsonl"
 start keys --keys-file "$work/keys.jsonl" --rate-limit-general "$high" \
-    --rate-limit-analysis "$high"
+    --rate-limit-analysis "$high" --audit-log "$work/audit-keys.jsonl"
 start jwt --jwt-public-key-file "$work/jwt.pub" --rate-limit-general "$high" \
-    --rate-limit-analysis "$high"
-[[ -n $url_off && -n $url_keys && -n $url_jwt ]] || { echo "a server did not start"; exit 1; }
+    --rate-limit-analysis "$high" --audit-log "$work/audit-jwt.jsonl"
+[[ -n $url_off && -n $url_audit && -n $url_keys && -n $url_jwt ]] ||
+    { echo "a server did not start"; exit 1; }
 
 script() { # file, method, bearer ("" for none)
     {
@@ -65,9 +70,11 @@ script() { # file, method, bearer ("" for none)
     } >"$1"
 }
 script "$work/post-off.lua" POST ""
+script "$work/post-audit.lua" POST ""
 script "$work/post-keys.lua" POST "$key"
 script "$work/post-jwt.lua" POST "$token"
 script "$work/get-off.lua" GET ""
+script "$work/get-audit.lua" GET ""
 script "$work/get-keys.lua" GET "$key"
 script "$work/get-jwt.lua" GET "$token"
 
@@ -90,7 +97,7 @@ for route in "POST /api/v1/analyze/access" "GET /api/v1/anomalies?limit=1"; do
     lower=$(tr 'A-Z' 'a-z' <<<"$method")
     declare -A rps=() p50=() p99=() flag=()
     for _ in $(seq "$rounds"); do
-        for mode in off keys jwt; do
+        for mode in off audit keys jwt; do
             var="url_$mode"
             out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$work/$lower-$mode.lua" \
                 "${!var}$path")
@@ -101,7 +108,7 @@ for route in "POST /api/v1/analyze/access" "GET /api/v1/anomalies?limit=1"; do
         done
     done
     base=""
-    for mode in off keys jwt; do
+    for mode in off audit keys jwt; do
         r=$(tr ' ' '\n' <<<"${rps[$mode]}" | grep . | median)
         l50=$(tr ' ' '\n' <<<"${p50[$mode]}" | grep . | median)
         l99=$(tr ' ' '\n' <<<"${p99[$mode]}" | grep . | median)

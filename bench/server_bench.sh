@@ -47,10 +47,11 @@ PY
     echo 'function delay() return pause end'
 } >"$work/paced.lua"
 
-# Speed without authentication or rate limits, as the reference measured it;
+# Speed without authentication, rate limits or audit log, as the reference measured it;
 # bench/security_bench.sh measures what they cost.
 $bin serve --listen 127.0.0.1:0 --model "$model" --max-connections 8192 --insecure-no-auth \
-    --rate-limit-general 0 --rate-limit-analysis 0 >"$work/serve.out" 2>"$work/serve.log" &
+    --rate-limit-general 0 --rate-limit-analysis 0 --audit-log off \
+    >"$work/serve.out" 2>"$work/serve.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -13,6 +13,7 @@
 #define SN_AUDIT_H
 
 #include "../core/error.h"
+#include "../core/secret.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -179,5 +180,24 @@ void sn_audit_verifier_describe(const sn_audit_verifier *v, char *out, size_t ca
  * tells whether it is intact);
  * SN_ERR_IO when it cannot be read. */
 sn_status sn_audit_verify_file(const char *path, sn_audit_verifier *v, sn_error *err);
+
+/* ---- The key beside the log ------------------------------------------------------------ */
+
+/* Where the key of the log at path lives when no key is configured: beside it, the log's name
+ * with a final ".jsonl" replaced by ".key" (audit.jsonl -> audit.key), else with ".key" added
+ * (audit.log -> audit.log.key). false when it does not fit in cap. */
+bool sn_audit_key_path(const char *log, char *out, size_t cap);
+/* Reads such a key file: 64 hexadecimal digits and an optional newline (the key is the 64
+ * digits, as if given in SENTINEL_AUDIT_KEY). Refused with SN_ERR_SECRET when it is not a
+ * regular file owned by the user running this, its group or others may read or change it, or
+ * it holds anything else; the message names the file and says what to do, never the key. */
+sn_status sn_audit_key_read(const char *path, sn_secret *out, sn_error *err);
+/* The same, making the file first when it is missing and may_create: 32 bytes of OpenSSL's
+ * RAND_bytes written as 64 hexadecimal digits and a newline into a new owner-only (0600) file
+ * that appears whole under its name or not at all and never replaces one already there (when
+ * another process makes it first, that one is read). *created tells whether this call made
+ * it. SN_ERR_IO (with strerror) when it cannot be written. */
+sn_status sn_audit_key_load_or_create(const char *path, bool may_create, sn_secret *out,
+                                      bool *created, sn_error *err);
 
 #endif

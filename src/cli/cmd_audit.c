@@ -31,7 +31,9 @@ static const char usage_text[] =
     "options:\n"
     "  -l, --log FILE                  the audit log\n"
     "  -k, --key-file KEY              the audit key (owner-only file); default: the\n"
-    "                                  SENTINEL_AUDIT_KEY environment variable\n"
+    "                                  SENTINEL_AUDIT_KEY environment variable, else the key\n"
+    "                                  file beside the log that the server made (audit.jsonl:\n"
+    "                                  audit.key; other names: FILE.key)\n"
     "  -p, --pseudonym-key-file KEY    the pseudonym key; default: SENTINEL_AUDIT_PSEUDONYM_KEY\n"
     "      --anchor SEQ:MAC            a record the log must still hold (verify)\n"
     "  -n, --tail N                    records shown (show; default 20)\n"
@@ -105,16 +107,30 @@ static int need_log(const audit_args *a)
     return SN_EXIT_USAGE;
 }
 
+/* The key as the server finds it: --key-file, else SENTINEL_AUDIT_KEY, else the key file beside
+ * the log. */
+static sn_status load_key(const audit_args *a, sn_secret *key, sn_error *err)
+{
+    const char *env = getenv("SENTINEL_AUDIT_KEY");
+    if ((a->key_file && *a->key_file) || (env && *env))
+        return sn_secret_load(a->key_file, "SENTINEL_AUDIT_KEY", key, err);
+    char beside[4096];
+    if (!sn_audit_key_path(a->log, beside, sizeof(beside)))
+        return sn_error_set(err, SN_ERR_USAGE, true, NULL, 0, "--log",
+                            "the log's name is too long for a key file beside it");
+    return sn_audit_key_read(beside, key, err);
+}
+
 static int verify(const audit_args *a)
 {
     sn_secret key;
     sn_error err;
     char msg[1024];
-    if (sn_secret_load(a->key_file, "SENTINEL_AUDIT_KEY", &key, &err) != SN_OK) {
+    if (load_key(a, &key, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         fprintf(stderr,
                 "sentinel audit verify: no usable audit key: %s (give --key-file or "
-                "SENTINEL_AUDIT_KEY)\n",
+                "SENTINEL_AUDIT_KEY, or keep the key file the server made beside the log)\n",
                 msg);
         return SN_EXIT_FAIL;
     }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,9 +47,11 @@ static const char usage_text[] =
     "\n"
     "It listens only once the model is loaded. Standard error carries the log: one JSON object\n"
     "per line (time, level, msg; for each request method, path, status, duration_us).\n"
-    "With --audit-log FILE (and --audit-key-file KEY or SENTINEL_AUDIT_KEY) the configuration,\n"
-    "the model, every request and every verdict go into a tamper-evident audit log, which\n"
-    "`sentinel audit verify --log FILE` checks.\n"
+    "The configuration, the model, every authentication attempt, request and verdict and every\n"
+    "change of the keys file go into a tamper-evident audit log, which `sentinel audit verify\n"
+    "--log FILE` checks: by default audit.jsonl beside the store (--db) or else the model, its\n"
+    "HMAC key audit.key beside it, made at the first start (owner-only). --audit-log FILE keeps\n"
+    "it elsewhere, --audit-log off turns it off (with a warning at every start).\n"
     "\n"
     "options (each also from the environment, SENTINEL_NAME, and from the YAML file given by\n"
     "--config, `name: value`; the command line wins over the environment, which wins over the\n"
@@ -57,7 +60,19 @@ static const char usage_text[] =
 static const char exit_text[] =
     "\n"
     "exit status: 0 stopped by a signal; 1 failure (unreadable model, keys file or TLS key,\n"
-    "address in use); 2 bad option, or no credential configured.\n";
+    "audit log that cannot be written, unusable audit key, address in use); 2 bad option, or\n"
+    "no credential configured.\n";
+
+/* A warning on standard error whatever the log level, before the log exists. */
+static void warn_always(const char *text)
+{
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(stderr, "{\"time\":\"%s\",\"level\":\"warn\",\"msg\":\"%s\"}\n", now, text);
+}
 
 /* Room for max_connections sockets: the soft limit on open files is often 1024. */
 static void raise_open_files(int max_connections)
@@ -132,18 +147,13 @@ int sn_cmd_serve(int argc, char **argv)
         fprintf(stderr, "sentinel serve: %s\n", msg);
         return SN_EXIT_USAGE;
     }
-    if (cfg.insecure_no_auth) {
-        /* Written whatever the log level: nobody should run this way without noticing. */
-        char now[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        fprintf(stderr,
-                "{\"time\":\"%s\",\"level\":\"warn\",\"msg\":\"authentication is off "
-                "(--insecure-no-auth): every caller on this machine is an admin\"}\n",
-                now);
-    }
+    /* Written whatever the log level: nobody should run this way without noticing. */
+    if (cfg.insecure_no_auth)
+        warn_always("authentication is off (--insecure-no-auth): every caller on this machine is "
+                    "an admin");
+    if (!strcasecmp(cfg.audit_log, "off"))
+        warn_always("the audit log is off (--audit-log off): authentication attempts, requests, "
+                    "verdicts and key changes are not recorded");
     /* The signals are taken by sigwait below; worker threads inherit the mask. */
     sigset_t stop;
     sigemptyset(&stop);
@@ -164,16 +174,21 @@ int sn_cmd_serve(int argc, char **argv)
     sn_server *srv = NULL;
     sn_audit *audit = NULL;
     sn_engine *engine;
-    /* The audit log first: a server asked to keep one never runs without it. */
-    if (sn_server_audit_open(&cfg, &audit, &err) != SN_OK) {
+    /* The audit log first: the server never runs without the one it is to keep. */
+    sn_audit_where where;
+    if (sn_server_audit_open(&cfg, &audit, &where, &err) != SN_OK) {
         sn_error_format(&err, msg, sizeof(msg));
         sn_log_msg(log, SN_LOG_ERROR, "cannot open the audit log", msg);
         goto done;
     }
-    if (!cfg.audit_log[0])
-        sn_log_msg(log, SN_LOG_WARN, "audit log off",
-                   "no audit_log given: set audit_log to a file (with audit_key_file or "
-                   "SENTINEL_AUDIT_KEY), or audit_log: off");
+    if (audit) {
+        sn_log_line line;
+        sn_log_begin(&line, SN_LOG_INFO, where.key_created ? "audit log on, its key made now"
+                                                           : "audit log on");
+        sn_log_str(&line, "audit_log", where.log, strlen(where.log));
+        sn_log_str(&line, "audit_key_from", where.key, strlen(where.key));
+        sn_log_end(log, &line);
+    }
     sn_store *store = NULL;
     unsigned char key[32];
     bool have_key = false;
@@ -264,11 +279,7 @@ int sn_cmd_serve(int argc, char **argv)
     sn_log_str(&line, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", 7);
     sn_log_end(log, &line);
     sn_server_stop(srv);
-    sn_audit_field stopped[] = {SN_AUDIT_S("event", "stopped"),
-                                SN_AUDIT_S("signal", sig == SIGINT ? "SIGINT" : "SIGTERM")};
-    sn_audit_rec rec = {"service", "sentinel", NULL, stopped, 2};
-    if (sn_audit_record(audit, &rec, &err) != SN_OK)
-        sn_log_msg(log, SN_LOG_ERROR, "cannot write the audit log", err.msg);
+    sn_service_audit_stop(svc, sig == SIGINT ? "SIGINT" : "SIGTERM");
     sn_log_msg(log, SN_LOG_INFO, "stopped", NULL);
     status = SN_EXIT_OK;
 done:

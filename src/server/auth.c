@@ -390,6 +390,18 @@ bool sn_auth_required(const sn_auth *a)
     return a->required;
 }
 
+void sn_auth_audit_keys(sn_auth *a, sn_audit *audit)
+{
+    if (a && a->keys && audit && a->checker.audit)
+        a->checker.audit(a->checker.ctx, audit);
+}
+
+void sn_auth_poll_keys(sn_auth *a)
+{
+    if (a && a->keys && a->checker.poll)
+        a->checker.poll(a->checker.ctx);
+}
+
 sn_auth_result sn_auth_check(sn_auth *a, const char *authorization, sn_principal *who,
                              const char **why)
 {

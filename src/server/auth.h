@@ -73,12 +73,20 @@ typedef struct sn_key_checker {
     sn_auth_result (*check)(void *ctx, const char *key, int64_t now, sn_principal *who,
                             const char **why);
     void (*free)(void *ctx);
+    /* Records the keys in force to the audit log (kind key_change), then every change from
+     * any thread; called once, before requests are served. */
+    void (*audit)(void *ctx, sn_audit *a);
+    /* Looks for a change now (and records it). */
+    void (*poll)(void *ctx);
 } sn_key_checker;
 
 /* Keys from the file at path, read now (it must exist) and again whenever it has changed
- * (another inode, size or modification time), so that `sentinel keys revoke` takes effect at
- * the next request. A file that becomes unreadable or malformed admits no key until it is
- * fixed; log (may be NULL) is told. */
+ * (another inode, size, modification or status change time), so that `sentinel keys revoke`
+ * takes effect at the next request. A file that becomes unreadable or malformed admits no key
+ * until it is fixed; log (may be NULL) is told. Once given an audit log, it records each key
+ * present, then each key created, revoked, removed or changed (its id, name, role, scope,
+ * expiry; never its salt or hash) and the file becoming unusable or usable again, looking at
+ * the file at every request with a key and once a second from a thread of its own. */
 sn_status sn_key_checker_file(sn_key_checker *out, const char *path, sn_log *log, sn_error *err);
 
 typedef struct sn_jwt_verifier sn_jwt_verifier;
@@ -106,6 +114,11 @@ sn_auth_result sn_auth_check(sn_auth *a, const char *authorization, sn_principal
                              const char **why);
 /* Whether credentials are checked at all. */
 bool sn_auth_required(const sn_auth *a);
+/* Records the API keys in force and, from now on, their changes to audit (see
+ * sn_key_checker_file); nothing when no keys file is configured or audit is NULL. */
+void sn_auth_audit_keys(sn_auth *a, sn_audit *audit);
+/* Looks at the keys file for a change now (the last one before a stop is recorded). */
+void sn_auth_poll_keys(sn_auth *a);
 
 /* ---- Rate limits ------------------------------------------------------------------------- */
 

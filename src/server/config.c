@@ -94,11 +94,12 @@ static const opt_def options[] = {
      "least severe log lines written to standard error: debug, info (one per request), warn, "
      "error or off"},
     {"audit_log", OPT_STRING, "", 0, 0, 0, FIELD(audit_log), "FILE|off",
-     "tamper-evident audit log (JSON lines, HMAC-chained); `off` turns it off; unset: off, "
-     "with a warning at start"},
+     "tamper-evident audit log (JSON lines, HMAC-chained); default: audit.jsonl in the store's "
+     "directory (db), else in the model's; `off` turns it off, with a warning at every start"},
     {"audit_key_file", OPT_STRING, "", 0, 0, 0, FIELD(audit_key_file), "FILE",
      "the audit log's HMAC key (owner-only file, 32-256 bytes); default: the key itself in "
-     "SENTINEL_AUDIT_KEY"},
+     "SENTINEL_AUDIT_KEY, else the file beside the log (audit.jsonl: audit.key), made owner-only "
+     "at the first start"},
     {"audit_pseudonym_key_file", OPT_STRING, "", 0, 0, 0, FIELD(audit_pseudonym_key_file), "FILE",
      "key that pseudonymises user ids and addresses in the audit log; default: "
      "SENTINEL_AUDIT_PSEUDONYM_KEY, else recorded as they are"},

@@ -75,6 +75,16 @@ static void give_back(sn_server *srv, bool always)
 
 #define MAX_ARGS 32
 
+/* The request target (path and query, as sent) and the header fields (each counted as
+ * "Name: value" and its line end) allowed; longer ones get 414 and 431 with a JSON error body.
+ * libmicrohttpd holds a request's line and headers in the connection's memory, which is made
+ * larger than both together (CONNECTION_MEMORY), so that these answers, and not its own HTML
+ * page, are what a client over them gets; a request past even that still gets libmicrohttpd's
+ * own 414 or 431. */
+#define MAX_TARGET 8192
+#define MAX_HEADER_BYTES 16384
+#define CONNECTION_MEMORY (64 * 1024)
+
 typedef struct args_ctx {
     sn_http_arg args[MAX_ARGS];
     size_t n;
@@ -86,6 +96,8 @@ typedef struct req_ctx {
     sn_server *srv;
     struct MHD_Connection *conn;
     int64_t start_us; /* monotonic, when its headers had arrived */
+    size_t target_len; /* of the request target as sent (0: unknown) */
+    bool started;     /* the headers were seen */
     bool answered;    /* a response is queued */
     bool too_large;   /* the body went past the limit while arriving */
     bool offloaded;   /* suspended, waiting for a worker's answer in resp */
@@ -320,6 +332,28 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
+static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    size_t *n = cls;
+    *n += (key ? strlen(key) : 0) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+/* Called by libmicrohttpd with the request target as sent (before it is decoded and split)
+ * once the request line has arrived: the request's context starts here, knowing its length.
+ * NULL (out of memory) is made good at the headers. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    req_ctx *rc = calloc(1, sizeof(*rc));
+    if (rc)
+        rc->target_len = strlen(uri);
+    return rc;
+}
+
 /* A request whose framing two parties could read differently (RFC 9112 section 6.3: more than
  * one Content-Length; section 3.2: HTTP/1.1 without Host) is refused rather than guessed at: a
  * proxy in front may have read it another way (request smuggling). NULL when it is sound. */
@@ -349,11 +383,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
     dashboard_headers(c, &req);
     sn_http_response resp = {0};
-    if (!rc) {
+    if (!rc || !rc->started) {
         /* First call: headers only. Answer now whatever the body cannot change. */
-        rc = calloc(1, sizeof(*rc));
-        if (!rc)
+        if (!rc && !(rc = calloc(1, sizeof(*rc))))
             return MHD_NO;
+        rc->started = true;
         rc->start_us = mono_us();
         rc->srv = srv;
         rc->conn = c;
@@ -368,6 +402,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sn_service_gauge_in_flight(srv->svc, 1);
         if (atomic_load(&srv->draining)) {
             sn_service_error(&resp, 503, "shutting_down", "the server is shutting down", NULL);
+            return send_response(srv, rc, c, method, url, &resp, true);
+        }
+        size_t header_bytes = 0;
+        MHD_get_connection_values(c, MHD_HEADER_KIND, add_header_bytes, &header_bytes);
+        if (rc->target_len > MAX_TARGET) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "the request target is longer than %d bytes", MAX_TARGET);
+            sn_service_error(&resp, 414, "uri_too_long", msg, NULL);
+            return send_response(srv, rc, c, method, url, &resp, true);
+        }
+        if (header_bytes > MAX_HEADER_BYTES) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "the header fields take more than %d bytes",
+                     MAX_HEADER_BYTES);
+            sn_service_error(&resp, 431, "headers_too_large", msg, NULL);
             return send_response(srv, rc, c, method, url, &resp, true);
         }
         const char *unsound = unsound_framing(c, version);
@@ -458,10 +507,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req_ctx *rc = *con_cls;
     if (!rc)
         return;
+    bool started = rc->started; /* else libmicrohttpd refused it before its headers */
     sn_buf_free(&rc->body);
     free(rc->resp.body); /* an answer never sent (the connection died first) */
     free(rc);
     *con_cls = NULL;
+    if (!started)
+        return;
     atomic_fetch_sub(&srv->in_flight, 1);
     sn_service_gauge_in_flight(srv->svc, -1);
 }
@@ -639,8 +691,9 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
         threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, tls_opts,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_ARRAY,
+        tls_opts, MHD_OPTION_END);
     if (!srv->daemon) {
         sn_pool_free(srv->pool);
         close(srv->listen_fd);

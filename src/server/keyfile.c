@@ -1,9 +1,12 @@
 /* API keys in a file: one JSON object per line holding a key's public id, role, scope, dates and a
  * salted HMAC-SHA-256 of its secret (never the secret), written atomically with mode 0600, and
- * the key checker the server uses on it, which re-reads the file when it changes. */
+ * the key checker the server uses on it, which re-reads the file when it changes and records
+ * what changed in the audit log. */
 #include "auth.h"
 
+#include "../audit/audit.h"
 #include "../core/file.h"
+#include "../ingest/ingest.h"
 #include "../core/secret.h"
 
 #include <errno.h>
@@ -263,6 +266,7 @@ typedef struct file_checker {
     char *path;
     sn_log *log;
     pthread_rwlock_t lock;
+    /* The keys last read: checked against while loaded, and what a change is told apart from. */
     sn_keylist keys;
     /* What the keys were read from: a change of any means the file was replaced or edited. */
     dev_t dev;
@@ -271,13 +275,141 @@ typedef struct file_checker {
     struct timespec mtime;
     struct timespec ctime; /* a chmod changes only this: a file fixed by chmod is read again */
     bool loaded;           /* false when the current file could not be read: no key is admitted */
+    /* Where changes are recorded (NULL: nowhere), set before the watch starts. */
+    sn_audit *audit;
+    /* The watch: a thread looking at the file every WATCH_MS while an audit log is kept, so
+     * that a change is recorded when it happens, not at the next request with a key. */
+    pthread_mutex_t watch_mutex;
+    pthread_cond_t watch_cond;
+    pthread_t watch_thread;
+    bool watching, watch_stop;
 } file_checker;
+
+/* How often the watch looks at the keys file. */
+#define WATCH_MS 1000
+/* Key records written to the audit log at a time. */
+#define CHANGE_CHUNK 256
 
 static bool same_file(const file_checker *fc, const struct stat *st)
 {
     return fc->dev == st->st_dev && fc->ino == st->st_ino && fc->size == st->st_size &&
            fc->mtime.tv_sec == st->st_mtim.tv_sec && fc->mtime.tv_nsec == st->st_mtim.tv_nsec &&
            fc->ctime.tv_sec == st->st_ctim.tv_sec && fc->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* ---- What changed, for the audit log ------------------------------------------------------ */
+
+/* key_change records being gathered: written CHANGE_CHUNK at a time. They point into the key
+ * lists, which outlive them. */
+typedef struct change_batch {
+    file_checker *fc;
+    size_t n;
+    sn_audit_rec recs[CHANGE_CHUNK];
+    sn_audit_field fields[CHANGE_CHUNK][8];
+    char expires[CHANGE_CHUNK][32];
+} change_batch;
+
+static void batch_flush(change_batch *b)
+{
+    sn_error err;
+    if (b->n && sn_audit_record_many(b->fc->audit, b->recs, b->n, &err) != SN_OK)
+        sn_log_msg(b->fc->log, SN_LOG_ERROR, "cannot write the audit log", err.msg);
+    b->n = 0;
+}
+
+/* One key's record: what happened to it and its public part, never its salt or hash. */
+static void batch_key(change_batch *b, const char *action, const sn_key_record *r)
+{
+    size_t i = b->n;
+    sn_audit_field *f = b->fields[i];
+    if (r->expires)
+        sn_format_timestamp(r->expires * 1000000, b->expires[i]);
+    f[0] = SN_AUDIT_S("action", action);
+    f[1] = SN_AUDIT_S("key_id", r->id);
+    f[2] = SN_AUDIT_S("name", r->name);
+    f[3] = SN_AUDIT_S("role", sn_role_name(r->role));
+    f[4] = SN_AUDIT_S("scope", r->scope);
+    f[5] = SN_AUDIT_S("expires", r->expires ? b->expires[i] : NULL);
+    f[6] = SN_AUDIT_B("revoked", r->revoked != 0);
+    f[7] = SN_AUDIT_S("keys_file", b->fc->path);
+    b->recs[i] = (sn_audit_rec){"key_change", "sentinel", NULL, f, 8};
+    if (++b->n == CHANGE_CHUNK)
+        batch_flush(b);
+}
+
+/* A record about the file itself: unusable (why) or usable again. */
+static void batch_file(change_batch *b, const char *action, const char *why)
+{
+    size_t i = b->n;
+    sn_audit_field *f = b->fields[i];
+    f[0] = SN_AUDIT_S("action", action);
+    f[1] = SN_AUDIT_S("keys_file", b->fc->path);
+    f[2] = SN_AUDIT_S("error", why);
+    b->recs[i] = (sn_audit_rec){"key_change", "sentinel", NULL, f, why ? 3 : 2};
+    if (++b->n == CHANGE_CHUNK)
+        batch_flush(b);
+}
+
+/* A key of a list, for ordering the list by id without moving it. */
+typedef struct key_ref {
+    const sn_key_record *r;
+} key_ref;
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(((const key_ref *)a)->r->id, ((const key_ref *)b)->r->id);
+}
+
+/* The list's records ordered by id (caller frees); NULL when out of memory or empty. */
+static key_ref *sorted(const sn_keylist *l)
+{
+    if (!l->n)
+        return NULL;
+    key_ref *p = malloc(l->n * sizeof(*p));
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < l->n; i++)
+        p[i].r = &l->items[i];
+    qsort(p, l->n, sizeof(*p), by_id);
+    return p;
+}
+
+/* What happened to a key between two readings of the file; NULL: nothing. */
+static const char *key_action(const sn_key_record *o, const sn_key_record *n)
+{
+    if (!o)
+        return "created";
+    if (!n)
+        return "removed";
+    if (!o->revoked && n->revoked)
+        return "revoked";
+    if (o->role != n->role || o->expires != n->expires || o->revoked != n->revoked ||
+        strcmp(o->scope, n->scope) != 0 || strcmp(o->name, n->name) != 0 ||
+        strcmp(o->salt, n->salt) != 0 || strcmp(o->hash, n->hash) != 0)
+        return "changed";
+    return NULL;
+}
+
+/* Records each key created, revoked, removed or changed from before to after, matched by id. */
+static void record_changes(change_batch *b, const sn_keylist *before, const sn_keylist *after)
+{
+    key_ref *o = sorted(before), *n = sorted(after);
+    if ((before->n && !o) || (after->n && !n)) {
+        sn_log_msg(b->fc->log, SN_LOG_ERROR, "cannot write the audit log",
+                   "out of memory: the keys file's changes are not recorded");
+    } else {
+        size_t i = 0, j = 0;
+        while (i < before->n || j < after->n) {
+            int c = i == before->n ? 1 : j == after->n ? -1 : strcmp(o[i].r->id, n[j].r->id);
+            const sn_key_record *was = c <= 0 ? o[i++].r : NULL;
+            const sn_key_record *now = c >= 0 ? n[j++].r : NULL;
+            const char *action = key_action(was, now);
+            if (action)
+                batch_key(b, action, now ? now : was);
+        }
+    }
+    free(o);
+    free(n);
 }
 
 /* Reads the file again when it changed; called with no lock held. */
@@ -294,23 +426,115 @@ static void refresh(file_checker *fc)
     if (!(exists && same_file(fc, &st))) {
         sn_keylist fresh_keys;
         sn_error err;
-        sn_keylist_free(&fc->keys);
         fc->dev = exists ? st.st_dev : 0;
         fc->ino = exists ? st.st_ino : 0;
         fc->size = exists ? st.st_size : 0;
         fc->mtime = exists ? st.st_mtim : (struct timespec){0, 0};
         fc->ctime = exists ? st.st_ctim : (struct timespec){0, 0};
+        /* Recorded under the lock, so that two readings never record out of order. */
+        change_batch *b = fc->audit ? calloc(1, sizeof(*b)) : NULL;
+        if (b)
+            b->fc = fc;
+        else if (fc->audit)
+            sn_log_msg(fc->log, SN_LOG_ERROR, "cannot write the audit log",
+                       "out of memory: the keys file's changes are not recorded");
         if (sn_keys_load(fc->path, false, &fresh_keys, &err) == SN_OK) {
+            if (b && !fc->loaded)
+                batch_file(b, "file_usable", NULL);
+            if (b) {
+                record_changes(b, &fc->keys, &fresh_keys);
+                batch_flush(b); /* its records point into both lists */
+            }
+            sn_keylist_free(&fc->keys);
             fc->keys = fresh_keys;
             fc->loaded = true;
             sn_log_msg(fc->log, SN_LOG_INFO, "keys file read again", NULL);
         } else {
+            /* The keys last read stay, unused, to tell the next change apart from them. */
             fc->loaded = false;
+            if (b)
+                batch_file(b, "file_unusable", err.msg);
             sn_log_msg(fc->log, SN_LOG_ERROR, "keys file unusable: no API key is accepted",
                        err.msg);
         }
+        if (b) {
+            batch_flush(b);
+            free(b);
+        }
     }
     pthread_rwlock_unlock(&fc->lock);
+}
+
+static void *watch_loop(void *arg)
+{
+    file_checker *fc = arg;
+    pthread_mutex_lock(&fc->watch_mutex);
+    while (!fc->watch_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += WATCH_MS / 1000;
+        until.tv_nsec += (long)(WATCH_MS % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!fc->watch_stop &&
+               pthread_cond_timedwait(&fc->watch_cond, &fc->watch_mutex, &until) == 0) {
+        }
+        if (fc->watch_stop)
+            break;
+        pthread_mutex_unlock(&fc->watch_mutex);
+        refresh(fc);
+        pthread_mutex_lock(&fc->watch_mutex);
+    }
+    pthread_mutex_unlock(&fc->watch_mutex);
+    return NULL;
+}
+
+/* Records the keys in force now, then every change: noticed at the next request with a key or
+ * by the watch within WATCH_MS, whichever comes first. */
+static void file_audit(void *ctx, sn_audit *audit)
+{
+    file_checker *fc = ctx;
+    if (!audit || fc->audit)
+        return;
+    change_batch *b = calloc(1, sizeof(*b));
+    if (!b) {
+        sn_log_msg(fc->log, SN_LOG_ERROR, "cannot write the audit log",
+                   "out of memory: the keys file's changes are not recorded");
+        return;
+    }
+    b->fc = fc;
+    pthread_rwlock_wrlock(&fc->lock);
+    fc->audit = audit;
+    for (size_t i = 0; i < fc->keys.n; i++)
+        batch_key(b, "present_at_start", &fc->keys.items[i]);
+    batch_flush(b);
+    pthread_rwlock_unlock(&fc->lock);
+    free(b);
+    pthread_condattr_t ca;
+    bool ok = pthread_condattr_init(&ca) == 0;
+    ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+         pthread_cond_init(&fc->watch_cond, &ca) == 0;
+    pthread_condattr_destroy(&ca);
+    if (ok && pthread_mutex_init(&fc->watch_mutex, NULL) != 0) {
+        pthread_cond_destroy(&fc->watch_cond);
+        ok = false;
+    }
+    if (ok && pthread_create(&fc->watch_thread, NULL, watch_loop, fc) != 0) {
+        pthread_mutex_destroy(&fc->watch_mutex);
+        pthread_cond_destroy(&fc->watch_cond);
+        ok = false;
+    }
+    fc->watching = ok;
+    if (!ok)
+        sn_log_msg(fc->log, SN_LOG_WARN, "cannot watch the keys file",
+                   "its changes are recorded at the next request with an API key");
+}
+
+static void file_poll(void *ctx)
+{
+    refresh(ctx);
 }
 
 static sn_auth_result file_check(void *ctx, const char *key, int64_t now, sn_principal *who,
@@ -331,7 +555,7 @@ static sn_auth_result file_check(void *ctx, const char *key, int64_t now, sn_pri
     sn_auth_result res = SN_AUTH_INVALID;
     *why = "invalid API key";
     pthread_rwlock_rdlock(&fc->lock);
-    for (size_t i = 0; i < fc->keys.n; i++) {
+    for (size_t i = 0; fc->loaded && i < fc->keys.n; i++) {
         const sn_key_record *r = &fc->keys.items[i];
         if (strcmp(r->id, id) != 0)
             continue;
@@ -362,6 +586,15 @@ static void file_free(void *ctx)
     file_checker *fc = ctx;
     if (!fc)
         return;
+    if (fc->watching) {
+        pthread_mutex_lock(&fc->watch_mutex);
+        fc->watch_stop = true;
+        pthread_cond_signal(&fc->watch_cond);
+        pthread_mutex_unlock(&fc->watch_mutex);
+        pthread_join(fc->watch_thread, NULL);
+        pthread_mutex_destroy(&fc->watch_mutex);
+        pthread_cond_destroy(&fc->watch_cond);
+    }
     sn_keylist_free(&fc->keys);
     pthread_rwlock_destroy(&fc->lock);
     free(fc->path);
@@ -398,8 +631,11 @@ sn_status sn_key_checker_file(sn_key_checker *out, const char *path, sn_log *log
     fc->size = st.st_size;
     fc->mtime = st.st_mtim;
     fc->loaded = true;
+    fc->ctime = st.st_ctim;
     out->ctx = fc;
     out->check = file_check;
     out->free = file_free;
+    out->audit = file_audit;
+    out->poll = file_poll;
     return SN_OK;
 }

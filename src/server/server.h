@@ -59,8 +59,8 @@ typedef struct sn_server_config {
     int retention_interval;    /* seconds between two runs of the retention job */
     int snapshot_events;       /* events stored between two snapshots of the baselines */
     /* The audit log and the server watching itself (selfwatch.c, service_audit.c). */
-    char audit_log[4096];                   /* the log's path; "off"; "": off, with a warning */
-    char audit_key_file[4096];              /* "": SENTINEL_AUDIT_KEY */
+    char audit_log[4096];                   /* the log's path; "off"; "": the default path */
+    char audit_key_file[4096];              /* "": SENTINEL_AUDIT_KEY, else beside the log */
     char audit_pseudonym_key_file[4096];    /* "": SENTINEL_AUDIT_PSEUDONYM_KEY, else none */
     int audit_fsync_ms;                     /* 0: fdatasync every record; else at most every N ms */
     int selfwatch_window;                   /* seconds of the sliding windows */
@@ -294,18 +294,40 @@ const char *sn_openapi_document(size_t *len);
 
 typedef struct sn_audit sn_audit;
 
-/* Opens the audit log cfg asks for: NULL in *out when audit_log is "off" or empty. A log asked for
- * without a usable key (audit_key_file, else SENTINEL_AUDIT_KEY) is refused with SN_ERR_SECRET;
- * the pseudonym key comes from audit_pseudonym_key_file, else SENTINEL_AUDIT_PSEUDONYM_KEY, else
- * personal values are recorded as they are. */
-sn_status sn_server_audit_open(const sn_server_config *cfg, sn_audit **out, sn_error *err);
+/* Where the audit log and its key are, as sn_server_audit_open found them. */
+typedef struct sn_audit_where {
+    bool off;         /* audit_log: off */
+    bool default_log; /* audit_log unset: log is the default path */
+    bool key_created; /* the key file beside the log was made by this start */
+    char log[4096];   /* the log ("" when off) */
+    char key[4096];   /* the key's file, or "SENTINEL_AUDIT_KEY" */
+} sn_audit_where;
+
+/* The audit log's path when audit_log is unset: audit.jsonl in the directory of the store (db)
+ * when one is configured, else in the directory of the model file. false when it does not fit
+ * in cap. */
+bool sn_server_audit_default_path(const sn_server_config *cfg, char *out, size_t cap);
+/* Opens the audit log cfg asks for: NULL in *out only when audit_log is "off". The log is
+ * audit_log, else sn_server_audit_default_path; its key audit_key_file, else
+ * SENTINEL_AUDIT_KEY, else the key file beside the log (sn_audit_key_path), made at the first
+ * start (while the log holds no record). A log that cannot be written is refused with SN_ERR_IO
+ * and a message naming it, the reason and how to choose another or turn it off; an unusable
+ * key with SN_ERR_SECRET. The pseudonym key comes from audit_pseudonym_key_file, else
+ * SENTINEL_AUDIT_PSEUDONYM_KEY, else personal values are recorded as they are. where (may be
+ * NULL) says what was used. */
+sn_status sn_server_audit_open(const sn_server_config *cfg, sn_audit **out, sn_audit_where *where,
+                               sn_error *err);
 /* The service records to a (borrowed until sn_service_free; NULL: nothing is recorded). */
 void sn_service_set_audit(sn_service *s, sn_audit *a);
 /* The service's audit log (NULL when off), for sn_audit_auth and sn_audit_record. */
 sn_audit *sn_service_audit(sn_service *s);
-/* Records the configuration in force (config_change, with sn_server_config_digest) and the model
- * loaded (model_change): at start. */
+/* Records the configuration in force (config_change, with sn_server_config_digest), the model
+ * loaded (model_change) and the API keys of the keys file (key_change), from then on watched
+ * for changes: at start. */
 void sn_service_audit_start(sn_service *s);
+/* Records the last change of the keys file, if any, and the stop (kind service, the signal
+ * that asked for it; may be NULL): after the server stopped serving. */
+void sn_service_audit_stop(sn_service *s, const char *signal_name);
 /* Records one answered request (api_call): caller (NULL: "anonymous"), source, method, the route
  * as the OpenAPI document names it (never the raw path, which may hold a user id), status and
  * duration. */

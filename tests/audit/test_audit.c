@@ -1,6 +1,6 @@
 /* The audit log: exact record layout and MACs, continuing a chain, refusing a damaged tail, what
- * is never recorded, pseudonyms, bounded records, many threads, and the verifier naming the first
- * bad record after each kind of damage. */
+ * is never recorded, pseudonyms, bounded records, many threads, the verifier naming the first
+ * bad record after each kind of damage, and the key file kept beside the log. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -593,6 +593,200 @@ static void a_failed_write_leaves_only_whole_records(void **state)
     unlink(path);
 }
 
+/* ---- The key beside the log ---------------------------------------------------------------- */
+
+static void the_key_file_is_beside_the_log(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_true(sn_audit_key_path("/var/lib/sentinel/audit.jsonl", out, sizeof(out)));
+    assert_string_equal(out, "/var/lib/sentinel/audit.key");
+    assert_true(sn_audit_key_path("audit.jsonl", out, sizeof(out)));
+    assert_string_equal(out, "audit.key");
+    assert_true(sn_audit_key_path("/var/log/sentinel.log", out, sizeof(out)));
+    assert_string_equal(out, "/var/log/sentinel.log.key");
+    /* Never the log itself, never a name that is only an extension. */
+    assert_true(sn_audit_key_path("/var/log/a.key", out, sizeof(out)));
+    assert_string_equal(out, "/var/log/a.key.key");
+    assert_true(sn_audit_key_path("/var/log/.jsonl", out, sizeof(out)));
+    assert_string_equal(out, "/var/log/.jsonl.key");
+    assert_true(sn_audit_key_path("d.jsonl/log", out, sizeof(out)));
+    assert_string_equal(out, "d.jsonl/log.key");
+    /* Too long for the room given. */
+    assert_false(sn_audit_key_path("/var/lib/sentinel/audit.jsonl", out, 27));
+    assert_true(sn_audit_key_path("/var/lib/sentinel/audit.jsonl", out, 28));
+}
+
+/* A new directory under /tmp and, in it, the key file's path. */
+static void key_dir(char *dir, size_t dir_cap, char *key, size_t key_cap)
+{
+    snprintf(dir, dir_cap, "/tmp/sn-audit-key-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(key, key_cap, "%s/audit.key", dir);
+}
+
+static void write_file(const char *p, const char *text, mode_t mode)
+{
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(p, mode), 0);
+}
+
+static void a_missing_key_is_made_owner_only_and_kept(void **state)
+{
+    (void)state;
+    char dir[64], key[96], msg[512], want[512];
+    key_dir(dir, sizeof(dir), key, sizeof(key));
+    sn_secret k1, k2;
+    bool created = false;
+    sn_error err;
+    /* Not to be made: a missing file is an error naming it. */
+    assert_int_equal(sn_audit_key_load_or_create(key, false, &k1, &created, &err), SN_ERR_SECRET);
+    sn_error_format(&err, msg, sizeof(msg));
+    snprintf(want, sizeof(want), "%s: cannot open the audit key file: No such file or directory",
+             key);
+    assert_string_equal(msg, want);
+    assert_false(created);
+    /* Umask or not, the file is made 0600. */
+    mode_t old = umask(0);
+    assert_int_equal(sn_audit_key_load_or_create(key, true, &k1, &created, &err), SN_OK);
+    umask(old);
+    assert_true(created);
+    struct stat st;
+    assert_int_equal(lstat(key, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_size, 65);
+    char text[80] = {0};
+    FILE *f = fopen(key, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(text, 1, sizeof(text), f), 65);
+    fclose(f);
+    assert_int_equal(text[64], '\n');
+    assert_int_equal(strspn(text, "0123456789abcdef"), 64);
+    /* The key is the 64 digits, as SENTINEL_AUDIT_KEY or --key-file would give them. */
+    assert_int_equal(k1.len, 64);
+    assert_memory_equal(k1.data, text, 64);
+    /* Read again, never made again; no temporary file left beside it. */
+    assert_int_equal(sn_audit_key_load_or_create(key, true, &k2, &created, &err), SN_OK);
+    assert_false(created);
+    assert_int_equal(k2.len, 64);
+    assert_memory_equal(k1.data, k2.data, 64);
+    char cmd[160];
+    snprintf(cmd, sizeof(cmd), "test $(ls -A '%s' | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    /* Two makes of a key are two different keys. */
+    sn_secret k3;
+    assert_int_equal(unlink(key), 0);
+    assert_int_equal(sn_audit_key_load_or_create(key, true, &k3, &created, &err), SN_OK);
+    assert_true(created);
+    assert_memory_not_equal(k1.data, k3.data, 64);
+    sn_secret_free(&k1);
+    sn_secret_free(&k2);
+    sn_secret_free(&k3);
+    /* A key written by hand the same way (`openssl rand -hex 32 > audit.key`) is taken. */
+    write_file(key, "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff\n", 0600);
+    assert_int_equal(sn_audit_key_load_or_create(key, true, &k1, &created, &err), SN_OK);
+    assert_false(created);
+    assert_memory_equal(k1.data, "00112233445566778899AABBCCDDEEFF00112233445566778899aabbccddeeff",
+                        64);
+    sn_secret_free(&k1);
+    unlink(key);
+    rmdir(dir);
+}
+
+static void an_unsafe_or_wrong_key_file_is_refused(void **state)
+{
+    (void)state;
+    char dir[64], key[96], msg[512], want[512];
+    key_dir(dir, sizeof(dir), key, sizeof(key));
+    static const char good[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+    sn_secret k;
+    bool created;
+    sn_error err;
+    struct {
+        const char *content;
+        mode_t mode;
+        const char *why;
+    } cases[] = {
+        {good, 0644,
+         "the audit key file may be read or changed by other users (mode 0644): make it "
+         "readable by its owner only (chmod 600)"},
+        {good, 0620,
+         "the audit key file may be read or changed by other users (mode 0620): make it "
+         "readable by its owner only (chmod 600)"},
+        {"0123456789abcdef0123456789abcdef\n", 0600,
+         "the audit key file holds 33 bytes, not 64 hexadecimal digits and a newline (65 "
+         "bytes, as written at the first start)"},
+        {"", 0600,
+         "the audit key file holds 0 bytes, not 64 hexadecimal digits and a newline (65 bytes, "
+         "as written at the first start)"},
+        {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg\n", 0600,
+         "the audit key file is not 64 hexadecimal digits and a newline (as written at the "
+         "first start)"},
+        {"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef ", 0600,
+         "the audit key file is not 64 hexadecimal digits and a newline (as written at the "
+         "first start)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        write_file(key, cases[i].content, cases[i].mode);
+        /* may_create changes nothing: a file that is there is never replaced. */
+        assert_int_equal(sn_audit_key_load_or_create(key, true, &k, &created, &err),
+                         SN_ERR_SECRET);
+        assert_false(created);
+        assert_null(k.data);
+        sn_error_format(&err, msg, sizeof(msg));
+        snprintf(want, sizeof(want), "%s: %s", key, cases[i].why);
+        assert_string_equal(msg, want);
+        assert_int_equal(unlink(key), 0);
+    }
+    /* Not followed through a symbolic link, not read from a directory. */
+    assert_int_equal(symlink("/etc/hostname", key), 0);
+    assert_int_equal(sn_audit_key_load_or_create(key, true, &k, &created, &err), SN_ERR_SECRET);
+    sn_error_format(&err, msg, sizeof(msg));
+    snprintf(want, sizeof(want),
+             "%s: cannot open the audit key file: Too many levels of symbolic links", key);
+    assert_string_equal(msg, want);
+    assert_int_equal(unlink(key), 0);
+    assert_int_equal(mkdir(key, 0700), 0);
+    assert_int_equal(sn_audit_key_read(key, &k, &err), SN_ERR_SECRET);
+    assert_string_equal(err.msg, "the audit key file is not a regular file");
+    assert_int_equal(rmdir(key), 0);
+    /* A directory that cannot hold it: made nowhere else. */
+    char nowhere[128];
+    snprintf(nowhere, sizeof(nowhere), "%s/gone/audit.key", dir);
+    assert_int_equal(sn_audit_key_load_or_create(nowhere, true, &k, &created, &err), SN_ERR_IO);
+    sn_error_format(&err, msg, sizeof(msg));
+    snprintf(want, sizeof(want), "%s: cannot create the audit key file: No such file or directory",
+             nowhere);
+    assert_string_equal(msg, want);
+    assert_int_equal(rmdir(dir), 0);
+}
+
+static void a_key_file_of_another_user_is_refused(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* giving a file to another user takes root */
+    char dir[64], key[96], msg[512], want[512];
+    key_dir(dir, sizeof(dir), key, sizeof(key));
+    write_file(key, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", 0600);
+    assert_int_equal(chown(key, 65534, (gid_t)-1), 0);
+    sn_secret k;
+    sn_error err;
+    assert_int_equal(sn_audit_key_read(key, &k, &err), SN_ERR_SECRET);
+    sn_error_format(&err, msg, sizeof(msg));
+    snprintf(want, sizeof(want),
+             "%s: the audit key file belongs to another user (uid 65534), not to the one "
+             "running this (uid 0)",
+             key);
+    assert_string_equal(msg, want);
+    unlink(key);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +801,10 @@ int main(void)
         cmocka_unit_test(verifier_names_the_first_bad_record),
         cmocka_unit_test(verifier_refuses_long_lines_without_holding_them),
         cmocka_unit_test(a_failed_write_leaves_only_whole_records),
+        cmocka_unit_test(the_key_file_is_beside_the_log),
+        cmocka_unit_test(a_missing_key_is_made_owner_only_and_kept),
+        cmocka_unit_test(an_unsafe_or_wrong_key_file_is_refused),
+        cmocka_unit_test(a_key_file_of_another_user_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The audit log end to end: `sentinel serve` refuses to start without a usable key, records its
+# The audit log end to end: `sentinel serve` refuses to start with an unusable key, records its
 # start, requests, verdicts and stop, continues the chain after a restart; `sentinel audit verify`
 # passes the untouched log and names the first bad record after one byte is changed, a record is
 # removed, two are swapped and the last is cut short (exact messages); the server refuses to
@@ -25,14 +25,16 @@ chmod 600 "$tmp/pkey"
 log=$tmp/audit.jsonl
 unset SENTINEL_AUDIT_KEY SENTINEL_AUDIT_PSEUDONYM_KEY
 
-# No key: the server does not start.
-"$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --insecure-no-auth --audit-log "$log" >"$tmp/out" 2>"$tmp/err"
+# A key file others may read: the server does not start.
+cp "$tmp/key" "$tmp/open.key"
+chmod 644 "$tmp/open.key"
+timeout 30 "$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --insecure-no-auth \
+  --audit-log "$log" --audit-key-file "$tmp/open.key" >"$tmp/out" 2>"$tmp/err"
 rc=$?
-[ $rc -eq 1 ] || fail "serve without an audit key exited $rc"
-grep -q '"msg":"cannot open the audit log","error":"audit_key_file: the audit log is on' "$tmp/err" ||
-  fail "no key: $(cat "$tmp/err")"
-grep -q 'give audit_key_file or SENTINEL_AUDIT_KEY, or set audit_log: off' "$tmp/err" ||
-  fail "no key advice: $(cat "$tmp/err")"
+[ $rc -eq 1 ] || fail "serve with an audit key others may read exited $rc"
+grep -qF "\"msg\":\"cannot open the audit log\",\"error\":\"audit_key_file: the audit log is on ($log) but there is no usable audit key: $tmp/open.key: secret file may be read or changed by other users: make it readable by its owner only (chmod 600); give audit_key_file or SENTINEL_AUDIT_KEY, or set audit_log: off\"}" "$tmp/err" ||
+  fail "open key: $(cat "$tmp/err")"
+[ -s "$log" ] && fail "records written without a usable key"
 
 start() {
   "$bin" serve --model "$tmp/m.bin" --listen 127.0.0.1:0 --insecure-no-auth --audit-log "$log" \

@@ -205,6 +205,63 @@ for name, raw, why in (
     s.close()
     check(f"400 for {name}", line == b"HTTP/1.1 400 Bad Request" and
           data == b'{"error":{"code":"bad_request","message":"' + why + b'"}}', (line, data))
+# A request target over 8 KiB is 414, header fields over 16 KiB are 431: JSON with the security
+# headers, the connection closed; one byte less is served. Past the connection's memory (64 KiB)
+# libmicrohttpd answers 431 itself, and the server lives on.
+SECURITY_HEADERS = {"content-type": b"application/json", "cache-control": b"no-store",
+                    "x-content-type-options": b"nosniff", "x-frame-options": b"DENY",
+                    "content-security-policy": b"default-src 'none'; frame-ancestors 'none'; "
+                    b"base-uri 'none'; form-action 'none'", "referrer-policy": b"no-referrer",
+                    "connection": b"close"}
+for name, raw, want_line, want_body in (
+        ("a request target of 8,192 bytes", b"GET /health?" + b"a" * 8184 + b" HTTP/1.1\r\n"
+         b"Host: x\r\n\r\n", b"HTTP/1.1 200 OK", None),
+        ("a request target of 8,193 bytes", b"GET /health?" + b"a" * 8185 + b" HTTP/1.1\r\n"
+         b"Host: x\r\n\r\n", b"HTTP/1.1 414 URI Too Long",
+         b'{"error":{"code":"uri_too_long","message":"the request target is longer than 8192 '
+         b'bytes"}}'),
+        ("a 40,000-byte request target", b"GET /api/v1/anomalies?limit=" + b"1" * 40000 +
+         b" HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 414 URI Too Long",
+         b'{"error":{"code":"uri_too_long","message":"the request target is longer than 8192 '
+         b'bytes"}}'),
+        # "Host: x" and its line end take 9 bytes, "X-Big: " and its line end 9 more.
+        ("header fields of 16,384 bytes", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+         b"a" * 16366 + b"\r\n\r\n", b"HTTP/1.1 200 OK", None),
+        ("header fields of 16,385 bytes", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+         b"a" * 16367 + b"\r\n\r\n", b"HTTP/1.1 431 Request Header Fields Too Large",
+         b'{"error":{"code":"headers_too_large","message":"the header fields take more than '
+         b'16384 bytes"}}'),
+        ("40 headers of 1,000 bytes", b"GET /health HTTP/1.1\r\nHost: x\r\n" +
+         b"".join(b"X-H%d: " % i + b"b" * 1000 + b"\r\n" for i in range(40)) + b"\r\n",
+         b"HTTP/1.1 431 Request Header Fields Too Large",
+         b'{"error":{"code":"headers_too_large","message":"the header fields take more than '
+         b'16384 bytes"}}')):
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(raw)
+    line, headers, data = read_response(s)
+    if want_body is None:
+        check(f"{name}: served", line == want_line, (line, data[:200]))
+    else:
+        missing = {k: headers.get(k) for k, v in SECURITY_HEADERS.items()
+                   if headers.get(k, "").encode() != v}
+        check(f"{name}: {want_line.decode()[9:]}, JSON with the security headers",
+              line == want_line and data == want_body and not missing, (line, data, missing))
+        s.settimeout(5)
+        try:
+            closed = s.recv(1) == b""
+        except socket.timeout:
+            closed = False  # still open after 5 s
+        except ConnectionResetError:
+            closed = True
+        check(f"{name}: the connection is closed after the answer", closed)
+    s.close()
+s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+line, headers, data = read_response(s)
+s.close()
+check("header fields past the connection's memory: libmicrohttpd's own 431",
+      line == b"HTTP/1.1 431 Request Header Fields Too Large", (line, data[:200]))
+check("... and the server lives on", srv.request("GET", "/health")[0] == 200)
 expect("422 naming a field that fails validation", "POST", "/api/v1/analyze/access", 422,
        '{"error":{"code":"invalid_field","message":"\'not-an-ip\' is not an IPv4 or IPv6 '
        'address","field":"source_ip"}}', body={**EVENT, "source_ip": "not-an-ip"})
