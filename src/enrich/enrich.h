@@ -127,5 +127,7 @@ bool sn_geoip_lookup(const sn_geoip *g, const sn_ip *ip, sn_geoip_result *out);
 /* The autonomous system alone (no organisation name, no location): what sn_geoip_lookup gives
  * as asn when has_asn, else 0. For callers that need only the number, per event. */
 uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip);
+/* The same with the AS organisation's name in org (n bytes; "" when none is known). */
+uint32_t sn_geoip_asn_org(const sn_geoip *g, const sn_ip *ip, char *org, size_t n);
 
 #endif

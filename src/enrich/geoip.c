@@ -482,8 +482,10 @@ bool sn_geoip_lookup(const sn_geoip *g, const sn_ip *ip, sn_geoip_result *out)
     return out->has_country || out->has_city || out->has_coords || out->has_asn;
 }
 
-uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip)
+uint32_t sn_geoip_asn_org(const sn_geoip *g, const sn_ip *ip, char *org, size_t n)
 {
+    if (org && n)
+        org[0] = '\0';
     if (!g || sn_ip_class(ip) != SN_IP_PUBLIC)
         return 0;
     sn_ip v4;
@@ -491,5 +493,15 @@ uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip)
         ip = &v4;
     const MMDB_s *m = g->slot[ROLE_ASN][ip->family == 4 ? FAM_V4 : FAM_V6];
     MMDB_entry_s e;
-    return m ? asn_number(m, ip, &e) : 0;
+    uint32_t asn = m ? asn_number(m, ip, &e) : 0;
+    if (asn && org && n) {
+        static const char *const org_path[] = {"autonomous_system_organization", NULL};
+        get_string(&e, org_path, org, n);
+    }
+    return asn;
+}
+
+uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip)
+{
+    return sn_geoip_asn_org(g, ip, NULL, 0);
 }

@@ -653,7 +653,12 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
 {
     double behavioural[SN_ANALYSE_BLOCK];
     double scores[SN_ANALYSE_BLOCK];
+    double early[SN_ANALYSE_BLOCK]; /* forest scores taken while judging, or NAN */
     float block[SN_ANALYSE_BLOCK * SN_FEATURE_COUNT];
+    /* Evidence from which reasons are kept (LOW, or an alert), a hair low so that rounding at
+     * the boundary never drops reasons a verdict keeps; and from which the forest could get an
+     * event there. */
+    double explain_need = explain_bits(e) - 1e-6;
     double explain_from = explain_bits(e) - forest_bits_max(e);
     for (size_t base = 0; base < n; base += SN_ANALYSE_BLOCK) {
         size_t m = n - base < SN_ANALYSE_BLOCK ? n - base : SN_ANALYSE_BLOCK;
@@ -691,20 +696,34 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
             gather_evidence(&e->cfg, &o, &j, &ctx, &b);
             behavioural[i] = behavioural_bits(&b);
             v->n_reasons = 0;
-            if (behavioural[i] >= explain_from)
-                sn_explain(e, ev, &o, &j, &ctx, &b, v);
+            early[i] = NAN;
+            if (behavioural[i] >= explain_from) {
+                /* Reasons are written now, while the baselines hold the history before the
+                 * event, but only for an event that can keep them: the forest, asked here,
+                 * says whether it reaches LOW. */
+                bool keep = true;
+                if (e->forest) {
+                    early[i] = sn_iforest_score(e->forest, v->features);
+                    keep = behavioural[i] + forest_bits(e, early[i]) >= explain_need;
+                }
+                if (keep)
+                    sn_explain(e, ev, &o, &j, &ctx, &b, v);
+            }
             if (sn_profiles_update(e->profiles, &o, &j) != SN_OK)
                 return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
                                     "out of memory for baselines");
         }
-        /* The forest scores the block at once (its descents overlap), and only the events whose
-         * behavioural evidence, with the most the forest can add, could reach LOW: for the others
-         * the forest cannot change the level, the alert or the recommendation. */
+        /* The forest scores the block at once (its descents overlap) where it has not scored an
+         * event yet: only the events whose behavioural evidence, with the most the forest can
+         * add, could reach LOW need it (for the others it cannot change the level, the alert
+         * or the recommendation), and those it has scored while judging; every event with
+         * --forest-every-event. */
         size_t k = 0;
         size_t row[SN_ANALYSE_BLOCK];
         if (e->forest) {
             for (size_t i = 0; i < m; i++) {
-                if (!e->cfg.forest_every_event && behavioural[i] < explain_from)
+                if (!isnan(early[i]) ||
+                    (!e->cfg.forest_every_event && behavioural[i] < explain_from))
                     continue;
                 if (k != i)
                     memcpy(block + k * SN_FEATURE_COUNT, block + i * SN_FEATURE_COUNT,
@@ -724,8 +743,14 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
             sn_verdict *v = &verdicts[base + i];
             double bits = behavioural[i], fb = 0.0;
             v->iforest_score = 0.0;
-            if (next < k && row[next] == i) {
+            bool scored = !isnan(early[i]);
+            if (scored) {
+                v->iforest_score = early[i];
+            } else if (next < k && row[next] == i) {
                 v->iforest_score = scores[next++];
+                scored = true;
+            }
+            if (scored) {
                 fb = forest_bits(e, v->iforest_score);
                 bits += fb;
             }

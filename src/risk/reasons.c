@@ -121,9 +121,9 @@ __attribute__((format(printf, 2, 3))) static void append(char *text, const char 
 static void asn_label(const sn_engine *e, const sn_event *ev, const char *name, char *out,
                      size_t n)
 {
-    sn_geoip_result r;
-    if (e->geoip && sn_geoip_lookup(e->geoip, &ev->ip, &r) && r.has_asn && r.as_org[0])
-        snprintf(out, n, "%s (%.96s)", name, r.as_org);
+    char org[128];
+    if (e->geoip && sn_geoip_asn_org(e->geoip, &ev->ip, org, sizeof(org)) && org[0])
+        snprintf(out, n, "%s (%.96s)", name, org);
     else
         snprintf(out, n, "%s", name);
 }
