@@ -129,5 +129,10 @@ bool sn_geoip_lookup(const sn_geoip *g, const sn_ip *ip, sn_geoip_result *out);
 uint32_t sn_geoip_asn(const sn_geoip *g, const sn_ip *ip);
 /* The same with the AS organisation's name in org (n bytes; "" when none is known). */
 uint32_t sn_geoip_asn_org(const sn_geoip *g, const sn_ip *ip, char *org, size_t n);
+/* The same (org may be NULL), and in *net_bits the prefix length of the database network that
+ * holds ip when the number comes from one (0 otherwise): every address of that network has the
+ * same answer, so callers may keep it per network. */
+uint32_t sn_geoip_asn_net(const sn_geoip *g, const sn_ip *ip, char *org, size_t n,
+                          unsigned *net_bits);
 
 #endif

@@ -379,7 +379,19 @@ static bool get_number(MMDB_entry_s *e, const char *const *path, double *out)
     return isfinite(*out);
 }
 
+static bool lookup_entry_bits(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *entry,
+                              unsigned *net_bits);
+
 static bool lookup_entry(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *entry)
+{
+    unsigned bits;
+    return lookup_entry_bits(m, ip, entry, &bits);
+}
+
+/* The entry for ip and the length of the database's network that holds it, in bits of ip's own
+ * family (an IPv4 address in an IPv6 tree sits below its IPv4 start node). */
+static bool lookup_entry_bits(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *entry,
+                              unsigned *net_bits)
 {
     struct sockaddr_in s4;
     struct sockaddr_in6 s6;
@@ -400,6 +412,8 @@ static bool lookup_entry(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *entry)
     if (err != MMDB_SUCCESS || !r.found_entry)
         return false;
     *entry = r.entry;
+    unsigned start = ip->family == 4 ? m->ipv4_start_node.netmask : 0;
+    *net_bits = r.netmask >= start ? r.netmask - start : 0;
     return true;
 }
 
@@ -439,10 +453,11 @@ static void lookup_location(const MMDB_s *m, const sn_ip *ip, sn_geoip_result *o
 
 /* The AS number of the entry for ip, 0 when there is none (AS 0 is reserved: "no AS", RFC
  * 7607); *e is the entry when found. */
-static uint32_t asn_number(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *e)
+static uint32_t asn_number(const MMDB_s *m, const sn_ip *ip, MMDB_entry_s *e, unsigned *net_bits)
 {
     static const char *const asn_path[] = {"autonomous_system_number", NULL};
-    if (!lookup_entry(m, ip, e))
+    *net_bits = 0;
+    if (!lookup_entry_bits(m, ip, e, net_bits))
         return 0;
     MMDB_entry_data_s d;
     if (MMDB_aget_value(e, &d, asn_path) != MMDB_SUCCESS || !d.has_data)
@@ -458,7 +473,8 @@ static void lookup_asn(const MMDB_s *m, const sn_ip *ip, sn_geoip_result *out)
 {
     static const char *const org_path[] = {"autonomous_system_organization", NULL};
     MMDB_entry_s e;
-    out->asn = asn_number(m, ip, &e);
+    unsigned bits;
+    out->asn = asn_number(m, ip, &e, &bits);
     if (out->asn == 0)
         return;
     out->has_asn = true;
@@ -484,16 +500,27 @@ bool sn_geoip_lookup(const sn_geoip *g, const sn_ip *ip, sn_geoip_result *out)
 
 uint32_t sn_geoip_asn_org(const sn_geoip *g, const sn_ip *ip, char *org, size_t n)
 {
+    unsigned bits;
+    return sn_geoip_asn_net(g, ip, org, n, &bits);
+}
+
+uint32_t sn_geoip_asn_net(const sn_geoip *g, const sn_ip *ip, char *org, size_t n,
+                          unsigned *net_bits)
+{
+    *net_bits = 0;
     if (org && n)
         org[0] = '\0';
     if (!g || sn_ip_class(ip) != SN_IP_PUBLIC)
         return 0;
     sn_ip v4;
-    if (sn_ip__embedded_v4(ip, &v4))
+    bool embedded = sn_ip__embedded_v4(ip, &v4);
+    if (embedded)
         ip = &v4;
     const MMDB_s *m = g->slot[ROLE_ASN][ip->family == 4 ? FAM_V4 : FAM_V6];
     MMDB_entry_s e;
-    uint32_t asn = m ? asn_number(m, ip, &e) : 0;
+    uint32_t asn = m ? asn_number(m, ip, &e, net_bits) : 0;
+    if (embedded)
+        *net_bits = 0; /* a network of the embedded address, not of the one asked about */
     if (asn && org && n) {
         static const char *const org_path[] = {"autonomous_system_organization", NULL};
         get_string(&e, org_path, org, n);

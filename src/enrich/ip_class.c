@@ -5,6 +5,8 @@
 #include "enrich.h"
 #include "ip_internal.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 typedef struct special_range {
@@ -74,8 +76,10 @@ static const char *const kind_names[SN_IP_KIND_COUNT] = {
 static bool prefix_matches(const uint8_t *addr, const uint8_t *prefix, unsigned len)
 {
     unsigned whole = len / 8, rest = len % 8;
-    if (memcmp(addr, prefix, whole) != 0)
-        return false;
+    /* Byte by byte: nearly every range differs in the first byte. */
+    for (unsigned i = 0; i < whole; i++)
+        if (addr[i] != prefix[i])
+            return false;
     if (rest == 0)
         return true;
     uint8_t mask = (uint8_t)(0xff << (8 - rest));
@@ -101,6 +105,50 @@ bool sn_ip__embedded_v4(const sn_ip *ip, sn_ip *v4)
     return true;
 }
 
+/* The IPv4 ranges as 32-bit prefixes and masks, and the first bytes some range may hold, from
+ * the table itself: an address starting otherwise is public without a look at the table (most
+ * are), and the others are matched a word at a time. */
+static bool v4_first_special[256];
+static uint32_t v4_prefix[N_RANGES], v4_mask[N_RANGES];
+static const special_range *v4_range[N_RANGES];
+static size_t v4_count;
+static pthread_once_t v4_once = PTHREAD_ONCE_INIT;
+
+static uint32_t be32(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void v4_init(void)
+{
+    for (size_t i = 0; i < N_RANGES; i++) {
+        const special_range *r = &ranges[i];
+        if (r->family != 4)
+            continue;
+        uint32_t mask = r->len ? (uint32_t)(0xffffffffu << (32 - r->len)) : 0;
+        v4_prefix[v4_count] = be32(r->prefix) & mask;
+        v4_mask[v4_count] = mask;
+        v4_range[v4_count++] = r;
+        for (unsigned o = 0; o < 256; o++)
+            if ((((uint32_t)o << 24) & mask) == (v4_prefix[v4_count - 1] & 0xff000000u & mask))
+                v4_first_special[o] = true;
+    }
+}
+
+/* The longest range of the table holding an IPv4 address, or NULL. */
+static const special_range *classify_v4(const uint8_t addr[4])
+{
+    pthread_once(&v4_once, v4_init);
+    if (!v4_first_special[addr[0]])
+        return NULL;
+    uint32_t a = be32(addr);
+    const special_range *best = NULL;
+    for (size_t i = 0; i < v4_count; i++)
+        if ((a & v4_mask[i]) == v4_prefix[i] && (!best || v4_range[i]->len > best->len))
+            best = v4_range[i];
+    return best;
+}
+
 static const special_range *classify(const sn_ip *ip, sn_ip_kind *kind)
 {
     *kind = SN_IP_INVALID;
@@ -109,6 +157,11 @@ static const special_range *classify(const sn_ip *ip, sn_ip_kind *kind)
     sn_ip v4;
     if (sn_ip__embedded_v4(ip, &v4))
         ip = &v4;
+    if (ip->family == 4) {
+        const special_range *r = classify_v4(ip->addr);
+        *kind = r ? r->kind : SN_IP_PUBLIC;
+        return r && r->kind != SN_IP_PUBLIC ? r : NULL;
+    }
     const special_range *best = NULL;
     for (size_t i = 0; i < N_RANGES; i++) {
         const special_range *r = &ranges[i];

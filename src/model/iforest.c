@@ -322,7 +322,7 @@ done:
 
 /* ---- scoring ---------------------------------------------------------------------------- */
 
-/* Single rows: four trees at a time, so four independent descents overlap. Path lengths are
+/* Single rows: eight trees at a time, so eight independent descents overlap. Path lengths are
  * added in tree order, as score_block does, so both give bit-identical scores. */
 static double score_one(const sn_iforest *f, const float *x)
 {
@@ -330,20 +330,16 @@ static double score_one(const sn_iforest *f, const float *x)
     const size_t stride = f->stride;
     double acc = 0.0;
     uint32_t t = 0;
-    for (; t + 4 <= f->n_trees; t += 4) {
-        const ifnode *b0 = f->nodes + t * stride, *b1 = b0 + stride, *b2 = b1 + stride,
-                     *b3 = b2 + stride;
-        size_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
-        for (uint32_t s = 0; s < L; s++) {
-            i0 = 2 * i0 + 1 + (size_t)(x[b0[i0].feat] > b0[i0].thr);
-            i1 = 2 * i1 + 1 + (size_t)(x[b1[i1].feat] > b1[i1].thr);
-            i2 = 2 * i2 + 1 + (size_t)(x[b2[i2].feat] > b2[i2].thr);
-            i3 = 2 * i3 + 1 + (size_t)(x[b3[i3].feat] > b3[i3].thr);
-        }
-        acc += b0[i0].thr;
-        acc += b1[i1].thr;
-        acc += b2[i2].thr;
-        acc += b3[i3].thr;
+    for (; t + 8 <= f->n_trees; t += 8) {
+        const ifnode *b[8];
+        size_t i[8] = {0};
+        for (int k = 0; k < 8; k++)
+            b[k] = f->nodes + (t + (uint32_t)k) * stride;
+        for (uint32_t s = 0; s < L; s++)
+            for (int k = 0; k < 8; k++)
+                i[k] = 2 * i[k] + 1 + (size_t)(x[b[k][i[k]].feat] > b[k][i[k]].thr);
+        for (int k = 0; k < 8; k++)
+            acc += b[k][i[k]].thr;
     }
     for (; t < f->n_trees; t++) {
         const ifnode *b = f->nodes + t * stride;

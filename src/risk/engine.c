@@ -1,6 +1,8 @@
 /* The detection engine: baselines -> features -> detectors -> calibrated, explained verdict. */
 #include "engine_internal.h"
 
+#include "../core/strmap.h"
+
 #include "../enrich/enrich.h"
 
 #include <math.h>
@@ -134,6 +136,7 @@ void sn_engine_free(sn_engine *e)
     free(e->sample_bits);
     free(e->places);
     free(e->ip_places);
+    free(e->asn_nets);
     free(e->aws_accounts);
     sn_geoip_close(e->geoip);
     for (size_t i = 0; i < sizeof(e->scale) / sizeof(e->scale[0]); i++)
@@ -164,6 +167,7 @@ bool sn_engine_is_fitted(const sn_engine *e)
 }
 
 #define IP_PLACES 4096
+#define ASN_NETS 4096
 
 /* The cache entry of the event's address (what the IP databases said about it: coordinates,
  * autonomous system, each looked up when first asked for), in a direct-mapped cache; NULL when
@@ -179,10 +183,12 @@ static struct sn_ip_place *ip_entry(sn_engine *e, const sn_event *ev, const sn_o
             sn_geoip_close(e->geoip);
             e->geoip = NULL;
         }
-        if (e->geoip)
+        if (e->geoip) {
             e->ip_places = calloc(IP_PLACES, sizeof(*e->ip_places));
+            e->asn_nets = calloc(ASN_NETS, sizeof(*e->asn_nets));
+        }
     }
-    if (!e->geoip || !e->ip_places)
+    if (!e->geoip || !e->ip_places || !e->asn_nets)
         return NULL;
     struct sn_ip_place *c = &e->ip_places[o->source_key % IP_PLACES];
     if (c->key != o->source_key) {
@@ -201,14 +207,35 @@ static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
     struct sn_ip_place *c = ip_entry(e, ev, o);
     if (!c)
         return SN_OK;
+    /* A public IPv4 address is answered for its /24 when the database maps the /24 whole
+     * (nearly always): addresses of one network mostly come together. */
+    const uint8_t *a = ev->ip.addr;
+    uint32_t key24 = ((uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2]) + 1;
+    struct sn_asn_net *net = NULL;
+    if (!c->asn_known && ev->ip.family == 4 && sn_ip_class(&ev->ip) == SN_IP_PUBLIC) {
+        net = &e->asn_nets[sn_hash_u64(key24) % ASN_NETS];
+        if (net->key == key24) {
+            c->asn_known = true;
+            c->asn = net->asn;
+            c->asn_value = net->asn_value;
+        }
+    }
     if (!c->asn_known) {
+        unsigned bits;
         c->asn_known = true;
-        c->asn = sn_geoip_asn(e->geoip, &ev->ip);
+        c->asn = sn_geoip_asn_net(e->geoip, &ev->ip, NULL, 0, &bits);
+        if (net && bits >= 1 && bits <= 24) {
+            net->key = key24;
+            net->asn = c->asn;
+            net->asn_value = -1;
+        } else {
+            net = NULL;
+        }
     }
     if (!c->asn)
         return SN_OK;
     if (c->asn_value >= 0) {
-        /* Interned before for this address: the name's id is known. */
+        /* Interned before for this address or its network: the name's id is known. */
         o->value[SN_ATTR_ASN] = c->asn_value;
         return SN_OK;
     }
@@ -220,8 +247,11 @@ static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
     while (k)
         name[n++] = digits[--k];
     sn_status st = sn_profiles_set_value(e->profiles, o, SN_ATTR_ASN, name, (size_t)n);
-    if (st == SN_OK)
+    if (st == SN_OK) {
         c->asn_value = o->value[SN_ATTR_ASN];
+        if (net && net->key == key24)
+            net->asn_value = c->asn_value;
+    }
     return st;
 }
 

@@ -46,6 +46,12 @@ struct sn_engine {
         uint32_t asn;      /* 0: none known */
         int32_t asn_value; /* the ASN's id as a baseline value; -1 until interned */
     } * ip_places;
+    /* The autonomous system of public IPv4 /24s the database maps whole, direct-mapped. */
+    struct sn_asn_net {
+        uint32_t key;      /* the /24's first three bytes + 1; 0: empty */
+        uint32_t asn;      /* 0: none */
+        int32_t asn_value; /* as in sn_ip_place */
+    } * asn_nets;
     /* Resource sensitivity, action risk and whether the action changes rights (1 no, 2 yes),
      * by value id (0: not looked up yet). */
     int8_t *scale[3];
