@@ -160,7 +160,7 @@ sn_status sn_parse_ip(const char *s, size_t n, sn_ip *ip, sn_error *err)
                         "%s is not an IPv4 or IPv6 address", q);
 }
 
-void sn_format_ip(const sn_ip *ip, char out[48])
+size_t sn_format_ip(const sn_ip *ip, char out[48])
 {
     out[0] = '\0';
     if (ip->family == 4) {
@@ -176,9 +176,12 @@ void sn_format_ip(const sn_ip *ip, char out[48])
             *o++ = (char)('0' + v % 10);
             *o++ = i < 3 ? '.' : '\0';
         }
-    } else if (ip->family == 6) {
-        inet_ntop(AF_INET6, ip->addr, out, 48);
+        return (size_t)(o - out) - 1;
     }
+    if (ip->family == 6 && inet_ntop(AF_INET6, ip->addr, out, 48))
+        return strlen(out);
+    out[0] = '\0';
+    return 0;
 }
 
 sn_status sn_parse_bool(const char *s, size_t n, int8_t *out, sn_error *err)

@@ -117,8 +117,8 @@ sn_status sn_parse_bool(const char *s, size_t n, int8_t *out, sn_error *err);
 size_t sn_utf8_valid_prefix(const char *s, size_t n);
 /* Formats ts_us as ISO 8601 UTC with microseconds: "2026-09-04T09:03:24.530587Z" (28 bytes + NUL).
  */
-void sn_format_timestamp(int64_t ts_us, char out[32]);
+size_t sn_format_timestamp(int64_t ts_us, char out[32]);
 /* Formats ip as text (inet_ntop). */
-void sn_format_ip(const sn_ip *ip, char out[48]);
+size_t sn_format_ip(const sn_ip *ip, char out[48]);
 
 #endif

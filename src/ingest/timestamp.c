@@ -326,7 +326,7 @@ static void put_digits(char *out, unsigned v, int k)
     }
 }
 
-void sn_format_timestamp(int64_t ts_us, char out[32])
+size_t sn_format_timestamp(int64_t ts_us, char out[32])
 {
     int64_t secs = ts_us / 1000000, frac = ts_us % 1000000;
     if (frac < 0) {
@@ -348,7 +348,7 @@ void sn_format_timestamp(int64_t ts_us, char out[32])
         if (y < 0 || y > 9999) {
             snprintf(out, 32, "%s",
                      y < 0 ? "0000-01-01T00:00:00.000000Z" : "9999-12-31T23:59:59.999999Z");
-            return;
+            return 27;
         }
         put_digits(last_date, (unsigned)y, 4);
         last_date[4] = '-';
@@ -368,4 +368,5 @@ void sn_format_timestamp(int64_t ts_us, char out[32])
     put_digits(out + 20, (unsigned)frac, 6);
     out[26] = 'Z';
     out[27] = '\0';
+    return 27;
 }

@@ -459,14 +459,12 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     PUT(o, ",\"user_id\":");
     o = sn_json_str_to(o, ev->user_id.p, ev->user_id.n);
     PUT(o, ",\"timestamp\":\"");
-    sn_format_timestamp(ev->ts_us, o);
-    o += strlen(o);
+    o += sn_format_timestamp(ev->ts_us, o);
     PUT(o, "\",\"source_ip\":");
     if (ev->ip.family) {
         /* digits, dots, colons and hex: nothing to escape */
         *o++ = '"';
-        sn_format_ip(&ev->ip, o);
-        o += strlen(o);
+        o += sn_format_ip(&ev->ip, o);
         *o++ = '"';
     } else {
         PUT(o, "null");
@@ -490,7 +488,13 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     PUT(o, ",\"risk_score\":");
     o = sn_fixed_to(o, v->risk_score, 2);
     PUT(o, ",\"risk_level\":\"");
-    o = put_str(o, sn_level_name(v->level));
+    switch (v->level) { /* the names with their lengths known here */
+    case SN_CRITICAL: PUT(o, "CRITICAL"); break;
+    case SN_HIGH: PUT(o, "HIGH"); break;
+    case SN_MEDIUM: PUT(o, "MEDIUM"); break;
+    case SN_LOW: PUT(o, "LOW"); break;
+    default: o = put_str(o, sn_level_name(v->level));
+    }
     PUT(o, "\",\"reasons\":[");
     for (int i = 0; i < v->n_reasons; i++) {
         if (i)
@@ -498,7 +502,15 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
         o = sn_json_str_to(o, v->reasons[i].text, reason_n[i]);
     }
     PUT(o, "],\"recommendation\":\"");
-    o = put_str(o, v->recommendation);
+    if (v->recommendation == sn_recommendation(v->level))
+        switch (v->level) {
+        case SN_CRITICAL:
+        case SN_HIGH: PUT(o, "BLOCK"); break;
+        case SN_MEDIUM: PUT(o, "REVIEW"); break;
+        default: PUT(o, "ALLOW");
+        }
+    else
+        o = put_str(o, v->recommendation);
     PUT(o, "\",\"file\":");
     o = sn_json_str_to(o, file, file_n);
     PUT(o, ",\"line\":");
