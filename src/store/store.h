@@ -96,6 +96,7 @@ sn_status sn_store_put(sn_store *s, const sn_store_item *items, size_t n, sn_err
 
 /* Groups the puts that follow into one transaction until sn_store_commit: one journal sync for
  * many batches, for bulk loads; nothing of them is durable before the commit returns. */
+#define SN_STORE_BULK_EVENTS 16384 /* events per transaction of a bulk load (detect --db) */
 sn_status sn_store_begin(sn_store *s, sn_error *err);
 sn_status sn_store_commit(sn_store *s, sn_error *err);
 
