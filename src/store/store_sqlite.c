@@ -26,10 +26,10 @@
  * nothing measurable, while each commit of the server (an event or a few) writes whole pages.
  * A small cache: writes append, and a bulk transaction larger than the cache writes its full
  * pages to the journal before its commit instead of at it. The journal is copied into the
- * database once it holds about 4 MiB. */
+ * database once it holds about 16 MiB (each copy syncs both files). */
 #define PAGE_SIZE "4096"
 #define CACHE_SIZE "-2048"
-#define AUTOCHECKPOINT "1024"
+#define AUTOCHECKPOINT "4096"
 
 sn_status sn__sq_fail(sq_store *s, sn_error *err, const char *what)
 {
