@@ -792,9 +792,12 @@ sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_
                             " risk_level, created_at) VALUES(?,?,?,?,?,?,?)",
                             &s->ins_alert, err);
     if (rc == SN_OK)
+        /* A snapshot's too: numbers are not given again once their events are gone, so a
+         * snapshot never covers an event stored after it. */
         rc = sn__sq_prepare(s,
-                            "SELECT coalesce((SELECT last_seq FROM event_blocks ORDER BY first_seq"
-                            " DESC LIMIT 1), 0)",
+                            "SELECT max(coalesce((SELECT last_seq FROM event_blocks ORDER BY"
+                            " first_seq DESC LIMIT 1), 0), coalesce((SELECT max(through_seq)"
+                            " FROM baselines), 0))",
                             &s->max_seq, err);
     if (rc != SN_OK) {
         sq_close(&s->base);

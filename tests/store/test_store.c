@@ -858,6 +858,33 @@ static void a_failed_put_in_a_batch_keeps_the_batch(void **state)
     assert_int_equal(count_rows(EVENTS_STORED), 3);
 }
 
+/* Sequence numbers are never given twice, even once retention has emptied the store: a
+ * snapshot taken through event 6 must not hide the events stored after it. */
+static void sequence_numbers_go_on_after_the_store_is_emptied(void **state)
+{
+    (void)state;
+    sn_store_keys k = key_of(0x11);
+    sn_store *s;
+    sn_error err;
+    assert_int_equal(sn_store_open(&s, db, &k, &err), SN_OK);
+    fill(s, 6);
+    assert_int_equal(sn_store_put_snapshot(s, "baselines", 9, 6, &err), SN_OK);
+    sn_store_counts c;
+    assert_int_equal(sn_store_retention(s, (int64_t)(1700000000 + 9 * 3600) * 1000000, &c, &err),
+                     SN_OK);
+    assert_int_equal(c.events, 6);
+    fill(s, 2);
+    int64_t last = 0;
+    assert_int_equal(sn_store_last_seq(s, &last, &err), SN_OK);
+    assert_int_equal(last, 8);
+    walked w = {0};
+    assert_int_equal(sn_store_each_event(s, 6, walk, &w, &err), SN_OK);
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.seq[0], 7);
+    assert_string_equal(w.id[1], "EVT-1");
+    sn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -883,6 +910,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(events_after_a_point_and_recent_verdicts, setup, teardown),
         cmocka_unit_test_setup_teardown(a_large_put_is_cut_into_rows_of_a_page, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_put_in_a_batch_keeps_the_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(sequence_numbers_go_on_after_the_store_is_emptied, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
