@@ -52,8 +52,8 @@ static const char usage_text[] =
     "exit status: 0 success; 3 success but some records were bad and skipped (each reported\n"
     "as FILE:LINE: FIELD: why on standard error); 1 failure; 2 bad command line.\n";
 
-/* Events per store transaction (a multiple of the batch). */
-#define DETECT_STORE_TX (SN_ANALYSE_BLOCK * 64)
+/* Events per store transaction: a multiple of the batch. */
+_Static_assert(SN_STORE_BULK_EVENTS % SN_ANALYSE_BLOCK == 0, "whole batches per transaction");
 
 typedef struct detect_ctx {
     sn_engine *engine;
@@ -110,7 +110,7 @@ static int store_batch(detect_ctx *d, sn_event_batch *b)
     if (ok) {
         d->stored += (long)b->n;
         /* A bulk load: one journal sync per few thousand events, not per batch. */
-        if (d->stored % DETECT_STORE_TX == 0)
+        if (d->stored % SN_STORE_BULK_EVENTS == 0)
             ok =
                 sn_store_commit(d->store, &err) == SN_OK && sn_store_begin(d->store, &err) == SN_OK;
     }

@@ -96,6 +96,7 @@ sn_status sn_store_put(sn_store *s, const sn_store_item *items, size_t n, sn_err
 
 /* Groups the puts that follow into one transaction until sn_store_commit: one journal sync for
  * many batches, for bulk loads; nothing of them is durable before the commit returns. */
+#define SN_STORE_BULK_EVENTS 16384 /* events per transaction of a bulk load (detect --db) */
 sn_status sn_store_begin(sn_store *s, sn_error *err);
 sn_status sn_store_commit(sn_store *s, sn_error *err);
 
@@ -145,7 +146,8 @@ sn_status sn_store_backup(sn_store *s, const char *to, sn_error *err);
  * transaction so that the store stays in use, then retires the old key. Needs keys->has_old. */
 sn_status sn_store_rotate(sn_store *s, size_t batch, sn_store_counts *c, sn_error *err);
 
-/* Sequence number of the newest stored event (0 when none). */
+/* The highest sequence number given so far (0 when none): the newest stored event's, or the
+ * newest snapshot's when the events it covered are gone. The next event stored gets the next. */
 sn_status sn_store_last_seq(sn_store *s, int64_t *seq, sn_error *err);
 
 /* The engine a store's baselines continue from: its snapshot with every event stored after it

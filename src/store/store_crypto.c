@@ -6,6 +6,8 @@
 #include "../core/secret.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,17 +60,17 @@ void sn__store_key_wipe(sn_store_key *k)
 sn_status sn__store_key_check(const sn_store_key *k, sn_buf *out)
 {
     char aad[64];
-    snprintf(aad, sizeof(aad), "store_keys.check|%s", k->id);
-    return sn__store_seal(k, aad, CHECK_TEXT, strlen(CHECK_TEXT), out);
+    int n = snprintf(aad, sizeof(aad), "store_keys.check|%s", k->id);
+    return sn__store_seal(k, aad, (size_t)n, CHECK_TEXT, strlen(CHECK_TEXT), out);
 }
 
 bool sn__store_key_verify(const sn_store_key *k, const void *check, size_t len)
 {
     char aad[64];
-    snprintf(aad, sizeof(aad), "store_keys.check|%s", k->id);
+    int n = snprintf(aad, sizeof(aad), "store_keys.check|%s", k->id);
     sn_buf pt;
     sn_buf_init(&pt);
-    bool ok = sn__store_open_field(k, aad, check, len, &pt) == SN_OK &&
+    bool ok = sn__store_open_field(k, aad, (size_t)n, check, len, &pt) == SN_OK &&
               pt.len == strlen(CHECK_TEXT) && !memcmp(pt.data, CHECK_TEXT, pt.len);
     sn_buf_free(&pt);
     return ok;
@@ -78,14 +80,15 @@ bool sn__store_key_verify(const sn_store_key *k, const void *check, size_t len)
 #define TOKEN_CACHE_MAX 65536
 
 static sn_status compute_token(const sn_store_key *k, const char *user_id, size_t len,
-                               char out[65]);
+                               unsigned char out[SN_STORE_TOKEN_LEN]);
 
-sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len, char out[65])
+sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len,
+                          unsigned char out[SN_STORE_TOKEN_LEN])
 {
     if (k->seen) {
         int32_t id = sn_strmap_find(k->seen, user_id, len);
         if (id >= 0 && (size_t)id < k->tokens_cap) {
-            memcpy(out, k->tokens[id], SN_STORE_TOKEN_HEX + 1);
+            memcpy(out, k->tokens[id], SN_STORE_TOKEN_LEN);
             return SN_OK;
         }
     }
@@ -111,39 +114,54 @@ sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len, char
         k->tokens = grown;
         k->tokens_cap = nc;
     }
-    memcpy(k->tokens[id], out, SN_STORE_TOKEN_HEX + 1);
+    memcpy(k->tokens[id], out, SN_STORE_TOKEN_LEN);
     return SN_OK;
 }
 
-static sn_status compute_token(const sn_store_key *k, const char *user_id, size_t len, char out[65])
+static sn_status compute_token(const sn_store_key *k, const char *user_id, size_t len,
+                               unsigned char out[SN_STORE_TOKEN_LEN])
 {
     /* Without a key there is nothing to hide the id from; a keyless hash still keeps one
      * fixed-width lookup column. */
     static const unsigned char none[32] = {0};
-    sn_status st = k->encrypt ? sn_hmac_hex(k->tok, sizeof(k->tok), user_id, len, out)
-                              : sn_hmac_hex(none, sizeof(none), user_id, len, out);
-    /* 128 bits are plenty to find a person's rows (export checks the decrypted id anyway) and
-     * halve the bytes each row and index spends on it. */
-    out[SN_STORE_TOKEN_HEX] = '\0';
-    return st;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    const unsigned char *key = k->encrypt ? k->tok : none;
+    if (!HMAC(EVP_sha256(), key, 32, (const unsigned char *)user_id, len, mac, &mac_len) ||
+        mac_len != 32)
+        return SN_ERR_CRYPTO;
+    /* 128 bits are plenty to find a person's rows (export checks the decrypted id anyway). */
+    memcpy(out, mac, SN_STORE_TOKEN_LEN);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return SN_OK;
 }
 
-sn_status sn__store_seal(const sn_store_key *k, const char *aad, const void *pt, size_t len,
-                         sn_buf *out)
+void sn__store_token_hex(const unsigned char tok[SN_STORE_TOKEN_LEN], char out[33])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < SN_STORE_TOKEN_LEN; i++) {
+        out[2 * i] = digits[tok[i] >> 4];
+        out[2 * i + 1] = digits[tok[i] & 15];
+    }
+    out[32] = '\0';
+}
+
+sn_status sn__store_seal(const sn_store_key *k, const void *aad, size_t aad_len, const void *pt,
+                         size_t len, sn_buf *out)
 {
     if (!k->encrypt) {
         sn_buf_append(out, pt, len);
         return out->failed ? SN_ERR_NOMEM : SN_OK;
     }
-    return sn_aead_seal_with(k->aead, aad, strlen(aad), pt, len, out);
+    return sn_aead_seal_with(k->aead, aad, aad_len, pt, len, out);
 }
 
-sn_status sn__store_open_field(const sn_store_key *k, const char *aad, const void *ct, size_t len,
-                               sn_buf *out)
+sn_status sn__store_open_field(const sn_store_key *k, const void *aad, size_t aad_len,
+                               const void *ct, size_t len, sn_buf *out)
 {
     if (!k->encrypt) {
         sn_buf_append(out, ct, len);
         return out->failed ? SN_ERR_NOMEM : SN_OK;
     }
-    return sn_aead_open_with(k->aead, aad, strlen(aad), ct, len, out);
+    return sn_aead_open_with(k->aead, aad, aad_len, ct, len, out);
 }

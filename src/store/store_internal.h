@@ -1,14 +1,17 @@
-/* Shared by the store's backends: per-key derived material, sealing of personal fields with
- * associated data naming their row and column, lookup tokens, and the stored event record. */
+/* Shared by the store's backends: per-key derived material, sealing of personal data with
+ * associated data naming its row, lookup tokens, and the stored record of an event and its
+ * verdict. */
 #ifndef SN_STORE_INTERNAL_H
 #define SN_STORE_INTERNAL_H
 
 #include "store.h"
 
 #include "../core/aead.h"
+#include "../core/serial.h"
 #include "../core/strmap.h"
 
-#define SN_STORE_TOKEN_HEX 32
+/* A lookup token: the first 128 bits of HMAC-SHA-256 of the user id. */
+#define SN_STORE_TOKEN_LEN 16
 
 /* The key id of an unencrypted store. */
 #define SN_STORE_PLAIN_ID "plain"
@@ -20,7 +23,7 @@ typedef struct sn_store_key {
     unsigned char tok[32]; /* HMAC-SHA-256 key for lookup tokens */
     sn_aead *aead;         /* enc, set up once */
     sn_strmap *seen;       /* user ids whose tokens are cached in tokens[] */
-    char (*tokens)[SN_STORE_TOKEN_HEX + 1];
+    unsigned char (*tokens)[SN_STORE_TOKEN_LEN];
     size_t tokens_cap;
 } sn_store_key;
 
@@ -32,26 +35,57 @@ void sn__store_key_wipe(sn_store_key *k);
 sn_status sn__store_key_check(const sn_store_key *k, sn_buf *out);
 bool sn__store_key_verify(const sn_store_key *k, const void *check, size_t len);
 
-/* Lookup token of a user id under k: the first SN_STORE_TOKEN_HEX hex digits of its
- * HMAC-SHA-256 (the id itself never is a lookup key). Cached per key. */
-sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len, char out[65]);
+/* Lookup token of a user id under k (the id itself never is a lookup key). Cached per key. */
+sn_status sn__store_token(sn_store_key *k, const char *user_id, size_t len,
+                          unsigned char out[SN_STORE_TOKEN_LEN]);
+/* The token of schema version 1: the same HMAC's first 128 bits as 32 hex digits. */
+void sn__store_token_hex(const unsigned char tok[SN_STORE_TOKEN_LEN], char out[33]);
 
-/* Seals (or, without encryption, copies) a field; aad names table, column and row. */
-sn_status sn__store_seal(const sn_store_key *k, const char *aad, const void *pt, size_t len,
-                         sn_buf *out);
-sn_status sn__store_open_field(const sn_store_key *k, const char *aad, const void *ct, size_t len,
-                               sn_buf *out);
+/* Seals (or, without encryption, copies) a message, appending to out; aad names its row. */
+sn_status sn__store_seal(const sn_store_key *k, const void *aad, size_t aad_len, const void *pt,
+                         size_t len, sn_buf *out);
+sn_status sn__store_open_field(const sn_store_key *k, const void *aad, size_t aad_len,
+                               const void *ct, size_t len, sn_buf *out);
 
-/* The stored form of an event: every field, as one record (personal fields included). */
-void sn__store_event_encode(sn_buf *out, const sn_event *ev, const char *event_id);
-/* Decodes a record; ev's strings and *event_id point into data (borrowed). */
-bool sn__store_event_decode(const uint8_t *data, size_t len, sn_event *ev, const char **event_id,
-                            size_t *event_id_len);
-/* A verdict as stored when its front end gives none: the verdict's own fields, with the event
- * and user ids (the event's other fields are in its record). */
-void sn__store_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v,
-                            const char *event_id);
+/* A verdict as a stored record holds it: its own fields, or the JSON object its front end
+ * answered with (json.n > 0), or none (kind SN_STORED_NONE: an event stored alone). */
+typedef enum sn_stored_kind {
+    SN_STORED_NONE = 0,
+    SN_STORED_FIELDS = 1,
+    SN_STORED_JSON = 2
+} sn_stored_kind;
+
+typedef struct sn_stored_verdict {
+    sn_stored_kind kind;
+    bool is_anomaly;
+    sn_level level;
+    double risk_score, anomaly_score;
+    sn_str recommendation;
+    int n_reasons;
+    sn_str reasons[SN_MAX_REASONS];
+    sn_str json;
+} sn_stored_verdict;
+
+/* The stored record of one event and its verdict (every personal field of both): appended to
+ * out in one piece, so that it is sealed with one operation. */
+void sn__store_record_encode(sn_buf *out, const sn_store_item *it);
+/* Decodes a record; ev's strings, *event_id and v's strings point into data (borrowed). */
+bool sn__store_record_decode(const uint8_t *data, size_t len, sn_event *ev, sn_str *event_id,
+                             sn_stored_verdict *v);
+/* An event record of schema version 1 (decoded the same way; for the migration). */
+bool sn__store_event_decode_v1(const uint8_t *data, size_t len, sn_event *ev, sn_str *event_id);
+
+/* LEB128 unsigned integers: written at o (room for SN_STORE_VARINT_MAX bytes; returns the bytes
+ * written), and read from r (a malformed or truncated one sets r->bad). */
+#define SN_STORE_VARINT_MAX 10
+size_t sn__store_put_varint(uint8_t *o, uint64_t v);
+uint64_t sn__store_get_varint(sn_rd *r);
+
+/* A verdict as JSON (the front end's own text, or one object from the fields: the verdict's
+ * own fields with the event and user ids). Nothing is appended for SN_STORED_NONE. */
+void sn__store_verdict_json(sn_buf *out, const sn_event *ev, sn_str event_id,
+                            const sn_stored_verdict *v);
 /* One event as a JSON object (export). */
-void sn__store_event_json(sn_buf *out, const sn_event *ev, const char *event_id, size_t id_len);
+void sn__store_event_json(sn_buf *out, const sn_event *ev, sn_str event_id);
 
 #endif

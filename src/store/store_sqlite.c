@@ -1,9 +1,13 @@
-/* The SQLite store backend: schema and migrations, the key check, durable batched writes of
- * sealed personal fields, reads, snapshots and the model registry (a person's records and
- * retention are in store_sqlite_privacy.c, backup and key rotation in store_sqlite_admin.c).
+/* The SQLite store backend: opening, the key check, durable batched writes of sealed events
+ * and verdicts, reads, snapshots and the model registry (the schema and its migration are in
+ * store_sqlite_migrate.c, blocks of events in store_sqlite_block.c, a person's records and
+ * retention in store_sqlite_privacy.c, backup and key rotation in store_sqlite_admin.c).
  *
  * Durability: WAL journal with synchronous=FULL, so a transaction that has returned is in the
- * fsynced WAL: it survives both a killed process and a power loss. */
+ * fsynced WAL: it survives both a killed process and a power loss.
+ *
+ * Events and their verdicts are written in blocks of consecutive events, one row and one
+ * sealing each (store_sqlite_block.c); alerts are rows of their own. */
 #include "store_sqlite.h"
 
 #include "../ingest/ingest.h"
@@ -18,36 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 1
-
-/* Migration i takes the schema from version i to i + 1. */
-static const char *const migrations[SCHEMA_VERSION] = {
-    "CREATE TABLE store_keys(key_id TEXT PRIMARY KEY, check_value BLOB NOT NULL,"
-    " added_at INTEGER NOT NULL, retired_at INTEGER);"
-    "CREATE TABLE events(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL,"
-    " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, stored_at INTEGER NOT NULL,"
-    " key_id TEXT NOT NULL, record BLOB NOT NULL);"
-    "CREATE INDEX events_user ON events(user_token);"
-    "CREATE TABLE verdicts(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL,"
-    " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, risk_score REAL NOT NULL,"
-    " risk_level TEXT NOT NULL, is_anomaly INTEGER NOT NULL, key_id TEXT NOT NULL,"
-    " body BLOB NOT NULL);"
-    "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL,"
-    " user_token TEXT NOT NULL, ts_us INTEGER NOT NULL, risk_score REAL NOT NULL,"
-    " risk_level TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', created_at INTEGER NOT NULL);"
-    "CREATE INDEX alerts_user ON alerts(user_token);"
-    "CREATE TABLE baselines(scope TEXT NOT NULL, subject_token TEXT NOT NULL,"
-    " through_seq INTEGER NOT NULL, updated_at INTEGER NOT NULL, key_id TEXT NOT NULL,"
-    " body BLOB NOT NULL, PRIMARY KEY(scope, subject_token));"
-    "CREATE TABLE api_keys(key_id TEXT PRIMARY KEY, key_hash TEXT NOT NULL, role TEXT NOT NULL,"
-    " label TEXT, created_at INTEGER NOT NULL, revoked_at INTEGER);"
-    "CREATE TABLE models(id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL,"
-    " events INTEGER NOT NULL, trained_at INTEGER NOT NULL, registered_at INTEGER NOT NULL,"
-    " active INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE privacy_log(id INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL,"
-    " events INTEGER NOT NULL, verdicts INTEGER NOT NULL, alerts INTEGER NOT NULL,"
-    " baselines INTEGER NOT NULL, detail TEXT);",
-};
+/* Pages of 4 KiB: a block of events fills one (store_sqlite_block.c), so larger pages save
+ * nothing measurable, while each commit of the server (an event or a few) writes whole pages.
+ * A small cache: writes append, and a bulk transaction larger than the cache writes its full
+ * pages to the journal before its commit instead of at it. The journal is copied into the
+ * database once it holds about 16 MiB (each copy syncs both files). */
+#define PAGE_SIZE "4096"
+#define CACHE_SIZE "-2048"
+#define AUTOCHECKPOINT "4096"
 
 sn_status sn__sq_fail(sq_store *s, sn_error *err, const char *what)
 {
@@ -98,41 +80,47 @@ const sn_store_key *sn__sq_key_for(sq_store *s, const char *id, sn_error *err)
     return NULL;
 }
 
-const char *sn__sq_aad(sq_store *s, const char *table_col, int64_t row, const char *token)
+const sn_store_key *sn__sq_key_for_no(sq_store *s, int64_t key_no, sn_error *err)
+{
+    if (key_no && key_no == s->cur_no)
+        return &s->cur;
+    if (key_no && s->has_old && key_no == s->old_no)
+        return &s->old;
+    char id[17] = "?";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT key_id FROM store_keys WHERE key_no=?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, key_no);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    return sn__sq_key_for(s, id, err);
+}
+
+const char *sn__sq_aad(sq_store *s, const char *table_col, int64_t row, const char *scope)
 {
     sn_buf_reset(&s->aad_buf);
-    sn_buf_printf(&s->aad_buf, "%s|%lld|%s", table_col, (long long)row, token);
+    sn_buf_printf(&s->aad_buf, "%s|%lld|%s", table_col, (long long)row, scope);
     return s->aad_buf.failed ? "" : s->aad_buf.data;
 }
 
 /* ---- opening, schema, keys ---- */
 
-static sn_status migrate(sq_store *s, sn_error *err)
+static sn_status schema_version(sq_store *s, int *version, sn_error *err)
 {
     sqlite3_stmt *st;
     sn_status rc = sn__sq_prepare(s, "PRAGMA user_version", &st, err);
     if (rc != SN_OK)
         return rc;
-    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    *version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
-    if (version < 0)
+    if (*version < 0)
         return sn__sq_fail(s, err, "cannot read the schema version");
-    if (version > SCHEMA_VERSION)
+    if (*version > SN_SQ_SCHEMA_VERSION)
         return sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
-                            "store schema version %d is newer than this build reads (%d)", version,
-                            SCHEMA_VERSION);
-    for (int v = version; v < SCHEMA_VERSION; v++) {
-        char set[64];
-        snprintf(set, sizeof(set), "PRAGMA user_version=%d", v + 1);
-        if ((rc = sn__sq_exec(s, "BEGIN IMMEDIATE", err)) != SN_OK)
-            return rc;
-        if ((rc = sn__sq_exec(s, migrations[v], err)) != SN_OK ||
-            (rc = sn__sq_exec(s, set, err)) != SN_OK ||
-            (rc = sn__sq_exec(s, "COMMIT", err)) != SN_OK) {
-            sn__sq_rollback(s);
-            return rc;
-        }
-    }
+                            "store schema version %d is newer than this build reads (%d)", *version,
+                            SN_SQ_SCHEMA_VERSION);
     return SN_OK;
 }
 
@@ -228,17 +216,38 @@ static sn_status check_keys(sq_store *s, sn_error *err)
     return SN_OK;
 }
 
+sn_status sn__sq_load_key_numbers(sq_store *s, sn_error *err)
+{
+    sqlite3_stmt *st;
+    sn_status rc = sn__sq_prepare(s, "SELECT key_no FROM store_keys WHERE key_id=?", &st, err);
+    if (rc != SN_OK)
+        return rc;
+    s->cur_no = s->old_no = 0;
+    for (int i = 0; i < (s->has_old ? 2 : 1); i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, i ? s->old.id : s->cur.id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *(i ? &s->old_no : &s->cur_no) = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (!s->cur_no)
+        return sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
+                            "the store key (id %s) is not in store_keys", s->cur.id);
+    return SN_OK;
+}
+
 static void sq_close(sn_store *base)
 {
     sq_store *s = (sq_store *)base;
-    sqlite3_finalize(s->ins_event);
-    sqlite3_finalize(s->ins_verdict);
-    sqlite3_finalize(s->ins_alert);
-    sqlite3_finalize(s->max_seq);
+    sqlite3_stmt *const stmts[] = {s->ins_block, s->upd_block, s->ins_alert,  s->max_seq,
+                                   s->savepoint, s->release,   s->rollback_to};
+    for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++)
+        sqlite3_finalize(stmts[i]);
     if (s->db)
         sqlite3_close(s->db);
     sn__store_key_wipe(&s->cur);
     sn__store_key_wipe(&s->old);
+    sn__sq_block_free(&s->put);
     sn_buf_free(&s->rec);
     sn_buf_free(&s->sealed);
     sn_buf_free(&s->aad_buf);
@@ -260,99 +269,90 @@ static sn_status sq_last_seq(sn_store *base, int64_t *seq, sn_error *err)
     return SN_OK;
 }
 
-static sn_status put_one(sq_store *s, int64_t seq, const sn_store_item *it, sn_error *err)
+/* Writes the block being built and the alerts of its anomalies (items[0..) are its events). */
+static sn_status write_put_block(sq_store *s, const sn_store_item *items, int64_t now,
+                                 sn_error *err)
 {
-    char token[65];
-    if (sn__store_token(&s->cur, it->ev->user_id.p, it->ev->user_id.n, token) != SN_OK)
-        return sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL, "cannot make a token");
-    int64_t stored = sn__sq_now();
-    sn_buf_reset(&s->rec);
-    sn__store_event_encode(&s->rec, it->ev, it->event_id);
-    sn_buf_reset(&s->sealed);
-    sn_status rc = s->rec.failed
-                       ? SN_ERR_NOMEM
-                       : sn__store_seal(&s->cur, sn__sq_aad(s, "events.record", seq, token),
-                                        s->rec.data, s->rec.len, &s->sealed);
-    if (rc != SN_OK)
-        return sn_error_set(err, rc, true, s->path, 0, NULL, "cannot seal an event");
-    sqlite3_stmt *st = s->ins_event;
+    const sq_block *b = &s->put;
+    sn_status rc = sn__sq_block_write(s, b, &s->cur, false, err);
+    for (int64_t j = 0; rc == SN_OK && j < b->n; j++) {
+        const sn_store_item *it = &items[j];
+        if (!it->verdict || !it->verdict->is_anomaly)
+            continue;
+        sqlite3_stmt *st = s->ins_alert;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, b->first_seq + j);
+        sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, b->tokens.data + j * SN_STORE_TOKEN_LEN, SN_STORE_TOKEN_LEN,
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, it->ev->ts_us);
+        sqlite3_bind_double(st, 5, it->verdict->risk_score);
+        sqlite3_bind_text(st, 6, sn_level_name(it->verdict->level), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 7, now);
+        int step = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE)
+            rc = sn__sq_fail(s, err, "cannot store an alert");
+    }
+    return rc;
+}
+
+/* Stores items[0..n) as the events seq + 1 .. seq + n, in blocks that each fit a page;
+ * anomalies become alerts. */
+static sn_status put_items(sq_store *s, int64_t seq, const sn_store_item *items, size_t n,
+                           sn_error *err)
+{
+    int64_t now = sn__sq_now();
+    sq_block *b = &s->put;
+    size_t first = 0; /* the item the block being built starts with */
+    sn__sq_block_start(b, seq + 1, s->cur_no);
+    for (size_t i = 0; i < n; i++) {
+        const sn_event *ev = items[i].ev;
+        unsigned char token[SN_STORE_TOKEN_LEN];
+        if (!ev->user_id.n)
+            return sn_error_set(err, SN_ERR_MISSING, true, s->path, 0, "user_id",
+                                "an event without a user id cannot be stored");
+        if (sn__store_token(&s->cur, ev->user_id.p, ev->user_id.n, token) != SN_OK)
+            return sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL, "cannot make a token");
+        sn_buf_reset(&s->rec);
+        sn__store_record_encode(&s->rec, &items[i]);
+        if (sn__sq_block_full(b, s->rec.len, s->block_bytes)) {
+            sn_status rc = write_put_block(s, items + first, now, err);
+            if (rc != SN_OK)
+                return rc;
+            first = i;
+            sn__sq_block_start(b, seq + 1 + (int64_t)i, s->cur_no);
+        }
+        if (!sn__sq_block_add(b, seq + 1 + (int64_t)i, token, &items[i], &s->rec))
+            return sn_error_set(err, SN_ERR_NOMEM, true, s->path, 0, NULL, "out of memory");
+    }
+    return n ? write_put_block(s, items + first, now, err) : SN_OK;
+}
+
+/* Runs a prepared statement without results (SAVEPOINT, RELEASE, ...). */
+static sn_status run_prepared(sq_store *s, sqlite3_stmt *st, sn_error *err)
+{
+    int step = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, it->ev->ts_us);
-    sqlite3_bind_int64(st, 5, stored);
-    sqlite3_bind_text(st, 6, s->cur.id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 7, s->sealed.data, (int)s->sealed.len, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return sn__sq_fail(s, err, "cannot store an event");
-    const sn_verdict *v = it->verdict;
-    if (!v)
-        return SN_OK;
-    sn_buf_reset(&s->rec);
-    if (it->verdict_json)
-        sn_buf_append(&s->rec, it->verdict_json, it->verdict_json_len);
-    else
-        sn__store_verdict_json(&s->rec, it->ev, v, it->event_id);
-    sn_buf_reset(&s->sealed);
-    rc = s->rec.failed ? SN_ERR_NOMEM
-                       : sn__store_seal(&s->cur, sn__sq_aad(s, "verdicts.body", seq, token),
-                                        s->rec.data, s->rec.len, &s->sealed);
-    if (rc != SN_OK)
-        return sn_error_set(err, rc, true, s->path, 0, NULL, "cannot seal a verdict");
-    st = s->ins_verdict;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, it->ev->ts_us);
-    sqlite3_bind_double(st, 5, v->risk_score);
-    sqlite3_bind_text(st, 6, sn_level_name(v->level), -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, v->is_anomaly);
-    sqlite3_bind_text(st, 8, s->cur.id, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 9, s->sealed.data, (int)s->sealed.len, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return sn__sq_fail(s, err, "cannot store a verdict");
-    if (!v->is_anomaly)
-        return SN_OK;
-    st = s->ins_alert;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_text(st, 2, it->event_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, it->ev->ts_us);
-    sqlite3_bind_double(st, 5, v->risk_score);
-    sqlite3_bind_text(st, 6, sn_level_name(v->level), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, stored);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return sn__sq_fail(s, err, "cannot store an alert");
-    return SN_OK;
+    return step == SQLITE_DONE ? SN_OK : sn__sq_fail(s, err, sqlite3_sql(st));
 }
 
 static sn_status sq_put(sn_store *base, const sn_store_item *items, size_t n, sn_error *err)
 {
     sq_store *s = (sq_store *)base;
-    sn_status rc = s->in_batch ? SN_OK : sn__sq_exec(s, "BEGIN IMMEDIATE", err);
-    if (rc != SN_OK)
-        return rc;
-    if (s->in_batch)
-        rc = sn__sq_exec(s, "SAVEPOINT put", err);
+    /* Inside a batch, a savepoint: a failed put leaves the batch's earlier puts in place. */
+    sn_status rc =
+        s->in_batch ? run_prepared(s, s->savepoint, err) : sn__sq_exec(s, "BEGIN IMMEDIATE", err);
     if (rc != SN_OK)
         return rc;
     int64_t seq = 0;
     rc = sq_last_seq(base, &seq, err);
-    for (size_t i = 0; rc == SN_OK && i < n; i++) {
-        if (!items[i].ev->user_id.n)
-            rc = sn_error_set(err, SN_ERR_MISSING, true, s->path, 0, "user_id",
-                              "an event without a user id cannot be stored");
-        else
-            rc = put_one(s, ++seq, &items[i], err);
-    }
+    if (rc == SN_OK)
+        rc = put_items(s, seq, items, n, err);
     if (s->in_batch) {
-        /* A failed put leaves the batch's earlier puts in place. */
         if (rc != SN_OK)
-            sqlite3_exec(s->db, "ROLLBACK TO put", NULL, NULL, NULL);
-        sqlite3_exec(s->db, "RELEASE put", NULL, NULL, NULL);
+            run_prepared(s, s->rollback_to, NULL);
+        run_prepared(s, s->release, NULL);
         return rc;
     }
     if (rc == SN_OK)
@@ -386,64 +386,161 @@ static sn_status sq_commit(sn_store *base, sn_error *err)
 
 /* ---- reads ---- */
 
-/* The current row of st, laid out (seq, key_id, user_token, sealed value): its seq, and the
- * value decrypted into pt (reset first). label is the sealed column ("events.record"), bound
- * into the value's associated data and named in the error. */
-sn_status sn__sq_open_row(sq_store *s, sqlite3_stmt *st, const char *label, int64_t *seq,
-                          sn_buf *pt, sn_error *err)
-{
-    *seq = sqlite3_column_int64(st, 0);
-    const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
-    if (!k)
-        return SN_ERR_SECRET;
-    const char *token = (const char *)sqlite3_column_text(st, 2);
-    sn_buf_reset(pt);
-    if (sn__store_open_field(k, sn__sq_aad(s, label, *seq, token ? token : ""),
-                             sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-                             pt) != SN_OK)
-        return sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,
-                            "row %lld of %s does not decrypt: wrong key or a modified row",
-                            (long long)*seq, label);
-    return SN_OK;
-}
+/* The blocks that hold the events after after_seq, in stored order. */
+#define BLOCKS_AFTER                                                                               \
+    "SELECT " SN_SQ_BLOCK_COLUMNS " FROM event_blocks WHERE first_seq >= coalesce((SELECT"         \
+    " max(first_seq) FROM event_blocks WHERE first_seq <= ?1), 0) AND last_seq > ?1"               \
+    " ORDER BY first_seq"
 
 static sn_status sq_each_event(sn_store *base, int64_t after_seq, sn_store_event_fn fn, void *ctx,
                                sn_error *err)
 {
     sq_store *s = (sq_store *)base;
     sqlite3_stmt *st;
-    sn_status rc =
-        sn__sq_prepare(s,
-                       "SELECT seq, key_id, user_token, record FROM events WHERE seq > ? "
-                       "ORDER BY seq",
-                       &st, err);
+    sn_status rc = sn__sq_prepare(s, BLOCKS_AFTER, &st, err);
     if (rc != SN_OK)
         return rc;
     sqlite3_bind_int64(st, 1, after_seq);
-    sn_buf pt;
-    sn_buf_init(&pt);
+    sq_block b;
+    sn__sq_block_init(&b);
+    sn_buf id;
+    sn_buf_init(&id);
     int step;
     while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq;
-        if ((rc = sn__sq_open_row(s, st, "events.record", &seq, &pt, err)) != SN_OK)
+        if ((rc = sn__sq_block_open(s, st, &b, err)) != SN_OK)
             break;
-        sn_event ev;
-        const char *id;
-        size_t id_len;
-        if (!sn__store_event_decode((const uint8_t *)pt.data, pt.len, &ev, &id, &id_len)) {
-            rc = sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
-                              "event %lld is not a valid record", (long long)seq);
-            break;
+        size_t at = 0, index = 0;
+        bool bad = false;
+        sq_entry e;
+        while (rc == SN_OK && sn__sq_block_next(&b, &at, &index, &e, &bad)) {
+            if (e.seq <= after_seq)
+                continue;
+            sn_buf_reset(&id);
+            sn_buf_append(&id, e.event_id.p ? e.event_id.p : "", e.event_id.n);
+            if (id.failed)
+                rc = sn_error_set(err, SN_ERR_NOMEM, true, s->path, 0, NULL, "out of memory");
+            else if (fn(ctx, e.seq, &e.ev, id.data ? id.data : ""))
+                rc = SN_ERR_USAGE;
         }
-        char idbuf[512];
-        snprintf(idbuf, sizeof(idbuf), "%.*s", (int)id_len, id);
-        if (fn(ctx, seq, &ev, idbuf))
-            rc = SN_ERR_USAGE;
+        if (rc == SN_OK && bad)
+            rc = sn__sq_block_bad(s, &b, err);
     }
     if (rc == SN_OK && step != SQLITE_DONE)
         rc = sn__sq_fail(s, err, "cannot read events");
     sqlite3_finalize(st);
-    sn_buf_free(&pt);
+    sn__sq_block_free(&b);
+    sn_buf_free(&id);
+    return rc;
+}
+
+typedef struct found_list {
+    struct found {
+        int64_t seq;
+        size_t at, len;
+    } * list;
+    size_t n, cap;
+    sn_buf json; /* the verdicts, NUL-separated */
+} found_list;
+
+static bool found_add(found_list *f, int64_t seq, const sq_entry *e)
+{
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 64;
+        struct found *grown = realloc(f->list, nc * sizeof(*grown));
+        if (!grown)
+            return false;
+        f->list = grown;
+        f->cap = nc;
+    }
+    size_t at = f->json.len;
+    sn__store_verdict_json(&f->json, &e->ev, e->event_id, &e->v);
+    sn_buf_putc(&f->json, '\0');
+    f->list[f->n++] = (struct found){.seq = seq, .at = at, .len = f->json.len - at - 1};
+    return !f->json.failed;
+}
+
+/* The newest limit anomalies: the alerts name them, their blocks hold their verdicts (a block
+ * is read once for all its alerts). */
+static sn_status newest_anomalies(sq_store *s, size_t limit, found_list *f, sn_error *err)
+{
+    sqlite3_stmt *al = NULL, *blk = NULL;
+    sn_status rc = sn__sq_prepare(s, "SELECT seq FROM alerts ORDER BY seq DESC LIMIT ?", &al, err);
+    if (rc == SN_OK)
+        rc = sn__sq_prepare(s,
+                            "SELECT " SN_SQ_BLOCK_COLUMNS " FROM event_blocks WHERE first_seq <= ?"
+                            " ORDER BY first_seq DESC LIMIT 1",
+                            &blk, err);
+    if (rc == SN_OK)
+        sqlite3_bind_int64(al, 1, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    sq_block b;
+    sn__sq_block_init(&b);
+    bool have = false;
+    int step = SQLITE_DONE;
+    while (rc == SN_OK && (step = sqlite3_step(al)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(al, 0);
+        if (!have || seq < b.first_seq || seq > b.last_seq) {
+            sqlite3_reset(blk);
+            sqlite3_bind_int64(blk, 1, seq);
+            if (sqlite3_step(blk) != SQLITE_ROW)
+                continue; /* an alert without its event */
+            if ((rc = sn__sq_block_open(s, blk, &b, err)) != SN_OK)
+                break;
+            have = true;
+        }
+        size_t at = 0, index = 0;
+        bool bad = false;
+        sq_entry e;
+        while (sn__sq_block_next(&b, &at, &index, &e, &bad) && e.seq <= seq)
+            if (e.seq == seq && e.v.kind != SN_STORED_NONE && !found_add(f, seq, &e))
+                rc = sn_error_set(err, SN_ERR_NOMEM, true, s->path, 0, NULL, "out of memory");
+        if (rc == SN_OK && bad)
+            rc = sn__sq_block_bad(s, &b, err);
+    }
+    if (rc == SN_OK && step != SQLITE_DONE)
+        rc = sn__sq_fail(s, err, "cannot read alerts");
+    sqlite3_finalize(al);
+    sqlite3_finalize(blk);
+    sn__sq_block_free(&b);
+    return rc;
+}
+
+/* The newest limit verdicts of any kind: the blocks from the newest back. */
+static sn_status newest_verdicts(sq_store *s, size_t limit, found_list *f, sn_error *err)
+{
+    sqlite3_stmt *st;
+    sn_status rc = sn__sq_prepare(s,
+                                  "SELECT " SN_SQ_BLOCK_COLUMNS " FROM event_blocks WHERE"
+                                  " verdicts > 0 ORDER BY first_seq DESC",
+                                  &st, err);
+    if (rc != SN_OK)
+        return rc;
+    sq_block b;
+    sn__sq_block_init(&b);
+    int step = SQLITE_DONE;
+    while (rc == SN_OK && f->n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = sn__sq_block_open(s, st, &b, err)) != SN_OK)
+            break;
+        /* A block's verdicts in order, then taken newest first. */
+        size_t from = f->n, at = 0, index = 0;
+        bool bad = false;
+        sq_entry e;
+        while (rc == SN_OK && sn__sq_block_next(&b, &at, &index, &e, &bad))
+            if (e.v.kind != SN_STORED_NONE && !found_add(f, e.seq, &e))
+                rc = sn_error_set(err, SN_ERR_NOMEM, true, s->path, 0, NULL, "out of memory");
+        if (rc == SN_OK && bad)
+            rc = sn__sq_block_bad(s, &b, err);
+        for (size_t i = from, j = f->n; i + 1 < j; i++, j--) {
+            struct found t = f->list[i];
+            f->list[i] = f->list[j - 1];
+            f->list[j - 1] = t;
+        }
+    }
+    if (rc == SN_OK && f->n > limit)
+        f->n = limit;
+    if (rc == SN_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = sn__sq_fail(s, err, "cannot read verdicts");
+    sqlite3_finalize(st);
+    sn__sq_block_free(&b);
     return rc;
 }
 
@@ -451,30 +548,16 @@ static sn_status sq_recent_verdicts(sn_store *base, size_t limit, bool anomalies
                                     sn_store_json_fn fn, void *ctx, sn_error *err)
 {
     sq_store *s = (sq_store *)base;
-    sqlite3_stmt *st;
+    found_list f = {0};
+    sn_buf_init(&f.json);
+    /* Found newest first; handed on oldest first. */
     sn_status rc =
-        sn__sq_prepare(s,
-                       "SELECT seq, key_id, user_token, body FROM (SELECT * FROM verdicts "
-                       "WHERE is_anomaly >= ? ORDER BY seq DESC LIMIT ?) ORDER BY seq",
-                       &st, err);
-    if (rc != SN_OK)
-        return rc;
-    sqlite3_bind_int(st, 1, anomalies_only ? 1 : 0);
-    sqlite3_bind_int64(st, 2, (int64_t)limit);
-    sn_buf pt;
-    sn_buf_init(&pt);
-    int step;
-    while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq;
-        if ((rc = sn__sq_open_row(s, st, "verdicts.body", &seq, &pt, err)) != SN_OK)
-            break;
-        if (fn(ctx, seq, pt.data, pt.len))
+        anomalies_only ? newest_anomalies(s, limit, &f, err) : newest_verdicts(s, limit, &f, err);
+    for (size_t i = f.n; rc == SN_OK && i-- > 0;)
+        if (fn(ctx, f.list[i].seq, f.json.data + f.list[i].at, f.list[i].len))
             rc = SN_ERR_USAGE;
-    }
-    if (rc == SN_OK && step != SQLITE_DONE)
-        rc = sn__sq_fail(s, err, "cannot read verdicts");
-    sqlite3_finalize(st);
-    sn_buf_free(&pt);
+    free(f.list);
+    sn_buf_free(&f.json);
     return rc;
 }
 
@@ -486,8 +569,8 @@ sn_status sn__sq_put_snapshot(sn_store *base, const char *scope, const void *dat
     sq_store *s = (sq_store *)base;
     sn_buf sealed;
     sn_buf_init(&sealed);
-    sn_status rc = sn__store_seal(&s->cur, sn__sq_aad(s, "baselines.body", through_seq, scope),
-                                  data, len, &sealed);
+    const char *aad = sn__sq_aad(s, "baselines.body", through_seq, scope);
+    sn_status rc = sn__store_seal(&s->cur, aad, strlen(aad), data, len, &sealed);
     sqlite3_stmt *st = NULL;
     if (rc != SN_OK) {
         sn_buf_free(&sealed);
@@ -537,10 +620,10 @@ sn_status sn__sq_get_snapshot(sn_store *base, const char *scope, sn_buf *out, in
     } else {
         int64_t through = sqlite3_column_int64(st, 0);
         const sn_store_key *k = sn__sq_key_for(s, (const char *)sqlite3_column_text(st, 1), err);
+        const char *aad = sn__sq_aad(s, "baselines.body", through, scope);
         if (!k)
             rc = SN_ERR_SECRET;
-        else if (sn__store_open_field(k, sn__sq_aad(s, "baselines.body", through, scope),
-                                      sqlite3_column_blob(st, 2),
+        else if (sn__store_open_field(k, aad, strlen(aad), sqlite3_column_blob(st, 2),
                                       (size_t)sqlite3_column_bytes(st, 2), out) != SN_OK)
             rc = sn_error_set(err, SN_ERR_CRYPTO, true, s->path, 0, NULL,
                               "the stored baselines do not decrypt: wrong key or modified");
@@ -628,6 +711,7 @@ sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_
         return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
     s->base.ops = &sqlite_ops;
     snprintf(s->path, sizeof(s->path), "%s", path);
+    sn__sq_block_init(&s->put);
     sn_buf_init(&s->rec);
     sn_buf_init(&s->sealed);
     sn_buf_init(&s->aad_buf);
@@ -657,8 +741,11 @@ sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_
         return rc;
     }
     sqlite3_busy_timeout(s->db, 10000);
+    /* The page size counts only for a new file (it is set before the first write). */
+    rc = sn__sq_exec(s, "PRAGMA page_size=" PAGE_SIZE, err);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
+    if (rc == SN_OK &&
+        sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW &&
         strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
         rc = sn_error_set(err, SN_ERR_STORE, true, path, 0, NULL,
@@ -667,32 +754,51 @@ sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_
     if (rc == SN_OK)
         rc = sn__sq_exec(s,
                          "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
-                         " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-                         " PRAGMA wal_autocheckpoint=4096;"
-                         " PRAGMA trusted_schema=OFF",
+                         " PRAGMA cache_size=" CACHE_SIZE "; PRAGMA temp_store=MEMORY;"
+                         " PRAGMA wal_autocheckpoint=" AUTOCHECKPOINT "; PRAGMA trusted_schema=OFF",
                          err);
+    int version = 0, page = 0;
     if (rc == SN_OK)
-        rc = migrate(s, err);
+        rc = schema_version(s, &version, err);
+    st = NULL;
+    if (rc == SN_OK && sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    s->block_bytes = page > 2 * SN_SQ_BLOCK_SLACK ? (size_t)page - SN_SQ_BLOCK_SLACK : 4096;
+    if (rc == SN_OK && version == 0)
+        rc = sn__sq_create_schema(s, err);
+    /* The key check reads store_keys as versions 1 and 2 both lay it out. */
     if (rc == SN_OK)
         rc = check_keys(s, err);
+    if (rc == SN_OK && version == 1)
+        rc = sn__sq_migrate_v1(s, err);
     if (rc == SN_OK)
-        rc =
-            sn__sq_prepare(s,
-                           "INSERT INTO events(seq, event_id, user_token, ts_us, stored_at, key_id,"
-                           " record) VALUES(?,?,?,?,?,?,?)",
-                           &s->ins_event, err);
+        rc = sn__sq_load_key_numbers(s, err);
+    /* (The migration may have prepared the block writes already.) */
+    if (rc == SN_OK && !s->ins_block)
+        rc = sn__sq_prepare(s, SN_SQ_INSERT_BLOCK, &s->ins_block, err);
+    if (rc == SN_OK && !s->upd_block)
+        rc = sn__sq_prepare(s, SN_SQ_UPDATE_BLOCK, &s->upd_block, err);
     if (rc == SN_OK)
-        rc = sn__sq_prepare(s,
-                            "INSERT INTO verdicts(seq, event_id, user_token, ts_us, risk_score,"
-                            " risk_level, is_anomaly, key_id, body) VALUES(?,?,?,?,?,?,?,?,?)",
-                            &s->ins_verdict, err);
+        rc = sn__sq_prepare(s, "SAVEPOINT put", &s->savepoint, err);
+    if (rc == SN_OK)
+        rc = sn__sq_prepare(s, "RELEASE put", &s->release, err);
+    if (rc == SN_OK)
+        rc = sn__sq_prepare(s, "ROLLBACK TO put", &s->rollback_to, err);
     if (rc == SN_OK)
         rc = sn__sq_prepare(s,
                             "INSERT INTO alerts(seq, event_id, user_token, ts_us, risk_score,"
                             " risk_level, created_at) VALUES(?,?,?,?,?,?,?)",
                             &s->ins_alert, err);
     if (rc == SN_OK)
-        rc = sn__sq_prepare(s, "SELECT coalesce(max(seq), 0) FROM events", &s->max_seq, err);
+        /* A snapshot's too: numbers are not given again once their events are gone, so a
+         * snapshot never covers an event stored after it. */
+        rc = sn__sq_prepare(s,
+                            "SELECT max(coalesce((SELECT last_seq FROM event_blocks ORDER BY"
+                            " first_seq DESC LIMIT 1), 0), coalesce((SELECT max(through_seq)"
+                            " FROM baselines), 0))",
+                            &s->max_seq, err);
     if (rc != SN_OK) {
         sq_close(&s->base);
         return rc;

@@ -41,9 +41,10 @@ check "values to search for were extracted" "[ \$(wc -l <values.txt) -gt 100 ]"
 for f in s.db s.db-wal m.bin; do [ -e "$f" ] && strings -n 4 "$f" >>strings.txt; done
 check "strings finds no user id, username, address or location in the database, WAL or model" \
     "! grep -F -f values.txt strings.txt >found.txt"
-check "the database holds the events" "[ \$(sqlite3 s.db 'select count(*) from events') -eq \$((2 * \$(wc -l <v.jsonl))) ]"
+check "the database holds the events" "[ \$(sqlite3 s.db 'select sum(events) from event_blocks') -eq \$((2 * \$(wc -l <v.jsonl))) ]"
+check "the detect run's events are in rows of one page each" "[ \$(sqlite3 s.db 'select count(*) from event_blocks where events > 1 and length(record) + length(user_tokens) > 4096 - 92') -eq 0 ] && [ \$(sqlite3 s.db 'select count(*) from event_blocks') -lt \$(wc -l <v.jsonl) ]"
 check "the model registry has the model" "[ \"\$(sqlite3 s.db 'select active from models')\" = 1 ]"
-check "schema version 1" "[ \"\$(sqlite3 s.db 'pragma user_version')\" = 1 ]"
+check "schema version 2" "[ \"\$(sqlite3 s.db 'pragma user_version')\" = 2 ]"
 check "WAL mode" "[ \"\$(sqlite3 s.db 'pragma journal_mode')\" = wal ]"
 
 # A wrong key, no key, a tampered model.
@@ -83,13 +84,13 @@ check "neither the database nor the WAL holds the id" "! grep -q -a U0090 s.db &
 "$bin" backup --db s.db --to b.db --store-key-file key 2>/dev/null
 check "backup is a store that opens with the same key" "[ \$? -eq 0 ] && \"$bin\" user export U0068 --db b.db --store-key-file key | cmp -s - other_after.json"
 "$bin" keys rotate --db s.db --old-key-file key --new-key-file key2 --batch 1000 2>rot.err
-check "rotation re-encrypts every row" "[ \$? -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from events where key_id <> (select key_id from store_keys where retired_at is null)\") -eq 0 ]"
+check "rotation re-encrypts every row" "[ \$? -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from event_blocks where key_no <> (select key_no from store_keys where retired_at is null)\") -eq 0 ]"
 "$bin" user export U0068 --db s.db --store-key-file key2 >other_rot.json
 check "after rotation the new key reads the same records" "cmp -s other_rot.json other_after.json"
 "$bin" user export U0068 --db s.db --store-key-file key >/dev/null 2>err.txt
 check "after rotation the old key is refused" "[ \$? -eq 1 ] && grep -q retired err.txt"
 "$bin" retention apply --db s.db --days 1 --store-key-file key2 2>ret.err
-check "retention deletes records older than the period, and only those" "[ \$? -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from events where ts_us < (strftime('%s','now') - 86400) * 1000000\") -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from verdicts where seq not in (select seq from events)\") -eq 0 ] && grep -q 'older than 1 days deleted' ret.err"
+check "retention deletes records older than the period, and only those" "[ \$? -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from event_blocks where min_ts < (strftime('%s','now') - 86400) * 1000000\") -eq 0 ] && [ \$(sqlite3 s.db \"select count(*) from alerts where ts_us < (strftime('%s','now') - 86400) * 1000000\") -eq 0 ] && grep -q 'older than 1 days deleted' ret.err"
 check "retention is in the privacy log" "[ \$(sqlite3 s.db \"select count(*) from privacy_log where action='retention'\") -eq 1 ]"
 # A mistyped store path is an error, never an erasure or an export of nothing.
 for cmd in "user forget U0068" "user export U0068" "retention apply --days 1" "backup --to nb.db"; do

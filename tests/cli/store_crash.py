@@ -119,10 +119,15 @@ def stream(port, round_no, start_i, step, stop):
 
 
 def stored_ids():
-    # Read-only, through SQLite itself, so that the WAL is taken into account.
-    conn = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
-    ids = [r[0] for r in conn.execute("SELECT event_id FROM events")]
-    conn.close()
+    """The ids of the stored events, every user's, through `sentinel user export` (the ids are
+    sealed with the rest of each event)."""
+    ids = []
+    for user in USERS:
+        out = subprocess.run([BIN, "user", "export", user, "--db", DB, "--store-key-file", KEY],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"export of {user} failed: {out.stderr}")
+        ids += [e["event_id"] for e in json.loads(out.stdout)["events"]]
     return ids
 
 
@@ -157,7 +162,7 @@ check("events were acknowledged before the kills", len(acked) >= 100, len(acked)
 proc, port = start()
 status, body = request(port, "GET", "/api/v1/anomalies?limit=1000")
 conn = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
-stored_anomalies = conn.execute("SELECT count(*) FROM verdicts WHERE is_anomaly=1").fetchone()[0]
+stored_anomalies = conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
 conn.close()
 check("recent anomalies are restored from the store",
       status == 200 and json.loads(body)["count"] == min(stored_anomalies, 1000),
@@ -213,7 +218,7 @@ remaining = None
 while time.time() < deadline:
     time.sleep(0.5)
     conn = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
-    remaining = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    remaining = conn.execute("SELECT coalesce(sum(events), 0) FROM event_blocks").fetchone()[0]
     logged = conn.execute("SELECT count(*) FROM privacy_log WHERE action='retention'").fetchone()[0]
     conn.close()
     if remaining == 0 and logged:
