@@ -1,0 +1,122 @@
+/* The simdjson document (json_doc.h) where it must agree with jansson: NUL characters, names
+ * written twice. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "ingest/ingest_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static sn_jdoc *doc;
+
+static int setup(void **state)
+{
+    (void)state;
+    doc = sn_jdoc_new();
+    return doc ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sn_jdoc_free(doc);
+    return 0;
+}
+
+static bool parses(const char *text)
+{
+    sn_jv root;
+    return sn_jdoc_parse(doc, text, strlen(text), false, 0, &root);
+}
+
+static void nul_characters(void **state)
+{
+    (void)state;
+    sn_jdoc_allow_nul(doc, false);
+    assert_false(parses("{\"a\":\"x\\u0000y\"}"));
+    assert_false(parses("[[\"\\u0000\"]]"));
+    assert_false(parses("{\"a\\u0000\":1}"));
+    /* An escaped backslash before u0000 is text, not a NUL character. */
+    assert_true(parses("{\"a\":\"C:\\\\u0000\"}"));
+    assert_false(sn_jdoc_saw_nul(doc));
+
+    sn_jdoc_allow_nul(doc, true);
+    assert_true(parses("{\"a\":\"x\\u0000y\"}"));
+    assert_true(sn_jdoc_saw_nul(doc));
+    assert_true(parses("{\"a\":\"C:\\\\u0000\",\"b\":[\"\\\\\",\"\\u0001\"]}"));
+    assert_false(sn_jdoc_saw_nul(doc));
+    assert_true(parses("[1,{\"b\":[\"\\u0000\"]}]"));
+    assert_true(sn_jdoc_saw_nul(doc));
+    /* In a name, never: jansson cannot keep one. */
+    assert_false(parses("{\"a\\u0000\":1}"));
+    /* A long string goes through another search than a short one. */
+    char text[256];
+    snprintf(text, sizeof(text), "[\"%0100d\\u0000\"]", 7);
+    assert_true(parses(text));
+    assert_true(sn_jdoc_saw_nul(doc));
+    sn_jdoc_allow_nul(doc, false);
+    assert_false(parses(text));
+}
+
+static void names_written_twice(void **state)
+{
+    (void)state;
+    /* The same length, first and last byte, another name. */
+    assert_true(parses("{\"abc\":1,\"axc\":2,\"abc2\":3,\"\":4}"));
+    assert_false(parses("{\"abc\":1,\"b\":2,\"abc\":3}"));
+    assert_false(parses("{\"\":1,\"\":2}"));
+    /* Sixteen names, compared among themselves; then seventeen and more, sorted. */
+    char text[1024];
+    for (int total = 15; total <= 40; total++) {
+        size_t o = (size_t)snprintf(text, sizeof(text), "{");
+        for (int i = 0; i < total; i++)
+            o += (size_t)snprintf(text + o, sizeof(text) - o, "%s\"k%02d\":%d", i ? "," : "", i, i);
+        snprintf(text + o, sizeof(text) - o, "}");
+        assert_true(parses(text));
+        /* The last name written again as the first one. */
+        char *last = strrchr(text, 'k');
+        memcpy(last + 1, "00", 2);
+        if (parses(text))
+            fail_msg("%d names, one twice: accepted", total);
+    }
+    /* Nested objects are checked on their own. */
+    assert_true(parses("{\"a\":{\"a\":{\"a\":1}},\"b\":[{\"a\":1},{\"a\":2}]}"));
+    assert_false(parses("{\"a\":{\"x\":1,\"x\":1}}"));
+}
+
+static void type_and_text_at_once(void **state)
+{
+    (void)state;
+    sn_jv root;
+    assert_true(sn_jdoc_parse(doc, "[\"ab\",7,null]", 13, false, 0, &root));
+    sn_jiter it = sn_jv_iter(root);
+    sn_jv v;
+    const char *key, *s;
+    size_t klen, n;
+    assert_true(sn_jiter_next(&it, &v, &key, &klen));
+    assert_int_equal(sn_jv_read(v, &s, &n), SN_JV_STRING);
+    assert_int_equal(n, 2);
+    assert_memory_equal(s, "ab", 2);
+    assert_true(sn_jiter_next(&it, &v, &key, &klen));
+    assert_int_equal(sn_jv_read(v, &s, &n), SN_JV_INTEGER);
+    assert_null(s);
+    assert_int_equal(n, 0);
+    assert_true(sn_jiter_next(&it, &v, &key, &klen));
+    assert_int_equal(sn_jv_read(v, &s, &n), SN_JV_NULL);
+    sn_jv none = {{NULL, NULL}};
+    assert_int_equal(sn_jv_read(none, &s, &n), SN_JV_NONE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nul_characters),
+        cmocka_unit_test(names_written_twice),
+        cmocka_unit_test(type_and_text_at_once),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
