@@ -1,5 +1,5 @@
 /* The simdjson document (json_doc.h) where it must agree with jansson: NUL characters, names
- * written twice. */
+ * written twice; and the names of the fields its members are read under. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,12 +111,73 @@ static void type_and_text_at_once(void **state)
     assert_int_equal(sn_jv_read(none, &s, &n), SN_JV_NONE);
 }
 
+static void field_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int id;
+    } cases[] = {
+        {"event_id", SN_F_EVENT_ID},
+        {"user_id", SN_F_USER_ID},
+        {"username", SN_F_USERNAME},
+        {"department", SN_F_DEPARTMENT},
+        {"job_title", SN_F_JOB_TITLE},
+        {"resource", SN_F_RESOURCE},
+        {"action", SN_F_ACTION},
+        {"timestamp", SN_F_TIMESTAMP},
+        {"source_ip", SN_F_SOURCE_IP},
+        {"location", SN_F_LOCATION},
+        {"success", SN_F_SUCCESS},
+        {"is_anomaly", SN_F_IS_ANOMALY},
+        {"anomaly_type", SN_F_ANOMALY_TYPE},
+        {"country", SN_F_COUNTRY},
+        {"latitude", SN_F_LATITUDE},
+        {"longitude", SN_F_LONGITUDE},
+        {"user_agent", SN_F_USER_AGENT},
+        {"session_id", SN_F_SESSION_ID},
+        {"mfa", SN_F_MFA},
+        {"user", SN_F_USER_ID},
+        {"userid", SN_F_USER_ID},
+        {"user_name", SN_F_USERNAME},
+        {"ip", SN_F_SOURCE_IP},
+        {"src_ip", SN_F_SOURCE_IP},
+        {"source_ip_address", SN_F_SOURCE_IP},
+        {"time", SN_F_TIMESTAMP},
+        {"@timestamp", SN_F_TIMESTAMP},
+        {"label", SN_F_IS_ANOMALY},
+        {"lat", SN_F_LATITUDE},
+        {"lon", SN_F_LONGITUDE},
+        {"lng", SN_F_LONGITUDE},
+        {"useragent", SN_F_USER_AGENT},
+        /* Case and the blanks around a name do not matter. */
+        {"USER_ID", SN_F_USER_ID},
+        {" Timestamp\t", SN_F_TIMESTAMP},
+        {"\r\nLng ", SN_F_LONGITUDE},
+        {"@TimeStamp", SN_F_TIMESTAMP},
+        /* Anything else is no field. */
+        {"user id", -1},
+        {"user_idx", -1},
+        {"", -1},
+        {"   ", -1},
+        {"a_name_longer_than_any_field", -1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int id = sn_ingest_field_lookup(cases[i].name, strlen(cases[i].name));
+        if (id != cases[i].id)
+            fail_msg("'%s': field %d, want %d", cases[i].name, id, cases[i].id);
+    }
+    for (int id = 0; id < SN_F_COUNT; id++)
+        assert_string_equal(sn_ingest_field_name(id), cases[id].name);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nul_characters),
         cmocka_unit_test(names_written_twice),
         cmocka_unit_test(type_and_text_at_once),
+        cmocka_unit_test(field_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
