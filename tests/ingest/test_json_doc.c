@@ -1,5 +1,7 @@
 /* The simdjson document (json_doc.h) where it must agree with jansson: NUL characters, names
- * written twice; and the names of the fields its members are read under. */
+ * written twice; and events mapped from an object's members (sn_jsonl_event_from_members): the
+ * names of the fields, the first member of each field, text in place of a value, and what an
+ * event keeps of the reader's own text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include "ingest/ingest_impl.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static sn_jdoc *doc;
@@ -171,6 +174,94 @@ static void field_names(void **state)
         assert_string_equal(sn_ingest_field_name(id), cases[id].name);
 }
 
+/* The members of the object text, in order, into m (cap of them); returns how many. */
+static size_t members_of(const char *text, sn_jmember *m, size_t cap)
+{
+    sn_jv root;
+    assert_true(sn_jdoc_parse(doc, text, strlen(text), false, 0, &root));
+    sn_jiter it = sn_jv_iter(root);
+    size_t n = 0;
+    while (n < cap && sn_jiter_next(&it, &m[n].value, &m[n].name, &m[n].name_n)) {
+        m[n].text = NULL;
+        m[n].text_n = 0;
+        n++;
+    }
+    return n;
+}
+
+static void str_is(sn_str s, const char *want)
+{
+    assert_int_equal(s.n, strlen(want));
+    assert_memory_equal(s.p, want, s.n);
+}
+
+static void events_from_members(void **state)
+{
+    (void)state;
+    sn_reader *r;
+    sn_error err;
+    assert_int_equal(sn_reader_open_objects(&r, "request", &err), SN_OK);
+    sn_jmember m[16];
+    sn_event ev;
+    /* The first member of each field counts, whatever the case of its name; text stands in for
+     * a value. */
+    size_t n = members_of("{\"User_ID\":\"U1\",\"user\":\"U2\",\"Action\":\"Read\",\"resource\":"
+                          "\"crm\",\"lat\":10,\"LON\":\"20.5\",\"extra\":[1],\"mfa\":null}",
+                          m, 14);
+    assert_int_equal(n, 8);
+    m[n++] = (sn_jmember){"timestamp", 9, {{NULL, NULL}}, "2026-12-05 10:00:00", 19};
+    m[n++] = (sn_jmember){"event_id", 8, {{NULL, NULL}}, "E-9", 3};
+    assert_int_equal(sn_jsonl_event_from_members(r, m, n, 3, &ev, &err), SN_OK);
+    str_is(ev.user_id, "U1");
+    str_is(ev.action, "read");
+    str_is(ev.resource, "crm");
+    str_is(ev.event_id, "E-9");
+    str_is(ev.raw_timestamp, "2026-12-05 10:00:00");
+    assert_true(ev.has_coords);
+    assert_true(ev.lat == 10.0 && ev.lon == 20.5);
+    assert_int_equal(ev.src_line, 3);
+
+    /* "time" comes first and holds nothing: the timestamp after it does not count. */
+    n = members_of("{\"user_id\":\"U1\",\"time\":\"\",\"timestamp\":\"2026-12-05 10:00:00\"}", m,
+                   16);
+    assert_int_equal(sn_jsonl_event_from_members(r, m, n, 4, &ev, &err), SN_ERR_MISSING);
+    assert_string_equal(err.field, "timestamp");
+    assert_string_equal(err.file, "request");
+    assert_int_equal(err.line, 4);
+    n = members_of("{\"user_id\":\"U1\",\"timestamp\":\"2026-12-05 10:00:00\",\"resource\":{}}",
+                   m, 16);
+    assert_int_equal(sn_jsonl_event_from_members(r, m, n, 5, &ev, &err), SN_ERR_PARSE);
+    assert_string_equal(err.field, "resource");
+    assert_string_equal(err.msg, "expected a string, got an object");
+
+    /* What the reader wrote (the lower-cased action, a number as text) moves out of it; the
+     * rest stays where it was. */
+    n = members_of("{\"user_id\":42,\"action\":\"WRITE\",\"resource\":\"vpn\",\"timestamp\":"
+                   "\"2026-12-05 10:00:00\"}",
+                   m, 16);
+    assert_int_equal(sn_jsonl_event_from_members(r, m, n, 1, &ev, &err), SN_OK);
+    const char *resource = ev.resource.p;
+    char buf[64];
+    size_t used = sn_event_detach(&ev, r, buf, sizeof(buf));
+    assert_int_equal(used, 2 + 5);
+    assert_ptr_equal(ev.user_id.p, buf);
+    assert_ptr_equal(ev.action.p, buf + 2);
+    assert_ptr_equal(ev.resource.p, resource);
+    assert_int_equal(sn_event_detach(&ev, r, buf, 6), 0); /* nothing of the reader's left */
+    sn_event again;
+    n = members_of("{\"user_id\":7,\"action\":\"delete\",\"timestamp\":\"2026-12-05 10:00:00\"}", m,
+                   16);
+    assert_int_equal(sn_jsonl_event_from_members(r, m, n, 2, &again, &err), SN_OK);
+    str_is(ev.user_id, "42");
+    str_is(ev.action, "write");
+    /* Too little room: nothing is moved. */
+    sn_event small = again;
+    assert_int_equal(sn_event_detach(&small, r, buf, 6), (size_t)-1);
+    assert_ptr_equal(small.user_id.p, again.user_id.p);
+    assert_ptr_equal(small.action.p, again.action.p);
+    sn_reader_close(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +269,7 @@ int main(void)
         cmocka_unit_test(names_written_twice),
         cmocka_unit_test(type_and_text_at_once),
         cmocka_unit_test(field_names),
+        cmocka_unit_test(events_from_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
