@@ -12,7 +12,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_csv fuzz_jsonl fuzz_fields fuzz_syslog fuzz_winevt \
     fuzz_cloudtrail fuzz_okta fuzz_entra fuzz_ecs fuzz_ocsf fuzz_model fuzz_audit fuzz_amazon fuzz_predict \
-    fuzz_store)
+    fuzz_store fuzz_json_doc)
 
 cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -1,5 +1,5 @@
 /* Deep copies of events, for callers that keep events past the reader's next call. */
-#include "ingest.h"
+#include "ingest_impl.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -56,6 +56,35 @@ size_t sn_event_copy(sn_event *dst, const sn_event *src, char *buf, size_t cap)
             s->p = buf + used;
             used += s->n;
         }
+    }
+    return used;
+}
+
+size_t sn_event_detach(sn_event *ev, const sn_reader *r, char *buf, size_t cap)
+{
+    sn_str *f[] = {&ev->event_id,      &ev->user_id,    &ev->username,   &ev->department,
+                   &ev->job_title,     &ev->resource,   &ev->action,     &ev->location,
+                   &ev->country,       &ev->user_agent, &ev->session_id, &ev->anomaly_type,
+                   &ev->raw_timestamp, &ev->raw_ip};
+    /* What the reader writes for a record (a lower-cased action, numbers as text, composed
+     * values) lies within the reader itself. */
+    uintptr_t lo = (uintptr_t)r, hi = lo + sizeof(*r);
+    uint32_t inside = 0;
+    size_t need = 0;
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+        if (f[i]->n && (uintptr_t)f[i]->p >= lo && (uintptr_t)f[i]->p < hi) {
+            inside |= 1u << i;
+            need += f[i]->n;
+        }
+    if (need > cap)
+        return (size_t)-1;
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        if (!(inside & (1u << i)))
+            continue;
+        memcpy(buf + used, f[i]->p, f[i]->n);
+        f[i]->p = buf + used;
+        used += f[i]->n;
     }
     return used;
 }

@@ -4,6 +4,7 @@
 
 #include "../core/error.h"
 #include "event.h"
+#include "json_doc.h"
 
 #include <stdio.h>
 
@@ -90,18 +91,34 @@ const sn_reader_stats *sn_reader_get_stats(const sn_reader *r);
  * Returns the bytes of buf used, or (size_t)-1 when buf is too small (SN_MAX_RECORD always
  * suffices). */
 size_t sn_event_copy(sn_event *dst, const sn_event *src, char *buf, size_t cap);
+/* Moves the strings of ev that point into r itself (what the reader writes for a record: a
+ * lower-cased action, numbers as text) into buf (cap bytes); the others stay borrowed from where
+ * they were. Returns the bytes of buf used, or (size_t)-1 (and ev unchanged) when buf is too
+ * small (SN_MAX_RECORD always suffices). For events whose input outlives them, read with
+ * sn_jsonl_event_from_members. */
+size_t sn_event_detach(sn_event *ev, const sn_reader *r, char *buf, size_t cap);
 sn_format sn_reader_format(const sn_reader *r);
 
-/* A reader with no input, for sn_jsonl_event_from_object; name is used in messages. */
+/* A reader with no input, for sn_jsonl_event_from_members; name is used in messages. */
 sn_status sn_reader_open_objects(sn_reader **out, const char *name, sn_error *err);
 
-/* One event from a JSON object already parsed (a jansson json_t, borrowed), mapped as a line of
- * JSON lines is: r (from sn_reader_open_objects) gives the name and scratch space, and line the
- * position errors name. The event's strings point into the
- * object and into r until the next call. Spares re-serialising objects that arrive parsed (the
- * server's request bodies). */
-sn_status sn_jsonl_event_from_object(sn_reader *r, const void *object, long line, sn_event *ev,
-                                     sn_error *err);
+/* One member of an object already parsed: its name (name_n bytes) and its value in a parsed
+ * document (json_doc.h), or text in its place when text is not NULL. */
+typedef struct sn_jmember {
+    const char *name;
+    size_t name_n;
+    sn_jv value;
+    const char *text;
+    size_t text_n;
+} sn_jmember;
+
+/* One event from the members of a JSON object, in order, mapped as a line of JSON lines is (the
+ * first member of each field counts): r (from sn_reader_open_objects) gives the name and
+ * scratch space, and line the position errors name. The event's strings point into the
+ * members' values and texts and into r until the next call. Spares re-serialising objects that
+ * arrive parsed (the server's request bodies). */
+sn_status sn_jsonl_event_from_members(sn_reader *r, const sn_jmember *m, size_t n, long line,
+                                      sn_event *ev, sn_error *err);
 void sn_reader_close(sn_reader *r);
 
 /* Field parsers shared by every format. Each returns SN_OK or an error with a reason in err

@@ -105,9 +105,6 @@ struct sn_reader {
     char col_name[SN_CSV_MAX_COLUMNS][48];
     sn_csv_span spans[SN_CSV_MAX_COLUMNS + 1];
 
-    /* JSON lines: the parsed object of the last record, kept while its strings are borrowed */
-    void *json;
-
     /* Values the reader produces for the current record (lower-cased action, numbers as text) */
     char action[SN_MAX_FIELD];
     char scratch[512];
@@ -224,8 +221,6 @@ sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void 
  * the checks of sn_jsonl_parse and the same messages; an object or an array. */
 sn_status sn_jsonl_parse_line(sn_reader *r, const char *p, size_t n, long line, sn_jv *root,
                               sn_error *err);
-/* "an object", "a string"...: the type of a JSON value (a json_t *) for messages. */
-const char *sn_jsonl_type_name(const void *value);
 sn_status sn_syslog_open(sn_reader *r, sn_error *err);
 sn_status sn_syslog_next(sn_reader *r, sn_event *ev, sn_error *err);
 /* Whether a line starts like a syslog record: an RFC 3164 or RFC 3339 stamp, a host, a tag. */

@@ -19,6 +19,8 @@ struct sn_jdoc {
     dom::parser parser;
     std::string_view *names = nullptr;
     size_t names_cap = 0;
+    bool allow_nul = false; // in strings (JSON_ALLOW_NUL); never in names
+    bool saw_nul = false;   // the last document has a string that holds one
 };
 
 static_assert(SN_JDOC_PADDING >= simdjson::SIMDJSON_PADDING, "the padding simdjson reads");
@@ -63,45 +65,102 @@ template <typename It> static It at(const sn_jiter *it, int k)
 // smaller ones by comparing each pair.
 static const size_t PAIRWISE_MAX = 16;
 
+// Whether s holds U+0000: names and values are mostly short, and a call to memchr for each costs
+// more than looking at them eight bytes at a time.
 static bool has_nul(std::string_view s)
 {
-    return std::memchr(s.data(), '\0', s.size()) != nullptr;
+    const char *p = s.data();
+    size_t n = s.size(), i = 0;
+    if (n > 64)
+        return std::memchr(p, '\0', n) != nullptr;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        if ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)
+            return true;
+    }
+    for (; i < n; i++)
+        if (p[i] == '\0')
+            return true;
+    return false;
 }
 
-static bool distinct_names(sn_jdoc *d, dom::object o)
+// What tells two names apart without comparing their bytes, mostly: the length, the first byte
+// and the last.
+static uint32_t name_print(std::string_view s)
+{
+    if (s.empty())
+        return 0;
+    return static_cast<uint32_t>(s.size()) << 16 |
+           static_cast<uint32_t>(static_cast<unsigned char>(s.front())) << 8 |
+           static_cast<unsigned char>(s.back());
+}
+
+// Kept out of jansson_accepts, whose frame every level of nesting adds to the stack.
+[[gnu::noinline]] static bool distinct_names(sn_jdoc *d, dom::object o)
 {
     size_t n = o.size();
     if (n < 2)
         return true;
     if (n <= PAIRWISE_MAX) {
+        // A name is compared with the others only when its print's bit in seen_bits is set
+        // already: for a dozen distinct names, about one of them.
         std::string_view seen[PAIRWISE_MAX];
+        uint32_t print[PAIRWISE_MAX];
+        uint64_t seen_bits = 0;
         size_t k = 0;
         for (dom::key_value_pair kv : o) {
-            for (size_t i = 0; i < k; i++)
-                if (seen[i] == kv.key)
-                    return false;
-            seen[k++] = kv.key;
+            uint32_t p = name_print(kv.key);
+            uint64_t bit = uint64_t{1} << ((p * 0x9E3779B1u) >> 26);
+            if (seen_bits & bit)
+                for (size_t i = 0; i < k; i++)
+                    if (print[i] == p && seen[i] == kv.key)
+                        return false;
+            seen_bits |= bit;
+            seen[k] = kv.key;
+            print[k++] = p;
         }
         return true;
     }
-    if (n > d->names_cap) {
-        void *grown = std::realloc(static_cast<void *>(d->names), n * sizeof(std::string_view));
-        if (!grown)
-            return false; // jansson, asked instead, answers for the record
-        d->names = static_cast<std::string_view *>(grown);
-        d->names_cap = n;
-    }
     size_t k = 0;
-    for (dom::key_value_pair kv : o)
+    for (dom::key_value_pair kv : o) {
+        // size() saturates for the largest objects: grown as the names come
+        if (k == d->names_cap) {
+            size_t cap = std::max(n, 2 * d->names_cap);
+            void *grown =
+                std::realloc(static_cast<void *>(d->names), cap * sizeof(std::string_view));
+            if (!grown)
+                return false; // jansson, asked instead, answers for the record
+            d->names = static_cast<std::string_view *>(grown);
+            d->names_cap = cap;
+        }
         d->names[k++] = kv.key;
+    }
     std::sort(d->names, d->names + k);
     return std::adjacent_find(d->names, d->names + k) == d->names + k;
 }
 
+// Whether the text may give a string U+0000: only the escape \u0000 does (JSON strings cannot
+// hold a raw NUL byte). An escaped backslash before "u0000" counts too, which only costs the
+// check of every string.
+static bool may_hold_nul(const char *p, size_t n)
+{
+    const char *end = p + n;
+    for (const char *b = p; b < end; b++) {
+        b = static_cast<const char *>(std::memchr(b, '\\', static_cast<size_t>(end - b)));
+        if (!b)
+            return false;
+        if (end - b >= 6 && !std::memcmp(b + 1, "u0000", 5))
+            return true;
+    }
+    return false;
+}
+
 // What jansson refuses and simdjson takes: a name written twice in one object, U+0000 in a
-// string or a name, an integer past INT64_MAX (simdjson's uint64_t); and containers nested
-// deeper than depth_left allows (the callers' own limit).
-static bool jansson_accepts(sn_jdoc *d, dom::element e, int depth_left)
+// name or (unless allowed) in a string, an integer past INT64_MAX (simdjson's uint64_t); and
+// containers nested deeper than depth_left allows (the callers' own limit). nul: whether a
+// string may hold U+0000 at all.
+static bool jansson_accepts(sn_jdoc *d, dom::element e, int depth_left, bool nul)
 {
     switch (e.type()) {
     case dom::element_type::OBJECT: {
@@ -110,7 +169,7 @@ static bool jansson_accepts(sn_jdoc *d, dom::element e, int depth_left)
             !distinct_names(d, o))
             return false;
         for (dom::key_value_pair kv : o)
-            if (has_nul(kv.key) || !jansson_accepts(d, kv.value, depth_left - 1))
+            if ((nul && has_nul(kv.key)) || !jansson_accepts(d, kv.value, depth_left - 1, nul))
                 return false;
         return true;
     }
@@ -119,13 +178,20 @@ static bool jansson_accepts(sn_jdoc *d, dom::element e, int depth_left)
         if (depth_left == 0 || e.get_array().get(a) != simdjson::SUCCESS)
             return false;
         for (dom::element x : a)
-            if (!jansson_accepts(d, x, depth_left - 1))
+            if (!jansson_accepts(d, x, depth_left - 1, nul))
                 return false;
         return true;
     }
     case dom::element_type::STRING: {
         std::string_view s;
-        return e.get_string().get(s) == simdjson::SUCCESS && !has_nul(s);
+        if (e.get_string().get(s) != simdjson::SUCCESS)
+            return false;
+        if (nul && has_nul(s)) {
+            if (!d->allow_nul)
+                return false;
+            d->saw_nul = true;
+        }
+        return true;
     }
     case dom::element_type::UINT64:
         return false;
@@ -149,12 +215,23 @@ void sn_jdoc_free(sn_jdoc *d)
     delete d;
 }
 
+void sn_jdoc_allow_nul(sn_jdoc *d, bool allow)
+{
+    d->allow_nul = allow;
+}
+
+bool sn_jdoc_saw_nul(const sn_jdoc *d)
+{
+    return d->saw_nul;
+}
+
 bool sn_jdoc_parse(sn_jdoc *d, const char *p, size_t n, bool padded, int max_depth,
                    sn_jv *root)
 {
     dom::element e;
+    d->saw_nul = false;
     if (d->parser.parse(p, n, !padded).get(e) != simdjson::SUCCESS ||
-        !jansson_accepts(d, e, max_depth > 0 ? max_depth : -1))
+        !jansson_accepts(d, e, max_depth > 0 ? max_depth : -1, may_hold_nul(p, n)))
         return false;
     *root = wrap(e);
     return true;
@@ -210,6 +287,23 @@ const char *sn_jv_type_name(sn_jv v)
         break;
     }
     return "an unknown value";
+}
+
+sn_jv_type sn_jv_read(sn_jv v, const char **s, size_t *n)
+{
+    *s = nullptr;
+    *n = 0;
+    if (!sn_jv_present(v))
+        return SN_JV_NONE;
+    dom::element e = unwrap(v);
+    if (e.type() != dom::element_type::STRING)
+        return sn_jv_typeof(v);
+    std::string_view str;
+    if (e.get_string().get(str) != simdjson::SUCCESS)
+        return SN_JV_NONE;
+    *s = str.data();
+    *n = str.size();
+    return SN_JV_STRING;
 }
 
 const char *sn_jv_string(sn_jv v, size_t *n)

@@ -1,7 +1,8 @@
-/* Private to the ingest layer: parsed records of the JSON log formats, on simdjson's DOM (the
- * Debian package libsimdjson; Langdale and Lemire, "Parsing gigabytes of JSON per second", The
- * VLDB Journal 28, 2019). One parser per reader is reused record after record, so that reading
- * a record allocates nothing once the parser has grown to the largest one. A record is accepted
+/* Parsed JSON on simdjson's DOM (the Debian package libsimdjson; Langdale and Lemire, "Parsing
+ * gigabytes of JSON per second", The VLDB Journal 28, 2019): the records of the JSON log formats,
+ * and the server's request bodies. One parser per reader (per thread in the server) is reused
+ * record after record, so that reading a record allocates nothing once the parser has grown to
+ * the largest one. A record is accepted
  * exactly when jansson with JSON_REJECT_DUPLICATES accepts it, so that jansson, asked again
  * about a record this parser refuses, can say why in the words the readers always used. */
 #ifndef SN_JSON_DOC_H
@@ -42,6 +43,11 @@ typedef enum sn_jv_type {
 /* NULL when out of memory; sn_jdoc_free(NULL) does nothing. */
 sn_jdoc *sn_jdoc_new(void);
 void sn_jdoc_free(sn_jdoc *d);
+/* Lets strings hold "\u0000" from now on, as jansson's JSON_ALLOW_NUL does; an object's member
+ * names never may. */
+void sn_jdoc_allow_nul(sn_jdoc *d, bool allow);
+/* Whether a string of the last document parsed holds "\u0000" (only ever when allowed). */
+bool sn_jdoc_saw_nul(const sn_jdoc *d);
 
 /* Parses the n bytes at p as one JSON value (RFC 8259) into *root. padded: SN_JDOC_PADDING
  * bytes past p + n may be read (they are not part of the value); otherwise the text is copied.
@@ -57,10 +63,12 @@ static inline bool sn_jv_present(sn_jv v)
     return v.impl[0] != NULL || v.impl[1] != NULL;
 }
 sn_jv_type sn_jv_typeof(sn_jv v);
-/* "an object", "a string"...: the words of sn_jsonl_type_name, for messages. */
+/* "an object", "a string"...: the type of a value in words, for messages. */
 const char *sn_jv_type_name(sn_jv v);
 /* The bytes of a string (NUL-terminated, *n of them), NULL when v is no string. */
 const char *sn_jv_string(sn_jv v, size_t *n);
+/* sn_jv_typeof and, for a string, sn_jv_string (*s NULL and *n 0 for any other value) at once. */
+sn_jv_type sn_jv_read(sn_jv v, const char **s, size_t *n);
 /* An integer's value (0 for any other value). */
 int64_t sn_jv_integer(sn_jv v);
 /* An integer's or a real's value as a double (0 for any other value). */

@@ -1,7 +1,7 @@
 /* JSON lines: one JSON object (RFC 8259) per line, with the field names of the reference CSV.
  * Lines are cut from the reader's bounded buffer; each is checked for size, UTF-8 and depth and
- * parsed by simdjson (json_doc.h), or by jansson to say why a line is not valid. Objects the
- * server parsed with jansson are read by the same rules. */
+ * parsed by simdjson (json_doc.h), or by jansson to say why a line is not valid. The events of
+ * the server's request bodies are read by the same rules. */
 #include "ingest_impl.h"
 
 #include <inttypes.h>
@@ -18,10 +18,6 @@ sn_status sn_jsonl_open(sn_reader *r, sn_error *err)
 
 void sn_jsonl_release(sn_reader *r)
 {
-    if (r->json) {
-        json_decref((json_t *)r->json);
-        r->json = NULL;
-    }
     /* the record streams' parsers are kept for the next record: only what they hold goes */
     r->js_root = (sn_jv){{NULL, NULL}};
     r->js_nparsed = 0;
@@ -53,30 +49,6 @@ static size_t json_depth(const char *s, size_t n, size_t limit)
         }
     }
     return max;
-}
-
-const char *sn_jsonl_type_name(const void *value)
-{
-    const json_t *v = value;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-        return "true";
-    case JSON_FALSE:
-        return "false";
-    case JSON_NULL:
-        return "null";
-    }
-    return "an unknown value";
 }
 
 static bool is_bool_field(int id)
@@ -139,51 +111,25 @@ static sn_status set_jv(sn_reader *r, sn_event *ev, int id, sn_jv v, sn_error *e
 {
     size_t n;
     const char *s;
-    switch (sn_jv_typeof(v)) {
+    sn_jv_type type = sn_jv_read(v, &s, &n);
+    switch (type) {
     case SN_JV_NONE:
     case SN_JV_NULL:
         return SN_OK;
     case SN_JV_STRING:
-        s = sn_jv_string(v, &n);
         return set_string(r, ev, id, s, n, err);
     case SN_JV_TRUE:
     case SN_JV_FALSE:
         if (!is_bool_field(id))
             return wrong_type(r, ev, id, sn_jv_type_name(v), err);
-        return sn_jv_typeof(v) == SN_JV_TRUE ? sn_ingest_set_text(r, ev, id, "true", 4, err)
-                                             : sn_ingest_set_text(r, ev, id, "false", 5, err);
+        return type == SN_JV_TRUE ? sn_ingest_set_text(r, ev, id, "true", 4, err)
+                                  : sn_ingest_set_text(r, ev, id, "false", 5, err);
     case SN_JV_INTEGER:
         return set_number(r, ev, id, true, sn_jv_integer(v), 0, sn_jv_type_name(v), err);
     case SN_JV_REAL:
         return set_number(r, ev, id, false, 0, sn_jv_number(v), sn_jv_type_name(v), err);
     default:
         return wrong_type(r, ev, id, sn_jv_type_name(v), err);
-    }
-}
-
-/* Sets one field from a JSON value: strings as text; booleans for flags; integers for flags
- * (0 or 1), numbers and identifiers; reals for numbers. Numbers are turned into text in the
- * reader's scratch area so the event can point at them. */
-static sn_status set_value(sn_reader *r, sn_event *ev, int id, const json_t *v, sn_error *err)
-{
-    switch (json_typeof(v)) {
-    case JSON_NULL:
-        return SN_OK;
-    case JSON_STRING:
-        return set_string(r, ev, id, json_string_value(v), json_string_length(v), err);
-    case JSON_TRUE:
-    case JSON_FALSE:
-        if (!is_bool_field(id))
-            return wrong_type(r, ev, id, sn_jsonl_type_name(v), err);
-        return sn_ingest_set_text(r, ev, id, json_is_true(v) ? "true" : "false",
-                                  json_is_true(v) ? 4 : 5, err);
-    case JSON_INTEGER:
-        return set_number(r, ev, id, true, (int64_t)json_integer_value(v), 0,
-                          sn_jsonl_type_name(v), err);
-    case JSON_REAL:
-        return set_number(r, ev, id, false, 0, json_real_value(v), sn_jsonl_type_name(v), err);
-    default:
-        return wrong_type(r, ev, id, sn_jsonl_type_name(v), err);
     }
 }
 
@@ -212,30 +158,6 @@ sn_status sn_jsonl_parse(sn_reader *r, const char *p, size_t n, long line, void 
     return SN_OK;
 }
 
-/* The fields of one parsed record; ev already initialised for its line. */
-static sn_status jsonl_fill(sn_reader *r, const json_t *root, long line, sn_event *ev,
-                            sn_error *err)
-{
-    if (!json_is_object(root))
-        return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL,
-                            "expected a JSON object, got %s", sn_jsonl_type_name(root));
-    sn_status st;
-    bool used[SN_F_COUNT] = {false};
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)root, key, value)
-    {
-        int id = sn_ingest_field_lookup(key, strlen(key));
-        if (id < 0 || used[id])
-            continue;
-        used[id] = true;
-        st = set_value(r, ev, id, value, err);
-        if (st != SN_OK)
-            return st;
-    }
-    return sn_ingest_finish_event(r, ev, err);
-}
-
 sn_status sn_jsonl_parse_line(sn_reader *r, const char *p, size_t n, long line, sn_jv *root,
                               sn_error *err)
 {
@@ -262,7 +184,7 @@ sn_status sn_jsonl_parse_line(sn_reader *r, const char *p, size_t n, long line, 
     return sn_error_set(err, SN_ERR_PARSE, false, r->name, line, NULL, "not valid JSON (RFC 8259)");
 }
 
-/* The fields of one parsed line, as jsonl_fill reads them. */
+/* The fields of one parsed line: the first member of each field counts. */
 static sn_status jsonl_fill_jv(sn_reader *r, sn_jv root, long line, sn_event *ev, sn_error *err)
 {
     if (sn_jv_typeof(root) != SN_JV_OBJECT)
@@ -296,12 +218,22 @@ static sn_status jsonl_build(sn_reader *r, const char *p, size_t n, long line, s
     return jsonl_fill_jv(r, root, line, ev, err);
 }
 
-sn_status sn_jsonl_event_from_object(sn_reader *r, const void *object, long line, sn_event *ev,
-                                     sn_error *err)
+sn_status sn_jsonl_event_from_members(sn_reader *r, const sn_jmember *m, size_t n, long line,
+                                      sn_event *ev, sn_error *err)
 {
-    sn_jsonl_release(r);
     sn_ingest_event_init(r, ev, line);
-    return jsonl_fill(r, object, line, ev, err);
+    bool used[SN_F_COUNT] = {false};
+    for (size_t i = 0; i < n; i++) {
+        int id = sn_ingest_field_lookup(m[i].name, m[i].name_n);
+        if (id < 0 || used[id])
+            continue;
+        used[id] = true;
+        sn_status st = m[i].text ? set_string(r, ev, id, m[i].text, m[i].text_n, err)
+                                 : set_jv(r, ev, id, m[i].value, err);
+        if (st != SN_OK)
+            return st;
+    }
+    return sn_ingest_finish_event(r, ev, err);
 }
 
 sn_status sn_jsonl_next(sn_reader *r, sn_event *ev, sn_error *err)

@@ -6,47 +6,60 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The names of the fields, then aliases seen in exports of other tools: the first name of each
+ * field is its canonical one, at its id's place. */
+#define FIELD_NAMES(X)                                                                             \
+    X("event_id", SN_F_EVENT_ID)                                                                   \
+    X("user_id", SN_F_USER_ID)                                                                     \
+    X("username", SN_F_USERNAME)                                                                   \
+    X("department", SN_F_DEPARTMENT)                                                               \
+    X("job_title", SN_F_JOB_TITLE)                                                                 \
+    X("resource", SN_F_RESOURCE)                                                                   \
+    X("action", SN_F_ACTION)                                                                       \
+    X("timestamp", SN_F_TIMESTAMP)                                                                 \
+    X("source_ip", SN_F_SOURCE_IP)                                                                 \
+    X("location", SN_F_LOCATION)                                                                   \
+    X("success", SN_F_SUCCESS)                                                                     \
+    X("is_anomaly", SN_F_IS_ANOMALY)                                                               \
+    X("anomaly_type", SN_F_ANOMALY_TYPE)                                                           \
+    X("country", SN_F_COUNTRY)                                                                     \
+    X("latitude", SN_F_LATITUDE)                                                                   \
+    X("longitude", SN_F_LONGITUDE)                                                                 \
+    X("user_agent", SN_F_USER_AGENT)                                                               \
+    X("session_id", SN_F_SESSION_ID)                                                               \
+    X("mfa", SN_F_MFA)                                                                             \
+    X("user", SN_F_USER_ID)                                                                        \
+    X("userid", SN_F_USER_ID)                                                                      \
+    X("user_name", SN_F_USERNAME)                                                                  \
+    X("ip", SN_F_SOURCE_IP)                                                                        \
+    X("src_ip", SN_F_SOURCE_IP)                                                                    \
+    X("source_ip_address", SN_F_SOURCE_IP)                                                         \
+    X("time", SN_F_TIMESTAMP)                                                                      \
+    X("@timestamp", SN_F_TIMESTAMP)                                                                \
+    X("label", SN_F_IS_ANOMALY)                                                                    \
+    X("lat", SN_F_LATITUDE)                                                                        \
+    X("lon", SN_F_LONGITUDE)                                                                       \
+    X("lng", SN_F_LONGITUDE)                                                                       \
+    X("useragent", SN_F_USER_AGENT)
+
+#define TABLE_ENTRY(s, id) {s, sizeof(s) - 1, id},
+
 static const struct {
     const char *name;
+    uint8_t len;
     int8_t id;
-} field_names[] = {
-    {"event_id", SN_F_EVENT_ID},
-    {"user_id", SN_F_USER_ID},
-    {"username", SN_F_USERNAME},
-    {"department", SN_F_DEPARTMENT},
-    {"job_title", SN_F_JOB_TITLE},
-    {"resource", SN_F_RESOURCE},
-    {"action", SN_F_ACTION},
-    {"timestamp", SN_F_TIMESTAMP},
-    {"source_ip", SN_F_SOURCE_IP},
-    {"location", SN_F_LOCATION},
-    {"success", SN_F_SUCCESS},
-    {"is_anomaly", SN_F_IS_ANOMALY},
-    {"anomaly_type", SN_F_ANOMALY_TYPE},
-    {"country", SN_F_COUNTRY},
-    {"latitude", SN_F_LATITUDE},
-    {"longitude", SN_F_LONGITUDE},
-    {"user_agent", SN_F_USER_AGENT},
-    {"session_id", SN_F_SESSION_ID},
-    {"mfa", SN_F_MFA},
-    /* aliases seen in exports of other tools */
-    {"user", SN_F_USER_ID},
-    {"userid", SN_F_USER_ID},
-    {"user_name", SN_F_USERNAME},
-    {"ip", SN_F_SOURCE_IP},
-    {"src_ip", SN_F_SOURCE_IP},
-    {"source_ip_address", SN_F_SOURCE_IP},
-    {"time", SN_F_TIMESTAMP},
-    {"@timestamp", SN_F_TIMESTAMP},
-    {"label", SN_F_IS_ANOMALY},
-    {"lat", SN_F_LATITUDE},
-    {"lon", SN_F_LONGITUDE},
-    {"lng", SN_F_LONGITUDE},
-    {"useragent", SN_F_USER_AGENT},
-};
+} field_names[] = {FIELD_NAMES(TABLE_ENTRY)};
+
+/* A name as the table writes it: compared at a length known when compiling, which costs a
+ * comparison of the length and one or two of words. */
+#define EXACT_MATCH(s, id)                                                                         \
+    if (n == sizeof(s) - 1 && !memcmp(name, s, sizeof(s) - 1))                                    \
+        return id;
 
 int sn_ingest_field_lookup(const char *name, size_t n)
 {
+    /* The names as written in the table first: what nearly every record has. */
+    FIELD_NAMES(EXACT_MATCH)
     char low[24];
     while (n > 0 && sn_ingest_is_blank(*name)) {
         name++;
@@ -60,9 +73,9 @@ int sn_ingest_field_lookup(const char *name, size_t n)
         char c = name[i];
         low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
     }
-    low[n] = '\0';
     for (size_t k = 0; k < sizeof(field_names) / sizeof(field_names[0]); k++)
-        if (low[0] == field_names[k].name[0] && !strcmp(low, field_names[k].name))
+        if (n == field_names[k].len && low[0] == field_names[k].name[0] &&
+            !memcmp(low, field_names[k].name, n))
             return field_names[k].id;
     return -1;
 }

@@ -230,6 +230,22 @@ static sn_user_obs *ring_at(const user_rec *u, uint32_t k)
     return &u->ring[(u->head + k) % u->cap];
 }
 
+/* Moves the events from position lo on one place later, into the free place after the last
+ * (len < cap): at most two stretches of the ring and the event that crosses its end. */
+static void shift_right(user_rec *u, uint32_t lo)
+{
+    if (lo == u->len)
+        return;
+    uint32_t from = (u->head + lo) % u->cap, end = (u->head + u->len) % u->cap;
+    if (from < end) {
+        memmove(&u->ring[from + 1], &u->ring[from], (end - from) * sizeof(*u->ring));
+        return;
+    }
+    memmove(&u->ring[1], &u->ring[0], end * sizeof(*u->ring));
+    u->ring[0] = u->ring[u->cap - 1];
+    memmove(&u->ring[from + 1], &u->ring[from], (u->cap - 1 - from) * sizeof(*u->ring));
+}
+
 /* Where the window starts for a latest time (everything counts before the first event). */
 static int64_t window_from(const sn_user_history *h, int64_t latest)
 {
@@ -266,8 +282,7 @@ static void keep_event(const sn_user_history *h, user_rec *u, const sn_user_obs 
                 hi = mid;
         }
     }
-    for (uint32_t k = u->len; k > lo; k--)
-        *ring_at(u, k) = *ring_at(u, k - 1);
+    shift_right(u, lo);
     *ring_at(u, lo) = *o;
     u->len++;
     if (o->ts_us >= from)

@@ -474,8 +474,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sn_service_error(&resp, 500, "internal_error", "out of memory", NULL);
         return send_response(srv, rc, c, method, url, &resp, true);
     }
+    /* Room past the body for the JSON parser's wide reads: no copy of the body to make it. */
+    if (rc->body.data)
+        sn_buf_reserve(&rc->body, SN_JDOC_PADDING);
     req.body = rc->body.data;
     req.body_len = rc->body.len;
+    req.body_pad = rc->body.data && !rc->body.failed ? rc->body.cap - rc->body.len : 0;
     req.remote = rc->remote;
     if (sn_service_is_heavy(url)) {
         if (!sn_pool_reserve(srv->pool)) {

@@ -1,14 +1,9 @@
-/* JSON in and out of the API: request bodies parsed within the server's limits, request events
- * through the ingest layer (the same validation as files), verdicts and errors written as the
- * API answers them. */
+/* JSON in and out of the API: why a request body is refused, in the API's words (jansson), and
+ * verdicts and errors written as the API answers them. */
 #include "server_internal.h"
 
-#include <ctype.h>
-#include <openssl/rand.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 int64_t sn_now_us(void)
@@ -27,7 +22,8 @@ void sn_now_iso(char out[32])
 
 /* Line and column (in characters, as jansson counts them) of the first bracket past max levels;
  * false when there is none. Strings are skipped, so brackets inside them do not count. Runs
- * before jansson, whose own limit (2,048 levels) is far deeper than any event needs. */
+ * before jansson, whose own limit (2,048 levels) is far deeper than any event needs; simdjson
+ * (request.c) refuses such a body as soon as it is past the limit. */
 static bool too_deep(const char *s, size_t n, int max, int *line, int *column)
 {
     int depth = 0, ln = 1, col = 0;
@@ -99,7 +95,7 @@ json_t *sn_json_parse_body(const char *body, size_t len, sn_http_response *resp)
         return NULL;
     }
     /* NUL characters are let through here so that the event that holds one is refused naming
-     * its field (sn_req_events_from_json). */
+     * its field (request.c). */
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (root)
@@ -122,413 +118,81 @@ json_t *sn_json_parse_body(const char *body, size_t len, sn_http_response *resp)
     return NULL;
 }
 
-/* ---- Request events ------------------------------------------------------------------------ */
-
-struct sn_arena_block {
-    sn_arena_block *next;
-    size_t cap, used;
-    char data[];
-};
-
-static sn_arena_block *block_new(sn_req_events *e, size_t cap)
-{
-    sn_arena_block *b = malloc(sizeof(*b) + cap);
-    if (!b)
-        return NULL;
-    b->next = e->blocks;
-    b->cap = cap;
-    b->used = 0;
-    e->blocks = b;
-    return b;
-}
-
-/* Keeps a copy of src (borrowed from the reader) in the events' arena. */
-static sn_status keep_event(sn_req_events *e, sn_event *dst, const sn_event *src)
-{
-    sn_arena_block *b = e->blocks;
-    size_t used = b ? sn_event_copy(dst, src, b->data + b->used, b->cap - b->used) : (size_t)-1;
-    if (used == (size_t)-1) {
-        /* A record never needs more than SN_MAX_RECORD bytes. */
-        b = block_new(e, SN_MAX_RECORD);
-        if (!b)
-            return SN_ERR_NOMEM;
-        used = sn_event_copy(dst, src, b->data, b->cap);
-        if (used == (size_t)-1)
-            return SN_ERR_NOMEM;
-    }
-    b->used += used;
-    dst->src_file = NULL;
-    return SN_OK;
-}
-
-static bool blank_value(const json_t *v)
-{
-    if (json_is_null(v))
-        return true;
-    if (!json_is_string(v))
-        return false;
-    const char *s = json_string_value(v);
-    size_t n = json_string_length(v);
-    for (size_t i = 0; i < n; i++)
-        if (!isspace((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-/* Removes the keys among names (compared as the ingest layer does, ignoring case) that hold no
- * value, and says whether one with a value is left. */
-static bool has_value(json_t *obj, const char *const *names)
-{
-    const char *drop[8];
-    size_t n_drop = 0;
-    bool present = false;
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        for (const char *const *nm = names; *nm; nm++) {
-            if (strcasecmp(key, *nm) != 0)
-                continue;
-            if (!blank_value(v))
-                present = true;
-            else if (n_drop < sizeof(drop) / sizeof(drop[0]))
-                drop[n_drop++] = key;
-        }
-    }
-    if (!present)
-        for (size_t i = 0; i < n_drop; i++)
-            json_object_del(obj, drop[i]);
-    return present;
-}
-
-/* Random bytes for event ids, fetched 64 ids at a time per thread: one RAND_bytes call per id
- * cost as much as judging the event. */
-static bool random_id_bytes(unsigned char r[16])
-{
-    static _Thread_local unsigned char pool[16 * 64];
-    static _Thread_local size_t left;
-    if (!left) {
-        if (RAND_bytes(pool, sizeof(pool)) != 1)
-            return false;
-        left = sizeof(pool);
-    }
-    left -= 16;
-    memcpy(r, pool + left, 16);
-    memset(pool + left, 0, 16);
-    return true;
-}
-
-static void new_event_id(char out[40])
-{
-    static atomic_uint_fast64_t fallback;
-    unsigned char r[16];
-    if (!random_id_bytes(r)) {
-        uint64_t k = atomic_fetch_add(&fallback, 1) + (uint64_t)sn_now_us();
-        memcpy(r, &k, 8);
-        memset(r + 8, 0x5a, 8);
-    }
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* RFC 9562 version 4 */
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[r[i] >> 4];
-        out[o++] = hex[r[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static const char *json_type_name(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    default:
-        return "an object";
-    }
-}
-
-/* Why an event is over the record limit: its largest string field when that one alone is
- * over the field limit, else its size. */
-static void too_large(json_t *obj, sn_error *err)
-{
-    const char *key, *largest = NULL;
-    size_t max = 0;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        if (json_is_string(v) && json_string_length(v) > max) {
-            max = json_string_length(v);
-            largest = key;
-        }
-    }
-    if (largest && max > SN_MAX_FIELD) {
-        char field[64];
-        size_t n = strlen(largest);
-        n = sn_utf8_valid_prefix(largest, n < sizeof(field) - 1 ? n : sizeof(field) - 1);
-        memcpy(field, largest, n);
-        field[n] = '\0';
-        sn_error_set(err, SN_ERR_TOO_LONG, false, NULL, 0, field,
-                     "field is %zu bytes, longer than the %d-byte limit", max, SN_MAX_FIELD);
-    } else {
-        sn_error_set(err, SN_ERR_TOO_LONG, false, NULL, 0, NULL,
-                     "the event is longer than the %d-byte limit", SN_MAX_RECORD);
-    }
-}
-
-/* Whether v, or anything inside it, is a string holding a NUL character. */
-static bool holds_nul(const json_t *v)
-{
-    if (json_is_string(v))
-        return memchr(json_string_value(v), '\0', json_string_length(v)) != NULL;
-    if (json_is_array(v)) {
-        for (size_t i = 0; i < json_array_size(v); i++)
-            if (holds_nul(json_array_get(v, i)))
-                return true;
-    } else if (json_is_object(v)) {
-        const char *key;
-        json_t *item;
-        json_object_foreach((json_t *)v, key, item)
-        {
-            if (holds_nul(item))
-                return true;
-        }
-    }
-    return false;
-}
-
-/* Refuses an event with a NUL character in a field, naming the field: the file readers refuse
- * NUL bytes too, and the text fields of an event are C strings downstream. */
-static bool nul_field(json_t *obj, sn_error *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        if (!holds_nul(v))
-            continue;
-        char field[64];
-        size_t n = strlen(key);
-        n = sn_utf8_valid_prefix(key, n < sizeof(field) - 1 ? n : sizeof(field) - 1);
-        memcpy(field, key, n);
-        field[n] = '\0';
-        sn_error_set(err, SN_ERR_PARSE, false, NULL, 0, field,
-                     "holds a NUL character (\\u0000), which no field may contain");
-        return true;
-    }
-    return false;
-}
-
-static sn_status event_error(sn_req_event *it, const sn_error *err)
-{
-    it->err = malloc(sizeof(*it->err));
-    if (!it->err)
-        return SN_ERR_NOMEM;
-    *it->err = *err;
-    return SN_OK;
-}
-
-/* Whether v's compact JSON text would be longer than SN_MAX_RECORD, the limit a line of JSON
- * lines has: the text is only produced (and measured) when a cheap bound says it might be. */
-static size_t text_bound(const json_t *v)
-{
-    if (json_is_string(v))
-        return 6 * json_string_length(v) + 2; /* every byte escaped as \u00XX, and quotes */
-    if (json_is_object(v)) {
-        size_t n = 2;
-        const char *key;
-        json_t *item;
-        json_object_foreach((json_t *)v, key, item)
-        {
-            n += 6 * strlen(key) + 4 + text_bound(item);
-        }
-        return n;
-    }
-    if (json_is_array(v)) {
-        size_t n = 2;
-        for (size_t i = 0; i < json_array_size(v); i++)
-            n += 1 + text_bound(json_array_get(v, i));
-        return n;
-    }
-    return 32; /* numbers, true, false, null */
-}
-
-/* Nesting of arrays and objects inside v (0 for a scalar), stopping once past limit. */
-static int nesting(const json_t *v, int limit)
-{
-    if (limit < 0 || !(json_is_object(v) || json_is_array(v)))
-        return 0;
-    int deepest = 0;
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *item;
-        json_object_foreach((json_t *)v, key, item)
-        {
-            int d = nesting(item, limit - 1);
-            if (d > deepest)
-                deepest = d;
-            if (deepest >= limit)
-                break;
-        }
-    } else {
-        for (size_t i = 0; i < json_array_size(v) && deepest < limit; i++) {
-            int d = nesting(json_array_get(v, i), limit - 1);
-            if (d > deepest)
-                deepest = d;
-        }
-    }
-    return deepest + 1;
-}
-
-static bool over_record_limit(const json_t *v)
-{
-    return text_bound(v) > SN_MAX_RECORD && json_dumpb(v, NULL, 0, JSON_COMPACT) > SN_MAX_RECORD;
-}
-
-sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, size_t n)
-{
-    static const char *const ts_names[] = {"timestamp", "time", "@timestamp", NULL};
-    static const char *const id_names[] = {"event_id", NULL};
-    memset(out, 0, sizeof(*out));
-    if (n == 0)
-        return SN_OK;
-    out->items = calloc(n, sizeof(*out->items));
-    if (!out->items)
-        return SN_ERR_NOMEM;
-    out->n = n;
-    char now[32];
-    sn_now_iso(now);
-    sn_error err;
-    sn_error_clear(&err);
-    /* Each object is mapped as the line of JSON lines it would be (line i + 1 is event i), by
-     * a reader that holds no data: its name and scratch space serve every event. */
-    sn_reader *r = NULL;
-    sn_status st = sn_reader_open_objects(&r, "request", &err);
-    if (st == SN_OK && !block_new(out, 384 * n + 1024)) /* about an event's size each */
-        st = SN_ERR_NOMEM;
-    for (size_t i = 0; i < n && st == SN_OK; i++) {
-        json_t *v = values[i];
-        sn_req_event *it = &out->items[i];
-        if (!json_is_object(v)) {
-            sn_error_set(&err, SN_ERR_PARSE, false, NULL, 0, NULL,
-                         "an event must be a JSON object, got %s", json_type_name(v));
-            st = event_error(it, &err);
-            continue;
-        }
-        if (nul_field(v, &err)) {
-            st = event_error(it, &err);
-            continue;
-        }
-        if (!has_value(v, ts_names))
-            json_object_set_new(v, "timestamp", json_string(now));
-        if (!has_value(v, id_names)) {
-            char id[40];
-            new_event_id(id);
-            json_object_set_new(v, "event_id", json_string(id));
-        }
-        if (nesting(v, SN_JSON_MAX_DEPTH + 1) > SN_JSON_MAX_DEPTH) {
-            /* The limit the file readers keep for a record: the same event, the same answer. */
-            sn_error_set(&err, SN_ERR_LIMIT, false, "request", (long)i + 1, NULL,
-                         "JSON nested deeper than %d levels", SN_JSON_MAX_DEPTH);
-            st = event_error(it, &err);
-            continue;
-        }
-        if (over_record_limit(v)) {
-            /* The file readers refuse such a line: name the field when one is to blame. */
-            too_large(v, &err);
-            st = event_error(it, &err);
-            continue;
-        }
-        sn_event ev;
-        sn_status s = sn_jsonl_event_from_object(r, v, (long)i + 1, &ev, &err);
-        if (s == SN_OK) {
-            st = keep_event(out, &it->ev, &ev);
-            it->ev.src_line = (long)i + 1;
-            out->good++;
-        } else if (s == SN_ERR_NOMEM) {
-            st = s;
-        } else {
-            st = event_error(it, &err);
-        }
-    }
-    sn_reader_close(r);
-    return st;
-}
-
-void sn_req_events_free(sn_req_events *e)
-{
-    for (size_t i = 0; i < e->n; i++)
-        free(e->items[i].err);
-    free(e->items);
-    while (e->blocks) {
-        sn_arena_block *next = e->blocks->next;
-        free(e->blocks);
-        e->blocks = next;
-    }
-    memset(e, 0, sizeof(*e));
-}
-
 /* ---- Writers ------------------------------------------------------------------------------ */
 
-static void str_or_null(sn_buf *out, const sn_str *s)
+/* Writers of constant text at o. */
+#define PUT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) += sizeof(lit) - 1)
+
+static char *put_str(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *str_or_null(char *o, const sn_str *s)
 {
     if (s->n)
-        sn_buf_json_str(out, s->p, s->n);
-    else
-        sn_buf_puts(out, "null");
+        return sn_json_str_to(o, s->p, s->n);
+    PUT(o, "null");
+    return o;
 }
 
 void sn_json_verdict(sn_buf *out, const sn_event *ev, const sn_verdict *v, const char *analysed_at)
 {
-    char ts[32], ip[48];
-    sn_format_timestamp(ev->ts_us, ts);
-    sn_buf_puts(out, "{\"event_id\":");
-    str_or_null(out, &ev->event_id);
-    sn_buf_puts(out, ",\"user_id\":");
-    sn_buf_json_str(out, ev->user_id.p, ev->user_id.n);
-    sn_buf_puts(out, ",\"timestamp\":\"");
-    sn_buf_puts(out, ts);
-    sn_buf_puts(out, "\",\"source_ip\":");
+    /* One reservation for the whole record: the strings at their worst (every byte escaped as
+     * \uXXXX), the numbers and the constant text. */
+    size_t reason_n[SN_MAX_REASONS], text = 0;
+    for (int i = 0; i < v->n_reasons; i++)
+        text += reason_n[i] = strlen(v->reasons[i].text);
+    text += ev->event_id.n + ev->user_id.n + ev->resource.n + ev->action.n;
+    size_t need = 6 * text + 2 * SN_FIXED_MAX + 512 + 4 * (size_t)v->n_reasons;
+    if ((out->len + need + 1 > out->cap && sn_buf_reserve(out, need) != 0) || out->failed)
+        return;
+    char *o = out->data + out->len;
+    PUT(o, "{\"event_id\":");
+    o = str_or_null(o, &ev->event_id);
+    PUT(o, ",\"user_id\":");
+    o = sn_json_str_to(o, ev->user_id.p, ev->user_id.n);
+    PUT(o, ",\"timestamp\":\"");
+    sn_format_timestamp(ev->ts_us, o);
+    o += strlen(o);
+    PUT(o, "\",\"source_ip\":");
     if (ev->ip.family) {
-        sn_format_ip(&ev->ip, ip);
-        sn_buf_json_str(out, ip, strlen(ip));
+        /* digits, dots, colons and hex: nothing to escape */
+        *o++ = '"';
+        sn_format_ip(&ev->ip, o);
+        o += strlen(o);
+        *o++ = '"';
     } else {
-        sn_buf_puts(out, "null");
+        PUT(o, "null");
     }
-    sn_buf_puts(out, ",\"resource\":");
-    str_or_null(out, &ev->resource);
-    sn_buf_puts(out, ",\"action\":");
-    str_or_null(out, &ev->action);
-    sn_buf_puts(out, v->is_anomaly ? ",\"is_anomaly\":true" : ",\"is_anomaly\":false");
-    sn_buf_puts(out, ",\"risk_score\":");
-    sn_buf_fixed(out, v->risk_score, 2);
-    sn_buf_puts(out, ",\"anomaly_score\":");
-    sn_buf_fixed(out, v->anomaly_score, 3);
-    sn_buf_puts(out, ",\"risk_level\":\"");
-    sn_buf_puts(out, sn_level_name(v->level));
-    sn_buf_puts(out, "\",\"reasons\":[");
+    PUT(o, ",\"resource\":");
+    o = str_or_null(o, &ev->resource);
+    PUT(o, ",\"action\":");
+    o = str_or_null(o, &ev->action);
+    if (v->is_anomaly)
+        PUT(o, ",\"is_anomaly\":true,\"risk_score\":");
+    else
+        PUT(o, ",\"is_anomaly\":false,\"risk_score\":");
+    o = sn_fixed_to(o, v->risk_score, 2);
+    PUT(o, ",\"anomaly_score\":");
+    o = sn_fixed_to(o, v->anomaly_score, 3);
+    PUT(o, ",\"risk_level\":\"");
+    o = put_str(o, sn_level_name(v->level));
+    PUT(o, "\",\"reasons\":[");
     for (int i = 0; i < v->n_reasons; i++) {
         if (i)
-            sn_buf_putc(out, ',');
-        sn_buf_json_str(out, v->reasons[i].text, strlen(v->reasons[i].text));
+            *o++ = ',';
+        o = sn_json_str_to(o, v->reasons[i].text, reason_n[i]);
     }
-    sn_buf_puts(out, "],\"recommendation\":\"");
-    sn_buf_puts(out, v->recommendation);
-    sn_buf_puts(out, "\",\"analysed_at\":\"");
-    sn_buf_puts(out, analysed_at);
-    sn_buf_puts(out, "\"}");
+    PUT(o, "],\"recommendation\":\"");
+    o = put_str(o, v->recommendation);
+    PUT(o, "\",\"analysed_at\":\"");
+    o = put_str(o, analysed_at);
+    PUT(o, "\"}");
+    *o = '\0';
+    out->len = (size_t)(o - out->data);
 }
 
 void sn_json_error_object(sn_buf *out, const char *code, const char *message, const char *field)

@@ -405,15 +405,15 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn
                              sn_http_response *resp)
 {
     (void)caller;
-    json_t *root = parse_body(req, resp);
-    if (!root)
+    sn_jv root;
+    if (!sn_body_parse(req, &root, resp))
         return;
-    if (!json_is_object(root)) {
+    if (sn_jv_typeof(root) != SN_JV_OBJECT) {
         sn_service_error(resp, 422, "invalid_event",
                          "the body must be one event: a JSON object with the fields of the "
                          "reference CSV (user_id, timestamp, source_ip, ...)",
                          NULL);
-        json_decref(root);
+        sn_body_done(req);
         return;
     }
     sn_req_events evs;
@@ -421,59 +421,95 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn
     char now[32];
     sn_error err;
     sn_now_iso(now);
-    if (sn_req_events_from_json(&evs, &root, 1) != SN_OK) {
+    if (sn_req_events_from_value(&evs, root) != SN_OK) {
         internal_error(resp, "out of memory");
-    } else if (evs.items[0].err) {
+    } else if (evs.refused[0]) {
         atomic_fetch_add_explicit(&s->refused, 1, memory_order_relaxed);
-        event_refused(resp, evs.items[0].err);
+        event_refused(resp, &evs.refused[0]->err);
     } else if (sn_service_analyse(s, &evs, &v, now, &err) != SN_OK) {
         internal_error(resp, err.msg);
     } else {
         sn_service_audit_verdicts(s, req, &evs, &v);
         sn_buf b;
         sn_buf_init(&b);
-        sn_json_verdict(&b, &evs.items[0].ev, &v, now);
+        sn_json_verdict(&b, &evs.ev[0], &v, now);
         sn_json_respond(resp, 200, &b);
     }
     sn_req_events_free(&evs);
-    json_decref(root);
+    sn_body_done(req);
+}
+
+/* The answer to a batch: the counts, then each event's verdict or why it was refused. */
+static void batch_answer(const sn_req_events *evs, const sn_verdict *verdicts, const char *now,
+                         sn_http_response *resp)
+{
+    size_t n = evs->n, anomalies = 0;
+    for (size_t i = 0; i < n; i++)
+        anomalies += !evs->refused[i] && verdicts[i].is_anomaly;
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_reserve(&b, n * 512); /* about a verdict's size: no copying while it grows */
+    sn_buf_puts(&b, "{\"total_events\":");
+    sn_buf_u64(&b, n);
+    sn_buf_puts(&b, ",\"analysed_events\":");
+    sn_buf_u64(&b, evs->good);
+    sn_buf_puts(&b, ",\"failed_events\":");
+    sn_buf_u64(&b, n - evs->good);
+    sn_buf_puts(&b, ",\"anomalies_detected\":");
+    sn_buf_u64(&b, anomalies);
+    sn_buf_puts(&b, ",\"anomaly_ratio\":");
+    sn_buf_fixed(&b, evs->good ? (double)anomalies / (double)evs->good : 0.0, 4);
+    sn_buf_puts(&b, ",\"results\":[");
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sn_buf_putc(&b, ',');
+        const sn_req_refusal *r = evs->refused[i];
+        if (!r) {
+            sn_json_verdict(&b, &evs->ev[i], &verdicts[i], now);
+            continue;
+        }
+        sn_buf_puts(&b, "{\"index\":");
+        sn_buf_u64(&b, i);
+        if (r->event_id.p) {
+            sn_buf_puts(&b, ",\"event_id\":");
+            sn_buf_json_str(&b, r->event_id.p, r->event_id.n);
+        }
+        sn_buf_puts(&b, ",\"error\":");
+        sn_json_error_object(&b, sn_json_event_error_code(&r->err), r->err.msg, r->err.field);
+        sn_buf_putc(&b, '}');
+    }
+    sn_buf_puts(&b, "]}");
+    sn_json_respond(resp, 200, &b);
 }
 
 static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                             sn_http_response *resp)
 {
     (void)caller;
-    json_t *root = parse_body(req, resp);
-    if (!root)
+    sn_jv root;
+    if (!sn_body_parse(req, &root, resp))
         return;
-    json_t *events = json_is_object(root) ? json_object_get(root, "events") : NULL;
-    size_t n = json_array_size(events);
-    if (!json_is_array(events) || n == 0) {
-        sn_service_error(resp, 422, json_is_array(events) ? "invalid_field" : "missing_field",
+    sn_jv events = sn_jv_member(root, "events", 6, false);
+    size_t n = sn_jv_size(events);
+    sn_req_events evs = {0};
+    sn_verdict *verdicts = NULL;
+    sn_error err;
+    char now[32];
+    if (sn_jv_typeof(events) != SN_JV_ARRAY || n == 0) {
+        sn_service_error(resp, 422,
+                         sn_jv_typeof(events) == SN_JV_ARRAY ? "invalid_field" : "missing_field",
                          "expected {\"events\": [...]} with at least one event", "events");
-        json_decref(root);
-        return;
+        goto done;
     }
     if (n > (size_t)s->cfg.batch_limit) {
         char msg[128];
         snprintf(msg, sizeof(msg), "%zu events; a batch holds at most %d", n, s->cfg.batch_limit);
         sn_service_error(resp, 413, "too_many_events", msg, "events");
-        json_decref(root);
-        return;
-    }
-    json_t **values = malloc(n * sizeof(json_t *));
-    sn_verdict *verdicts = malloc(n * sizeof(*verdicts));
-    sn_req_events evs = {0};
-    sn_error err;
-    char now[32];
-    sn_now_iso(now);
-    if (!values || !verdicts) {
-        internal_error(resp, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        values[i] = json_array_get(events, i);
-    if (sn_req_events_from_json(&evs, values, n) != SN_OK) {
+    sn_now_iso(now);
+    verdicts = malloc(n * sizeof(*verdicts));
+    if (!verdicts || sn_req_events_from_array(&evs, events) != SN_OK) {
         internal_error(resp, "out of memory");
         goto done;
     }
@@ -483,49 +519,11 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_
         goto done;
     }
     sn_service_audit_verdicts(s, req, &evs, verdicts);
-    size_t anomalies = 0;
-    for (size_t i = 0; i < n; i++)
-        anomalies += !evs.items[i].err && verdicts[i].is_anomaly;
-    sn_buf b;
-    sn_buf_init(&b);
-    sn_buf_reserve(&b, n * 512); /* about a verdict's size: no copying while it grows */
-    sn_buf_puts(&b, "{\"total_events\":");
-    sn_buf_u64(&b, n);
-    sn_buf_puts(&b, ",\"analysed_events\":");
-    sn_buf_u64(&b, evs.good);
-    sn_buf_puts(&b, ",\"failed_events\":");
-    sn_buf_u64(&b, n - evs.good);
-    sn_buf_puts(&b, ",\"anomalies_detected\":");
-    sn_buf_u64(&b, anomalies);
-    sn_buf_puts(&b, ",\"anomaly_ratio\":");
-    sn_buf_fixed(&b, evs.good ? (double)anomalies / (double)evs.good : 0.0, 4);
-    sn_buf_puts(&b, ",\"results\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sn_buf_putc(&b, ',');
-        const sn_req_event *it = &evs.items[i];
-        if (!it->err) {
-            sn_json_verdict(&b, &it->ev, &verdicts[i], now);
-            continue;
-        }
-        sn_buf_puts(&b, "{\"index\":");
-        sn_buf_u64(&b, i);
-        json_t *id = json_is_object(values[i]) ? json_object_get(values[i], "event_id") : NULL;
-        if (json_is_string(id)) {
-            sn_buf_puts(&b, ",\"event_id\":");
-            sn_buf_json_str(&b, json_string_value(id), json_string_length(id));
-        }
-        sn_buf_puts(&b, ",\"error\":");
-        sn_json_error_object(&b, sn_json_event_error_code(it->err), it->err->msg, it->err->field);
-        sn_buf_putc(&b, '}');
-    }
-    sn_buf_puts(&b, "]}");
-    sn_json_respond(resp, 200, &b);
+    batch_answer(&evs, verdicts, now, resp);
 done:
     sn_req_events_free(&evs);
-    free(values);
     free(verdicts);
-    json_decref(root);
+    sn_body_done(req);
 }
 
 static void h_user_risk(sn_service *s, const sn_http_request *req, const sn_caller *caller,

@@ -193,6 +193,7 @@ typedef struct sn_http_request {
     const char *remote;        /* the client's address as text; NULL in process */
     const char *body;
     size_t body_len;
+    size_t body_pad; /* bytes past the body's end that may be read (not part of it) */
     const sn_http_arg *args;
     size_t n_args;
     /* Headers the dashboard's sessions and assets read; NULL when absent. */

@@ -8,6 +8,7 @@
 
 #include "../core/buf.h"
 #include "../ingest/ingest.h"
+#include "../ingest/json_doc.h"
 #include "../risk/user_risk.h"
 #include "../store/store.h"
 
@@ -123,33 +124,44 @@ typedef struct sn_drift_view {
 /* Reads the drift monitor without the lock (the index, the alert and the window's size). */
 void sn_service_drift(sn_service *s, sn_drift_view *out);
 
-/* One event of a request after conversion: its event (strings in the batch's arena) or why it
- * was refused. */
-typedef struct sn_req_event {
-    sn_event ev;
-    sn_error *err; /* NULL when ev is good */
-} sn_req_event;
+/* Why one event of a request was refused, and the event_id its result names (p NULL: none). */
+typedef struct sn_req_refusal {
+    sn_error err;
+    sn_str event_id;
+} sn_req_refusal;
 
 typedef struct sn_arena_block sn_arena_block;
 
+/* The events of a request after conversion, in one arena per request (request.c). */
 typedef struct sn_req_events {
     size_t n, good;
-    sn_req_event *items;
+    sn_event *ev;             /* event i, when refused[i] is NULL */
+    sn_req_refusal **refused; /* why event i was refused; NULL when it is good */
     sn_arena_block *blocks;
 } sn_req_events;
 
-/* Converts JSON values (each should be an event object) through the ingest layer, so they pass
- * the same validation as files. A missing timestamp becomes the current time and a missing
- * event_id a generated one; a string holding a NUL character (\u0000) is refused naming its
- * field. Per-event problems go into items[i].err; returns SN_ERR_NOMEM only when memory runs out.
- * Free with sn_req_events_free. */
-sn_status sn_req_events_from_json(sn_req_events *out, json_t *const *values, size_t n);
+/* Parses the body of req as JSON (RFC 8259, UTF-8, no duplicate keys, at most SN_BODY_MAX_DEPTH
+ * levels deep, numbers within the range of a double or a 64-bit integer) into the calling
+ * thread's parser: *root, an object or an array, is borrowed until the thread's next request.
+ * On failure returns false with resp filled as sn_json_parse_body fills it. */
+bool sn_body_parse(const sn_http_request *req, sn_jv *root, sn_http_response *resp);
+/* After answering req: frees the thread's parser when it grew for a large body. */
+void sn_body_done(const sn_http_request *req);
+
+/* Converts the events of the array events (each should be an object), or the one event, of the
+ * body the calling thread parsed last, through the ingest layer, so they pass the same
+ * validation as files. A missing timestamp becomes the current time and a missing event_id a
+ * generated one; a string holding a NUL character (\u0000) is refused naming its field.
+ * Per-event problems go into refused[i]; returns SN_ERR_NOMEM only when memory runs out. Free
+ * with sn_req_events_free (also after a failure). */
+sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events);
+sn_status sn_req_events_from_value(sn_req_events *out, sn_jv event);
 void sn_req_events_free(sn_req_events *e);
 
-/* Parses a request body as JSON (RFC 8259, UTF-8, no duplicate keys, at most SN_BODY_MAX_DEPTH
- * levels deep, numbers within the range of a double or a 64-bit integer). On failure returns NULL
- * with resp filled: 400 malformed_json, or 422 too_deep / number_out_of_range; the message says
- * where, never what the body held. */
+/* Parses a request body with jansson, within the same limits and with the same answers as
+ * sn_body_parse (which asks it when simdjson refused a body): NULL with resp filled, 400
+ * malformed_json, or 422 too_deep / number_out_of_range; the message says where, never what the
+ * body held. NUL characters in strings are let through. */
 json_t *sn_json_parse_body(const char *body, size_t len, sn_http_response *resp);
 
 /* JSON writers (json.c). */

@@ -232,13 +232,12 @@ void sn_service_audit_verdicts(sn_service *s, const sn_http_request *req, const 
     }
     size_t k = 0;
     for (size_t i = 0; i < evs->n; i++) {
-        const sn_req_event *it = &evs->items[i];
-        if (it->err)
+        if (evs->refused[i])
             continue;
         const sn_verdict *v = &verdicts[i];
         verdict_fields *x = &vf[k];
-        copy_str(x->event_id, &it->ev.event_id);
-        copy_str(x->user, &it->ev.user_id);
+        copy_str(x->event_id, &evs->ev[i].event_id);
+        copy_str(x->user, &evs->ev[i].user_id);
         snprintf(x->risk, sizeof(x->risk), "%.2f", v->risk_score);
         x->f[0] = SN_AUDIT_S("route", route);
         x->f[1] = SN_AUDIT_S("event_id", x->event_id[0] ? x->event_id : NULL);

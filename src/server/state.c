@@ -373,15 +373,6 @@ static void drift_log(sn_service *s, int change, double psi)
     sn_log_end(s->log, &line);
 }
 
-/* Judges a run of consecutive good events at once (the engine's block path). */
-static sn_status judge_run(sn_service *s, const sn_req_events *evs, size_t from, size_t to,
-                           sn_verdict *verdicts, sn_event *scratch, sn_error *err)
-{
-    for (size_t i = from; i < to; i++)
-        scratch[i - from] = evs->items[i].ev;
-    return sn_engine_analyse_many(s->engine, scratch, to - from, verdicts + from, err);
-}
-
 /* Stores events [from, to) with their verdicts as the API answers them, in one transaction,
  * and snapshots the baselines every cfg.snapshot_events events. Under the lock. */
 static sn_status store_block(sn_service *s, const sn_req_events *evs, size_t from, size_t to,
@@ -392,13 +383,13 @@ static sn_status store_block(sn_service *s, const sn_req_events *evs, size_t fro
     size_t n = to - from;
     sn_status st = SN_OK;
     for (size_t k = 0; k < n; k++) {
-        const sn_req_event *it = &evs->items[from + k];
+        const sn_event *ev = &evs->ev[from + k];
         sn_buf_init(&json[k]);
-        sn_json_verdict(&json[k], &it->ev, &verdicts[from + k], analysed_at);
+        sn_json_verdict(&json[k], ev, &verdicts[from + k], analysed_at);
         if (json[k].failed)
             st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
         /* The event id the API answered with: the request's, or the one generated for it. */
-        items[k] = (sn_store_item){.ev = &it->ev,
+        items[k] = (sn_store_item){.ev = ev,
                                    .verdict = &verdicts[from + k],
                                    .verdict_json = json[k].data,
                                    .verdict_json_len = json[k].len};
@@ -408,7 +399,7 @@ static sn_status store_block(sn_service *s, const sn_req_events *evs, size_t fro
     sn_buf_init(&ids);
     size_t at[SN_ANALYSE_BLOCK];
     for (size_t k = 0; k < n; k++) {
-        const sn_str *id = &evs->items[from + k].ev.event_id;
+        const sn_str *id = &evs->ev[from + k].event_id;
         at[k] = ids.len;
         sn_buf_append(&ids, id->p ? id->p : "", id->n);
         sn_buf_putc(&ids, '\0');
@@ -438,19 +429,16 @@ static sn_status store_block(sn_service *s, const sn_req_events *evs, size_t fro
 sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict *verdicts,
                              const char *analysed_at, sn_error *err)
 {
-    sn_event *scratch = malloc(SN_ANALYSE_BLOCK * sizeof(*scratch));
-    if (!scratch)
-        return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
     sn_status st = SN_OK;
     sn_buf json;
     sn_buf_init(&json);
     for (size_t i = 0; st == SN_OK && i < evs->n;) {
-        if (evs->items[i].err) {
+        if (evs->refused[i]) {
             i++;
             continue;
         }
         size_t j = i;
-        while (j < evs->n && j - i < SN_ANALYSE_BLOCK && !evs->items[j].err)
+        while (j < evs->n && j - i < SN_ANALYSE_BLOCK && !evs->refused[j])
             j++;
         /* The lock is held for one block only: between two blocks of a large batch, other
          * requests get their turn (their events then come between the two blocks, each judged
@@ -459,7 +447,7 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
         int drift_change = 0;
         double psi = NAN;
         fair_lock(&s->lock);
-        st = judge_run(s, evs, i, j, verdicts, scratch, err);
+        st = sn_engine_analyse_many(s->engine, evs->ev + i, j - i, verdicts + i, err);
         for (size_t k = i; st == SN_OK && k < j; k++)
             apply_threshold(s, &verdicts[k]);
         /* Committed before anything is answered or remembered: an acknowledged event is a
@@ -469,16 +457,16 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
         for (size_t k = i; st == SN_OK && k < j; k++) {
             sn_verdict *v = &verdicts[k];
             drift_add(s, v->risk_score);
-            if (sn_user_history_add(s->users, &evs->items[k].ev, v) != SN_OK ||
-                sn_dash_record(s->dash, &evs->items[k].ev, v) != SN_OK)
+            if (sn_user_history_add(s->users, &evs->ev[k], v) != SN_OK ||
+                sn_dash_record(s->dash, &evs->ev[k], v) != SN_OK)
                 st = sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory");
             if (!v->is_anomaly)
                 continue;
             anomalies++;
             sn_buf_reset(&json);
-            sn_json_verdict(&json, &evs->items[k].ev, v, analysed_at);
+            sn_json_verdict(&json, &evs->ev[k], v, analysed_at);
             sn_anomaly_entry e;
-            if (ring_entry(&e, &json, &evs->items[k].ev, v))
+            if (ring_entry(&e, &json, &evs->ev[k], v))
                 ring_push(s, &e);
         }
         if (st == SN_OK)
@@ -493,7 +481,6 @@ sn_status sn_service_analyse(sn_service *s, const sn_req_events *evs, sn_verdict
         i = j;
     }
     sn_buf_free(&json);
-    free(scratch);
     return st;
 }
 

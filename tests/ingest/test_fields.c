@@ -352,6 +352,8 @@ static void event_copies_own_their_text(void **state)
     ev.user_id = (sn_str){scattered[0], 2};
     ev.username = (sn_str){scattered[1] + 4000, 3};
     ev.resource = (sn_str){scattered[2] + 8000, 3};
+    /* Too small a buffer is refused, not overrun. */
+    assert_int_equal(sn_event_copy(&copy, &ev, buf, 4), (size_t)-1);
     used = sn_event_copy(&copy, &ev, buf, sizeof(buf));
     assert_int_equal(used, 8);
     /* Too small a buffer is refused, not overrun. */
