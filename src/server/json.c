@@ -273,7 +273,8 @@ static bool redact(json_t *v)
     {
         if (raw_score_key(key)) {
             json_object_del(v, key);
-        } else if (!strcmp(key, "risk_score") && json_is_number(val)) {
+        } else if ((!strcmp(key, "risk_score") || !strcmp(key, "max_risk_score")) &&
+                   json_is_number(val)) {
             /* A band of twenty points says as much as the level needs and no more. */
             int lo = (int)(json_number_value(val) / 20.0) * 20;
             if (lo > 80)
@@ -282,7 +283,8 @@ static bool redact(json_t *v)
                 lo = 0;
             char band[16];
             snprintf(band, sizeof(band), "%d-%d", lo, lo + 20);
-            if (json_object_set_new(v, "risk_band", json_string(band)) != 0)
+            if (json_object_set_new(v, key[0] == 'm' ? "max_risk_band" : "risk_band",
+                                    json_string(band)) != 0)
                 return false;
             json_object_del(v, key);
         } else if (!redact(val)) {

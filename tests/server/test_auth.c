@@ -314,6 +314,14 @@ static void roles_scopes_and_raw_scores(void **state)
     assert_null(strstr(r->body, "anomaly_score"));
     assert_non_null(strstr(r->body, "\"risk_band\":\""));
     assert_non_null(strstr(r->body, "\"risk_level\":"));
+    /* ... and their dashboard figures: a band for the highest risk, never the score. */
+    r = call(s, "GET", "/api/v1/user/UFIN/events", finance, NULL);
+    assert_int_equal(r->status, 200);
+    assert_null(strstr(r->body, "risk_score"));
+    assert_non_null(strstr(r->body, "\"max_risk_band\":\""));
+    r = call(s, "GET", "/api/v1/user/UFIN/events", analyst, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(r->body, "\"max_risk_score\":"));
     r = call(s, "GET", "/api/v1/user/USAL/risk-score", finance, NULL);
     assert_int_equal(r->status, 403);
     assert_string_equal(r->body, "{\"error\":{\"code\":\"out_of_scope\",\"message\":\"this user is "
