@@ -304,6 +304,12 @@ static void a_block_s_clear_values_are_bound_to_its_ciphertext(void **state)
     sn_buf_reset(&j);
     assert_int_equal(sn_store_export_user(s, "bob.k", &j, &err), SN_ERR_CRYPTO);
     assert_non_null(strstr(err.msg, "do not decrypt"));
+    /* Every token of the row blanked: an export must not answer "nothing held" for a user
+     * whose records it can no longer find. */
+    exec_sql("UPDATE event_blocks SET user_tokens = zeroblob(length(user_tokens))");
+    sn_buf_reset(&j);
+    assert_int_equal(sn_store_export_user(s, "bob.k", &j, &err), SN_ERR_STORE);
+    assert_string_equal(err.msg, "events 1-6: the lookup tokens do not match the events");
     sn_buf_free(&j);
     sn_store_close(s);
 }
