@@ -88,9 +88,32 @@ static sn_status export_rows(sq_store *s, const unsigned char *t1, const unsigne
     return rc;
 }
 
+/* SQLite's own check of the database file: an export reads every block, but damage in a page
+ * it never reaches could otherwise hide records without a word. */
+static sn_status check_file(sq_store *s, sn_error *err)
+{
+    sqlite3_stmt *st;
+    sn_status rc = sn__sq_prepare(s, "PRAGMA quick_check(1)", &st, err);
+    if (rc != SN_OK)
+        return rc;
+    int step = sqlite3_step(st);
+    const char *r = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (step != SQLITE_ROW)
+        rc = sn__sq_fail(s, err, "cannot check the store");
+    else if (!r || strcmp(r, "ok") != 0)
+        rc = sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
+                          "the store is damaged (%.200s): restore it from a backup",
+                          r ? r : "no answer");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 sn_status sn__sq_export_user(sn_store *base, const char *user_id, sn_buf *json, sn_error *err)
 {
     sq_store *s = (sq_store *)base;
+    sn_status checked = check_file(s, err);
+    if (checked != SN_OK)
+        return checked;
     unsigned char t1[SN_STORE_TOKEN_LEN], t2[SN_STORE_TOKEN_LEN];
     sn_status rc = user_tokens(s, user_id, t1, t2, err);
     if (rc != SN_OK)

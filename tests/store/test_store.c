@@ -314,6 +314,47 @@ static void a_block_s_clear_values_are_bound_to_its_ciphertext(void **state)
     sn_store_close(s);
 }
 
+/* A page the export never reads (the api_keys table's root) overwritten: SQLite's check finds
+ * the damage and the export says so instead of answering with what it could still read. */
+static void an_export_of_a_damaged_store_fails(void **state)
+{
+    (void)state;
+    sn_store_keys k = key_of(0x11);
+    sn_store *s;
+    sn_error err;
+    assert_int_equal(sn_store_open(&s, db, &k, &err), SN_OK);
+    fill(s, 6);
+    sn_store_close(s);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(h,
+                                        "SELECT rootpage, (SELECT page_size FROM pragma_page_size)"
+                                        " FROM sqlite_master WHERE name = 'api_keys'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long root = (long)sqlite3_column_int64(st, 0), page = (long)sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(h, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    FILE *f = fopen(db, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, (root - 1) * page, SEEK_SET), 0);
+    for (long i = 0; i < page; i++)
+        fputc(0xff, f);
+    fclose(f);
+    assert_int_equal(sn_store_open(&s, db, &k, &err), SN_OK);
+    sn_buf j;
+    sn_buf_init(&j);
+    assert_int_equal(sn_store_export_user(s, "bob.k", &j, &err), SN_ERR_STORE);
+    assert_non_null(strstr(err.msg, "the store is damaged ("));
+    assert_non_null(strstr(err.msg, "): restore it from a backup"));
+    sn_buf_free(&j);
+    sn_store_close(s);
+}
+
 /* The first token in the first row: alice.m's, under key 0x11. */
 static void first_token(unsigned char out[16])
 {
@@ -901,6 +942,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_block_s_clear_values_are_bound_to_its_ciphertext, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(an_export_of_a_damaged_store_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(forget_leaves_no_trace_and_keeps_others, setup, teardown),
         cmocka_unit_test_setup_teardown(forget_deletes_the_rows_that_held_only_the_user, setup,
                                         teardown),
