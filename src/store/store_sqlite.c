@@ -392,6 +392,26 @@ static sn_status sq_commit(sn_store *base, sn_error *err)
     " max(first_seq) FROM event_blocks WHERE first_seq <= ?1), 0) AND last_seq > ?1"               \
     " ORDER BY first_seq"
 
+typedef struct each_event_ctx {
+    int64_t after_seq;
+    sn_store_event_fn fn;
+    void *ctx;
+    sn_buf id;
+    const char *path;
+} each_event_ctx;
+
+static sn_status each_event_entry(void *ctx, const sq_entry *e, sn_error *err)
+{
+    each_event_ctx *c = ctx;
+    if (e->seq <= c->after_seq)
+        return SN_OK;
+    sn_buf_reset(&c->id);
+    sn_buf_append(&c->id, e->event_id.p ? e->event_id.p : "", e->event_id.n);
+    if (c->id.failed)
+        return sn_error_set(err, SN_ERR_NOMEM, true, c->path, 0, NULL, "out of memory");
+    return c->fn(c->ctx, e->seq, &e->ev, c->id.data ? c->id.data : "") ? SN_ERR_USAGE : SN_OK;
+}
+
 static sn_status sq_each_event(sn_store *base, int64_t after_seq, sn_store_event_fn fn, void *ctx,
                                sn_error *err)
 {
@@ -401,35 +421,10 @@ static sn_status sq_each_event(sn_store *base, int64_t after_seq, sn_store_event
     if (rc != SN_OK)
         return rc;
     sqlite3_bind_int64(st, 1, after_seq);
-    sq_block b;
-    sn__sq_block_init(&b);
-    sn_buf id;
-    sn_buf_init(&id);
-    int step;
-    while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = sn__sq_block_open(s, st, &b, err)) != SN_OK)
-            break;
-        size_t at = 0, index = 0;
-        bool bad = false;
-        sq_entry e;
-        while (rc == SN_OK && sn__sq_block_next(&b, &at, &index, &e, &bad)) {
-            if (e.seq <= after_seq)
-                continue;
-            sn_buf_reset(&id);
-            sn_buf_append(&id, e.event_id.p ? e.event_id.p : "", e.event_id.n);
-            if (id.failed)
-                rc = sn_error_set(err, SN_ERR_NOMEM, true, s->path, 0, NULL, "out of memory");
-            else if (fn(ctx, e.seq, &e.ev, id.data ? id.data : ""))
-                rc = SN_ERR_USAGE;
-        }
-        if (rc == SN_OK && bad)
-            rc = sn__sq_block_bad(s, &b, err);
-    }
-    if (rc == SN_OK && step != SQLITE_DONE)
-        rc = sn__sq_fail(s, err, "cannot read events");
-    sqlite3_finalize(st);
-    sn__sq_block_free(&b);
-    sn_buf_free(&id);
+    each_event_ctx c = {.after_seq = after_seq, .fn = fn, .ctx = ctx, .path = s->path};
+    sn_buf_init(&c.id);
+    rc = sn__sq_each_entry(s, st, each_event_entry, &c, "read events", err);
+    sn_buf_free(&c.id);
     return rc;
 }
 

@@ -102,6 +102,12 @@ sn_status sn__sq_block_open(sq_store *s, sqlite3_stmt *st, sq_block *b, sn_error
 bool sn__sq_block_next(const sq_block *b, size_t *at, size_t *index, sq_entry *e, bool *bad);
 /* The error for a block whose entries do not decode. */
 sn_status sn__sq_block_bad(sq_store *s, const sq_block *b, sn_error *err);
+/* Opens every block the prepared statement st yields (columns SN_SQ_BLOCK_COLUMNS) and calls fn
+ * on each of its entries in order; fn returns SN_OK to go on. A block that does not open or
+ * does not parse, and a failed read ("cannot WHAT"), are errors. st is finalized. */
+typedef sn_status (*sn_sq_entry_fn)(void *ctx, const sq_entry *e, sn_error *err);
+sn_status sn__sq_each_entry(sq_store *s, sqlite3_stmt *st, sn_sq_entry_fn fn, void *ctx,
+                            const char *what, sn_error *err);
 
 /* store_sqlite.c */
 sn_status sn__sq_put_snapshot(sn_store *base, const char *scope, const void *data, size_t len,

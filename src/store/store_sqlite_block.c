@@ -5,6 +5,7 @@
  * moved to another row, or clear values changed, fail to open. */
 #include "store_sqlite.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define BLOCK_LABEL "event_blocks.record|"
@@ -204,4 +205,32 @@ sn_status sn__sq_block_bad(sq_store *s, const sq_block *b, sn_error *err)
     return sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
                         "events %lld-%lld are not valid records", (long long)b->first_seq,
                         (long long)b->last_seq);
+}
+
+sn_status sn__sq_each_entry(sq_store *s, sqlite3_stmt *st, sn_sq_entry_fn fn, void *ctx,
+                            const char *what, sn_error *err)
+{
+    sq_block b;
+    sn__sq_block_init(&b);
+    sn_status rc = SN_OK;
+    int step;
+    while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = sn__sq_block_open(s, st, &b, err)) != SN_OK)
+            break;
+        size_t at = 0, index = 0;
+        bool bad = false;
+        sq_entry e;
+        while (rc == SN_OK && sn__sq_block_next(&b, &at, &index, &e, &bad))
+            rc = fn(ctx, &e, err);
+        if (rc == SN_OK && bad)
+            rc = sn__sq_block_bad(s, &b, err);
+    }
+    if (rc == SN_OK && step != SQLITE_DONE) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "cannot %s", what);
+        rc = sn__sq_fail(s, err, msg);
+    }
+    sn__sq_block_free(&b);
+    sqlite3_finalize(st);
+    return rc;
 }

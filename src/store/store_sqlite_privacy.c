@@ -39,6 +39,33 @@ static void bind_tokens(sqlite3_stmt *st, const unsigned char *t1, const unsigne
 
 /* The user's events as JSON objects into events, their verdicts into verdicts (each
  * comma-separated), in stored order; each decrypted event must name the user. */
+typedef struct export_ctx {
+    const unsigned char *t1, *t2;
+    const char *user_id;
+    sn_buf *events, *verdicts;
+    const char *path;
+} export_ctx;
+
+static sn_status export_entry(void *ctx, const sq_entry *e, sn_error *err)
+{
+    export_ctx *c = ctx;
+    if (!token_is(e, c->t1, c->t2))
+        return SN_OK;
+    if (e->ev.user_id.n != strlen(c->user_id) ||
+        memcmp(e->ev.user_id.p, c->user_id, e->ev.user_id.n) != 0)
+        return sn_error_set(err, SN_ERR_STORE, true, c->path, 0, NULL,
+                            "event %lld is not a valid record of this user", (long long)e->seq);
+    if (c->events->len)
+        sn_buf_putc(c->events, ',');
+    sn__store_event_json(c->events, &e->ev, e->event_id);
+    if (e->v.kind == SN_STORED_NONE)
+        return SN_OK;
+    if (c->verdicts->len)
+        sn_buf_putc(c->verdicts, ',');
+    sn__store_verdict_json(c->verdicts, &e->ev, e->event_id, &e->v);
+    return SN_OK;
+}
+
 static sn_status export_rows(sq_store *s, const unsigned char *t1, const unsigned char *t2,
                              const char *user_id, sn_buf *events, sn_buf *verdicts, sn_error *err)
 {
@@ -50,42 +77,8 @@ static sn_status export_rows(sq_store *s, const unsigned char *t1, const unsigne
         s, "SELECT " SN_SQ_BLOCK_COLUMNS " FROM event_blocks ORDER BY first_seq", &st, err);
     if (rc != SN_OK)
         return rc;
-    sq_block b;
-    sn__sq_block_init(&b);
-    int step;
-    while (rc == SN_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = sn__sq_block_open(s, st, &b, err)) != SN_OK)
-            break;
-        size_t at = 0, index = 0;
-        bool bad = false;
-        sq_entry e;
-        while (rc == SN_OK && sn__sq_block_next(&b, &at, &index, &e, &bad)) {
-            if (!token_is(&e, t1, t2))
-                continue;
-            if (e.ev.user_id.n != strlen(user_id) ||
-                memcmp(e.ev.user_id.p, user_id, e.ev.user_id.n) != 0) {
-                rc =
-                    sn_error_set(err, SN_ERR_STORE, true, s->path, 0, NULL,
-                                 "event %lld is not a valid record of this user", (long long)e.seq);
-                break;
-            }
-            if (events->len)
-                sn_buf_putc(events, ',');
-            sn__store_event_json(events, &e.ev, e.event_id);
-            if (e.v.kind == SN_STORED_NONE)
-                continue;
-            if (verdicts->len)
-                sn_buf_putc(verdicts, ',');
-            sn__store_verdict_json(verdicts, &e.ev, e.event_id, &e.v);
-        }
-        if (rc == SN_OK && bad)
-            rc = sn__sq_block_bad(s, &b, err);
-    }
-    if (rc == SN_OK && step != SQLITE_DONE)
-        rc = sn__sq_fail(s, err, "cannot read the user's records");
-    sn__sq_block_free(&b);
-    sqlite3_finalize(st);
-    return rc;
+    export_ctx c = {t1, t2, user_id, events, verdicts, s->path};
+    return sn__sq_each_entry(s, st, export_entry, &c, "read the user's records", err);
 }
 
 /* SQLite's own check of the database file: an export reads every block, but damage in a page
