@@ -42,6 +42,7 @@ struct sn_audit {
     bool stop, dirty; /* guarded by mutex */
     pthread_cond_t wake;
     pthread_t thread;
+    uint64_t recovered; /* bytes of an unfinished record cut off at open */
 };
 
 static int64_t real_now_us(void)
@@ -414,9 +415,14 @@ uint64_t sn_audit_failures(const sn_audit *a)
 
 /* ---- Opening: continuing the chain ---------------------------------------------------- */
 
-/* Checks the last record (and its link to the one before it) and takes the chain from it. */
-static sn_status continue_chain(sn_audit *a, off_t size, sn_error *err)
+/* Checks the last whole record (and its link to the one before it) and takes the chain from it.
+ * A tail after the last newline that is no longer than a record is what a crash in the middle of
+ * a write leaves: its length is put in *cut (and its SHA-256 in cut_sha) for the caller to cut it
+ * off and say so in the chain. */
+static sn_status continue_chain(sn_audit *a, off_t size, off_t *cut, char cut_sha[65],
+                                sn_error *err)
 {
+    *cut = 0;
     size_t want = size < 2 * SN_AUDIT_MAX_RECORD ? (size_t)size : 2 * SN_AUDIT_MAX_RECORD;
     char *tail = malloc(want);
     if (!tail)
@@ -425,23 +431,35 @@ static sn_status continue_chain(sn_audit *a, off_t size, sn_error *err)
     const char *advice = "check it with `sentinel audit verify --log FILE`, and move it aside to "
                          "start a new log";
     sn_status st = SN_OK;
+    /* end: one past the newline that closes the last whole record (0: no whole record read). */
+    size_t end = want;
     if (got != (ssize_t)want) {
         st = sn_error_set(err, SN_ERR_IO, true, a->path, 0, NULL, "cannot read its end: %s",
                           strerror(errno));
     } else if (tail[want - 1] != '\n') {
-        st = sn_error_set(err, SN_ERR_PARSE, true, a->path, 0, NULL,
-                          "cannot continue the audit log: its last record is cut short (no "
-                          "newline at the end); %s",
-                          advice);
+        while (end > 0 && tail[end - 1] != '\n')
+            end--;
+        size_t frag = want - end;
+        if ((end == 0 && want < (size_t)size) || frag > SN_AUDIT_MAX_RECORD) {
+            st = sn_error_set(err, SN_ERR_PARSE, true, a->path, 0, NULL,
+                              "cannot continue the audit log: it ends in %s bytes without a "
+                              "newline, longer than any record; %s",
+                              end == 0 ? "more than 32768" : "over 16384", advice);
+        } else {
+            *cut = (off_t)frag;
+            if (!sn_sha256_hex(tail + end, frag, cut_sha))
+                st = sn_error_set(err, SN_ERR_CRYPTO, true, a->path, 0, NULL, "SHA-256 failed");
+        }
     }
-    if (st != SN_OK) {
+    if (st != SN_OK || end == 0) {
         free(tail);
         return st;
     }
-    /* The last line and, when there is one, the line before it. Each line is at most
+    /* The last whole line and, when there is one, the line before it. Each line is at most
      * SN_AUDIT_MAX_RECORD bytes, so both are within what was read; one that is not whole there
      * is longer than that, and refused as such. */
-    size_t end = want - 1, last = end;
+    end--; /* the newline */
+    size_t last = end;
     while (last > 0 && tail[last - 1] != '\n')
         last--;
     bool has_before = last > 0;
@@ -508,6 +526,8 @@ sn_status sn_audit_open(sn_audit **out, const sn_audit_options *o, sn_error *err
     a->fd = open(o->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     sn_status st = SN_OK;
     struct stat sb = {0};
+    off_t cut = 0;
+    char cut_sha[65] = "";
     if (a->fd < 0) {
         st = sn_error_set(err, SN_ERR_IO, true, o->path, 0, NULL, "cannot open the audit log: %s",
                           strerror(errno));
@@ -521,9 +541,14 @@ sn_status sn_audit_open(sn_audit **out, const sn_audit_options *o, sn_error *err
     } else if (!a->prev[0]) {
         st = sn_error_set(err, SN_ERR_CRYPTO, true, o->path, 0, NULL, "HMAC-SHA-256 failed");
     } else if (sb.st_size > 0) {
-        st = continue_chain(a, sb.st_size, err);
+        st = continue_chain(a, sb.st_size, &cut, cut_sha, err);
     }
-    a->size = sb.st_size;
+    /* A record cut short by a crash was never whole: it goes, and the chain says so below. */
+    if (st == SN_OK && cut > 0 &&
+        (ftruncate(a->fd, sb.st_size - cut) != 0 || fdatasync(a->fd) != 0))
+        st = sn_error_set(err, SN_ERR_IO, true, o->path, 0, NULL,
+                          "cannot cut off the record a crash left unfinished: %s", strerror(errno));
+    a->size = sb.st_size - cut;
     if (st == SN_OK && pthread_mutex_init(&a->mutex, NULL) != 0)
         st = sn_error_set(err, SN_ERR_NOMEM, true, o->path, 0, NULL, "cannot create a mutex");
     if (st != SN_OK) {
@@ -546,8 +571,24 @@ sn_status sn_audit_open(sn_audit **out, const sn_audit_options *o, sn_error *err
             a->fsync_ms = 0; /* no thread: every record is synced instead */
         }
     }
+    if (cut > 0) {
+        /* Before anything else is written: the cut in the chain, with what was cut. */
+        sn_audit_field f[] = {SN_AUDIT_I("cut_bytes", cut), SN_AUDIT_S("cut_sha256", cut_sha),
+                              SN_AUDIT_I("after_seq", (long long)a->seq)};
+        sn_audit_rec rec = {"audit_recovered", "sentinel", NULL, f, 3};
+        if ((st = sn_audit_record(a, &rec, err)) != SN_OK) {
+            sn_audit_close(a);
+            return st;
+        }
+        a->recovered = (uint64_t)cut;
+    }
     *out = a;
     return SN_OK;
+}
+
+uint64_t sn_audit_recovered_bytes(const sn_audit *a)
+{
+    return a ? a->recovered : 0;
 }
 
 void sn_audit_close(sn_audit *a)

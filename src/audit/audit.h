@@ -48,12 +48,17 @@ typedef struct sn_audit_options {
 
 /* Opens the log for appending. An existing log is continued: its last record is read and checked
  * (its mac, and its link to the record before it) and the chain goes on from it; a log whose tail
- * fails (changed, cut short, not a record) is refused with SN_ERR_CRYPTO or SN_ERR_PARSE and a
- * message saying why and what to do. A log open in another process is refused (SN_ERR_IO). A key
+ * fails (changed, not a record) is refused with SN_ERR_CRYPTO or SN_ERR_PARSE and a message
+ * saying why and what to do. A last record cut short (no newline, at most SN_AUDIT_MAX_RECORD
+ * bytes: what a crash in the middle of a write leaves) is cut off, and the first record written
+ * is an "audit_recovered" one with details {"cut_bytes", "cut_sha256", "after_seq"}, so that the
+ * cut is in the chain; sn_audit_recovered_bytes then says how many bytes went. A log open in another process is refused (SN_ERR_IO). A key
  * shorter than SN_AUDIT_MIN_KEY is refused (SN_ERR_SECRET). Free with sn_audit_close. */
 sn_status sn_audit_open(sn_audit **out, const sn_audit_options *o, sn_error *err);
 /* Writes out what remains (fdatasync) and frees; NULL is allowed. */
 void sn_audit_close(sn_audit *a);
+/* Bytes of an unfinished last record cut off when the log was opened (0: none). */
+uint64_t sn_audit_recovered_bytes(const sn_audit *a);
 
 /* ---- Writing records ------------------------------------------------------------------- */
 

@@ -183,11 +183,19 @@ int sn_cmd_serve(int argc, char **argv)
     }
     if (audit) {
         sn_log_line line;
-        sn_log_begin(&line, SN_LOG_INFO, where.key_created ? "audit log on, its key made now"
-                                                           : "audit log on");
+        sn_log_begin(&line, SN_LOG_INFO,
+                     where.key_created ? "audit log on, its key made now" : "audit log on");
         sn_log_str(&line, "audit_log", where.log, strlen(where.log));
         sn_log_str(&line, "audit_key_from", where.key, strlen(where.key));
         sn_log_end(log, &line);
+        uint64_t cut = sn_audit_recovered_bytes(audit);
+        if (cut) {
+            sn_log_begin(&line, SN_LOG_WARN,
+                         "the audit log ended in a record left unfinished by a crash: cut off, "
+                         "and recorded as audit_recovered");
+            sn_log_int(&line, "cut_bytes", (long long)cut);
+            sn_log_end(log, &line);
+        }
     }
     sn_store *store = NULL;
     unsigned char key[32];

@@ -153,20 +153,37 @@ void sn_secret_free(sn_secret *s)
     s->len = 0;
 }
 
+static void hex32(const unsigned char d[32], char out[65])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[64] = '\0';
+}
+
 sn_status sn_hmac_hex(const unsigned char *key, size_t key_len, const void *msg, size_t len,
                       char out[65])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    static const char digits[] = "0123456789abcdef";
     if (!HMAC(EVP_sha256(), key, (int)key_len, msg, len, mac, &mac_len) || mac_len != 32) {
         out[0] = '\0';
         return SN_ERR_CRYPTO;
     }
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = digits[mac[i] >> 4];
-        out[2 * i + 1] = digits[mac[i] & 15];
-    }
-    out[64] = '\0';
+    hex32(mac, out);
     return SN_OK;
+}
+
+bool sn_sha256_hex(const void *msg, size_t len, char out[65])
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int d_len = 0;
+    if (EVP_Digest(msg, len, d, &d_len, EVP_sha256(), NULL) != 1 || d_len != 32) {
+        out[0] = '\0';
+        return false;
+    }
+    hex32(d, out);
+    return true;
 }

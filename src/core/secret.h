@@ -5,6 +5,7 @@
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest secret file read: keys and PEM files are far smaller. */
@@ -39,5 +40,9 @@ void sn_secret_free(sn_secret *s);
  * SN_ERR_CRYPTO (and an empty out) if the library fails. */
 sn_status sn_hmac_hex(const unsigned char *key, size_t key_len, const void *msg, size_t len,
                       char out[65]);
+
+/* Lower-case hex of SHA-256(msg): 64 digits and a NUL; false (and an empty out) if the library
+ * fails. */
+bool sn_sha256_hex(const void *msg, size_t len, char out[65]);
 
 #endif

@@ -227,19 +227,87 @@ static void refuses_to_continue_a_damaged_tail(void **state)
     assert_non_null(strstr(msg, "its last record fails verification: chain broken: its prev is "
                                 "not the mac of the record before it"));
 
-    /* Cut short: the file ends inside the last record. */
-    spit(text, len - 10);
+    /* Ends in more bytes without a newline than any record has: not a crash's leftover. */
+    char *junk = malloc(len + SN_AUDIT_MAX_RECORD + 2);
+    assert_non_null(junk);
+    memcpy(junk, text, len);
+    memset(junk + len, 'x', SN_AUDIT_MAX_RECORD + 1);
+    spit(junk, len + SN_AUDIT_MAX_RECORD + 1);
+    free(junk);
     assert_int_equal(try_open(msg, sizeof(msg)), SN_ERR_PARSE);
     snprintf(want, sizeof(want),
-             "%s: cannot continue the audit log: its last record is cut short (no newline at the "
-             "end); check it with `sentinel audit verify --log FILE`, and move it aside to start "
-             "a new log",
+             "%s: cannot continue the audit log: it ends in over 16384 bytes without a newline, "
+             "longer than any record; check it with `sentinel audit verify --log FILE`, and move "
+             "it aside to start a new log",
              path);
     assert_string_equal(msg, want);
 
     /* Intact again: it opens and continues. */
     spit(text, len);
     assert_int_equal(try_open(msg, sizeof(msg)), SN_OK);
+    free(text);
+    unlink(path);
+}
+
+/* A crash in the middle of a write leaves the last record unfinished: the log is continued, the
+ * fragment cut off and the cut recorded in the chain. */
+static void cuts_off_a_record_a_crash_left_unfinished(void **state)
+{
+    (void)state;
+    fresh_path();
+    sn_audit *a = open_log(false, 0);
+    for (int i = 0; i < 3; i++)
+        put(a, "/health", 200);
+    sn_audit_close(a);
+    size_t len;
+    char *text = slurp(&len);
+    char *l3 = line_at(text, 3);
+    size_t whole = (size_t)(l3 - text), fragment = len - whole - 10;
+    char sha[65];
+    assert_true(sn_sha256_hex(l3, fragment, sha));
+    spit(text, len - 10); /* the third record without its last 10 bytes (newline included) */
+
+    a = open_log(false, 0);
+    assert_int_equal(sn_audit_recovered_bytes(a), fragment);
+    put(a, "/metrics", 200);
+    sn_audit_close(a);
+    char msg[512];
+    bool ok;
+    verify(msg, sizeof(msg), &ok);
+    assert_true(ok);
+    assert_string_equal(msg, "4 records, chain intact");
+    size_t len2;
+    char *text2 = slurp(&len2);
+    assert_memory_equal(text2, text, whole);
+    char want[512];
+    snprintf(want, sizeof(want),
+             "{\"seq\":3,\"time\":\"2025-12-03T10:00:00.000000Z\",\"kind\":\"audit_recovered\","
+             "\"actor\":\"sentinel\",\"source\":null,\"details\":{\"cut_bytes\":%zu,"
+             "\"cut_sha256\":\"%s\",\"after_seq\":2},\"prev\":",
+             fragment, sha);
+    assert_memory_equal(text2 + whole, want, strlen(want));
+    assert_non_null(strstr(line_at(text2, 4), "{\"seq\":4,"));
+    assert_non_null(strstr(line_at(text2, 4), "/metrics"));
+    free(text2);
+
+    /* The only record cut short: the chain starts again from the genesis, after the cut. */
+    spit(text, 40);
+    a = open_log(false, 0);
+    assert_int_equal(sn_audit_recovered_bytes(a), 40);
+    sn_audit_close(a);
+    verify(msg, sizeof(msg), &ok);
+    assert_true(ok);
+    assert_string_equal(msg, "1 records, chain intact");
+    text2 = slurp(&len2);
+    assert_non_null(strstr(text2, "\"cut_bytes\":40,"));
+    assert_non_null(strstr(text2, "\"after_seq\":0}"));
+    free(text2);
+
+    /* An intact log: nothing cut. */
+    spit(text, len);
+    a = open_log(false, 0);
+    assert_int_equal(sn_audit_recovered_bytes(a), 0);
+    sn_audit_close(a);
     free(text);
     unlink(path);
 }
@@ -733,8 +801,7 @@ static void an_unsafe_or_wrong_key_file_is_refused(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         write_file(key, cases[i].content, cases[i].mode);
         /* may_create changes nothing: a file that is there is never replaced. */
-        assert_int_equal(sn_audit_key_load_or_create(key, true, &k, &created, &err),
-                         SN_ERR_SECRET);
+        assert_int_equal(sn_audit_key_load_or_create(key, true, &k, &created, &err), SN_ERR_SECRET);
         assert_false(created);
         assert_null(k.data);
         sn_error_format(&err, msg, sizeof(msg));
@@ -793,6 +860,7 @@ int main(void)
         cmocka_unit_test(writes_exact_records_chained_from_the_genesis),
         cmocka_unit_test(reopening_continues_the_chain),
         cmocka_unit_test(refuses_to_continue_a_damaged_tail),
+        cmocka_unit_test(cuts_off_a_record_a_crash_left_unfinished),
         cmocka_unit_test(refuses_short_keys_and_a_second_writer),
         cmocka_unit_test(never_records_secrets),
         cmocka_unit_test(pseudonymises_personal_values),

@@ -74,7 +74,9 @@ def start():
     if not m:
         proc.kill()
         proc.wait()
-        raise SystemExit(f"server did not start: {line!r}")
+        err.close()
+        with open(err.name) as f:
+            raise SystemExit(f"server did not start: {line!r}; it said: {f.read()[-2000:]}")
     return proc, int(m.group(1))
 
 
