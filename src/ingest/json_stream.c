@@ -6,6 +6,7 @@
 #include "json_stream.h"
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,25 @@ static int byte_at(sn_reader *r, size_t off)
         if (sn_ingest_fill(r) == 0)
             return -1;
     return (unsigned char)r->buf[r->pos + off];
+}
+
+/* The first '"', '\\' or line feed in [q, e), or e: eight bytes at a time, each compared by the
+ * "has a zero byte" test on the word XORed with the byte sought (exact for whether any byte of
+ * the word matches; the bytes are then found one by one). */
+static const char *string_stop(const char *q, const char *e)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (e - q >= 8) {
+        uint64_t w;
+        memcpy(&w, q, 8);
+        uint64_t a = w ^ (ones * '"'), b = w ^ (ones * '\\'), c = w ^ (ones * '\n');
+        if ((((a - ones) & ~a) | ((b - ones) & ~b) | ((c - ones) & ~c)) & highs)
+            break;
+        q += 8;
+    }
+    while (q < e && *q != '"' && *q != '\\' && *q != '\n')
+        q++;
+    return q;
 }
 
 static int key_index(const char *const *keys, const char *k, size_t n)
@@ -87,10 +107,8 @@ static void scan(sn_reader *r, size_t off, int depth, unsigned flags, const char
         }
         if (in_str && !esc && r->pos + i < r->end) {
             /* inside a string only its end, an escape or a line break matter */
-            const char *p = r->buf + r->pos + i, *q = p, *e = r->buf + r->end;
-            while (q < e && *q != '"' && *q != '\\' && *q != '\n')
-                q++;
-            i += (size_t)(q - p);
+            const char *p = r->buf + r->pos + i;
+            i += (size_t)(string_stop(p, r->buf + r->end) - p);
         }
         if (r->pos + i >= r->end) {
             if (consuming) {
@@ -282,6 +300,30 @@ static bool parse_value(sn_reader *r, const char *p, size_t n, int depth, sn_jv 
     return sn_jdoc_parse(r->js_doc, p, n, padded, 0, out);
 }
 
+/* A record alone on its line, the usual shape of JSON lines: when the line at r->pos is in the
+ * buffer and parses whole as one object (within the depth limit), it is the record the scan
+ * would find, taken into r->js_root and consumed without the scan. Anything else (no line feed
+ * yet, a long line, two values on a line, a record over several lines, a bad one) is left to the
+ * scan, which reads it and says why it is bad. */
+static bool take_line(sn_reader *r)
+{
+    const char *p = r->buf + r->pos;
+    size_t avail = r->end - r->pos;
+    const char *e = memchr(p, '\n', avail < SN_JSON_RECORD_MAX ? avail : SN_JSON_RECORD_MAX);
+    if (!e || (!r->js_doc && !(r->js_doc = sn_jdoc_new())))
+        return false;
+    size_t n = (size_t)(e - p);
+    bool padded = (size_t)(p + n - r->buf) + SN_JDOC_PADDING <= r->cap + SN_BUF_PAD;
+    sn_jv v;
+    if (sn_ingest_text_check(p, n) < n ||
+        !sn_jdoc_parse(r->js_doc, p, n, padded, SN_JSON_RECORD_DEPTH, &v) ||
+        sn_jv_typeof(v) != SN_JV_OBJECT)
+        return false;
+    r->js_root = v;
+    sn_ingest_consume(r, n, 0);
+    return true;
+}
+
 /* The record scanned at r->pos: parsed into r->js_root, or reported; consumed either way. */
 static sn_status take_record(sn_reader *r, const js_scan *x, long line, sn_error *err)
 {
@@ -420,6 +462,8 @@ sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err)
                 return sn_ingest_io_error(r, err);
             return SN_ERR_PARSE;
         }
+        if (!r->js_keys && take_line(r))
+            return SN_OK;
         scan(r, 0, 0, JS_CONSUME | JS_LINES, r->js_keys, &x);
         if (r->io_failed)
             return sn_ingest_io_error(r, err);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "json_transcript.h"
+#include "ingest/json_stream.h"
 
 #include <jansson.h>
 
@@ -370,6 +371,45 @@ static void bad_records_are_reported_and_skipped(void **state)
     jt_same_in_pieces(bad_events, SN_FORMAT_OKTA, SN_FORMAT_OKTA);
 }
 
+/* Records one per line are taken whole; every other shape of line is read as before: two records
+ * on a line, CRLF, a record and garbage after it, one nested too deep, a record over lines. */
+static void lines_of_every_shape_read_alike(void **state)
+{
+    (void)state;
+    char deep[400] = "{\"uuid\":\"d\",\"published\":\"2024-03-05T14:21:12Z\",\"eventType\":"
+                     "\"x\",\"actor\":{\"alternateId\":\"dan\"},\"debug\":";
+    for (int i = 0; i < SN_JSON_RECORD_DEPTH; i++)
+        strcat(deep, "[");
+    for (int i = 0; i < SN_JSON_RECORD_DEPTH; i++)
+        strcat(deep, "]");
+    strcat(deep, "}\n");
+    char input[2048];
+    snprintf(input, sizeof(input),
+             "{\"uuid\":\"a\",\"published\":\"2024-03-05T14:21:09Z\",\"eventType\":\"e1\","
+             "\"actor\":{\"alternateId\":\"ann\"}} {\"uuid\":\"b\",\"published\":"
+             "\"2024-03-05T14:21:10Z\",\"eventType\":\"e2\",\"actor\":{\"alternateId\":\"bob\"}}\n"
+             "{\"uuid\":\"c\",\"published\":\"2024-03-05T14:21:11Z\",\"eventType\":\"e3\","
+             "\"actor\":{\"alternateId\":\"cat\"}}\r\n"
+             "{\"uuid\":\"g\",\"published\":\"2024-03-05T14:21:11Z\",\"eventType\":\"e4\","
+             "\"actor\":{\"alternateId\":\"gus\"}} junk\n"
+             "%s"
+             "{\"uuid\":\"m\",\n\"published\":\"2024-03-05T14:21:13Z\",\"eventType\":\"e5\","
+             "\"actor\":{\"alternateId\":\"max\"}}\n",
+             deep);
+    assert_string_equal(
+        jt(input, SN_FORMAT_OKTA, SN_FORMAT_OKTA),
+        "ok 1 ann|2024-03-05T14:21:09.000000Z|-|e1|e1|-1 id=a\n"
+        "ok 1 bob|2024-03-05T14:21:10.000000Z|-|e2|e2|-1 id=b\n"
+        "ok 2 cat|2024-03-05T14:21:11.000000Z|-|e3|e3|-1 id=c\n"
+        "ok 3 gus|2024-03-05T14:21:11.000000Z|-|e4|e4|-1 id=g\n"
+        "t.json:3: not valid JSON (RFC 8259): expected a JSON object or an array of them, got "
+        "'junk'\n"
+        "t.json:4: JSON nested deeper than 64 levels\n"
+        "ok 5 max|2024-03-05T14:21:13.000000Z|-|e5|e5|-1 id=m\n"
+        "eof 0 ignored\n");
+    jt_same_in_pieces(input, SN_FORMAT_OKTA, SN_FORMAT_OKTA);
+}
+
 static void recognised_and_named(void **state)
 {
     (void)state;
@@ -395,6 +435,7 @@ int main(void)
         cmocka_unit_test(each_outcome_and_place_gives_its_exact_event),
         cmocka_unit_test(api_arrays_give_the_same_events),
         cmocka_unit_test(bad_records_are_reported_and_skipped),
+        cmocka_unit_test(lines_of_every_shape_read_alike),
         cmocka_unit_test(recognised_and_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
