@@ -239,7 +239,7 @@ sn_status sn_dash_record(sn_dash *d, const sn_event *ev, const sn_verdict *v)
         /* Resources the user had used before naming a department now count for it. */
         for (size_t i = 0; i < d->user_resource.cap; i++) {
             uint64_t k = d->user_resource.keys[i];
-            if (k && (int32_t)(k >> 32) - 1 == uid) {
+            if (k && (int32_t)(k >> 32) - 1 == uid && d->user_resource.vals[i]) {
                 uint32_t *n =
                     sn_u64map_slot(&d->dept_resource, pair(dept, (int32_t)(uint32_t)k - 1));
                 if (!n)
@@ -282,6 +282,40 @@ sn_status sn_dash_record(sn_dash *d, const sn_event *ev, const sn_verdict *v)
         }
     }
     return SN_OK;
+}
+
+void sn_dash_forget_user(sn_dash *d, const char *user, size_t n)
+{
+    int32_t uid = sn_strmap_find(d->users, user, n);
+    if (uid < 0 || (size_t)uid >= d->user_cap)
+        return;
+    dash_user *u = &d->user[uid];
+    /* The user's resources and places: counts set to 0, which every reader takes as unused,
+     * and the department's users of each resource one fewer. */
+    for (size_t i = 0; i < d->user_resource.cap; i++) {
+        uint64_t k = d->user_resource.keys[i];
+        if (!k || (int32_t)(k >> 32) - 1 != uid || !d->user_resource.vals[i])
+            continue;
+        if (u->dept >= 0) {
+            uint32_t *m =
+                sn_u64map_slot(&d->dept_resource, pair(u->dept, (int32_t)(uint32_t)k - 1));
+            if (m && *m)
+                --*m;
+        }
+        d->user_resource.vals[i] = 0;
+    }
+    for (size_t i = 0; i < d->user_location.cap; i++) {
+        uint64_t k = d->user_location.keys[i];
+        if (k && (int32_t)(k >> 32) - 1 == uid)
+            d->user_location.vals[i] = 0;
+    }
+    if (u->dept >= 0 && d->dept_users[u->dept])
+        d->dept_users[u->dept]--;
+    if (u->recent)
+        memset(u->recent, 0, u->cap * sizeof(*u->recent));
+    free(u->recent);
+    memset(u, 0, sizeof(*u));
+    u->dept = -1;
 }
 
 /* ---- Query arguments ---------------------------------------------------------------------- */
@@ -885,7 +919,7 @@ static bool user_values(sn_buf *b, const sn_dash *d, const sn_u64map *m, int32_t
         return false;
     for (size_t i = 0; i < m->cap; i++) {
         uint64_t k = m->keys[i];
-        if (!k || (int32_t)(k >> 32) - 1 != uid)
+        if (!k || (int32_t)(k >> 32) - 1 != uid || !m->vals[i])
             continue;
         if (n == cap) {
             ranked *p = realloc(r, 2 * cap * sizeof(*r));
@@ -940,7 +974,7 @@ void sn_dash_h_user_events(sn_service *s, const sn_http_request *req, const sn_c
     sn_service_lock(s);
     const sn_dash *d = s->dash;
     int32_t uid = sn_strmap_find(d->users, user, n);
-    if (uid < 0) {
+    if (uid < 0 || !d->user[uid].events) { /* never seen, or erased since */
         sn_service_unlock(s);
         sn_buf_free(&b);
         sn_service_error(resp, 404, "user_not_found",

@@ -24,6 +24,10 @@ sn_dash *sn_dash_new(void);
 void sn_dash_free(sn_dash *d);
 /* Counts one judged event. SN_ERR_NOMEM when out of memory (the figures may then miss it). */
 sn_status sn_dash_record(sn_dash *d, const sn_event *ev, const sn_verdict *v);
+/* Drops what is kept about one user (their figures, recent events, resources and places, their
+ * place among their department's users), after an erasure; the totals, the timeline and the heat
+ * map keep counting the events they had. */
+void sn_dash_forget_user(sn_dash *d, const char *user, size_t n);
 
 /* Handlers of the dashboard's data endpoints (route table in routes.c). */
 void sn_dash_h_overview(sn_service *s, const sn_http_request *req, const sn_caller *caller,

@@ -794,6 +794,7 @@ sn_status sn_service_forget_user(sn_service *s, const char *user, sn_store_count
     }
     if (st == SN_OK) {
         sn_user_history_forget(s->users, user, strlen(user));
+        sn_dash_forget_user(s->dash, user, strlen(user));
         /* Keep the other anomalies, in order. */
         size_t kept = 0;
         for (size_t k = 0; k < s->ring_count; k++) {

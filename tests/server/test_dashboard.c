@@ -9,8 +9,11 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "store/store.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static sn_service *svc;
 
@@ -435,6 +438,69 @@ static void test_user_events(void **state)
     json_decref(get(svc, 422, "/api/v1/user/\xff/events", ARGS_END));
 }
 
+/* After an erasure the dashboard holds nothing of the user: no figures, events, places or
+ * resources, and the department's shares count the users left. */
+static void test_an_erased_user_leaves_the_figures(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sn_dash_forget_XXXXXX", db[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/s.db", dir);
+    sn_server_config cfg;
+    sn_server_config_default(&cfg);
+    cfg.insecure_no_auth = true;
+    cfg.rate_general.count = cfg.rate_analysis.count = cfg.rate_training.count = 0;
+    snprintf(cfg.model, sizeof(cfg.model), "test.bin");
+    cfg.alert_threshold = 0;
+    sn_engine *e = fx_engine(true);
+    assert_non_null(e);
+    sn_service *s;
+    sn_error err;
+    assert_int_equal(sn_service_new(&s, e, &cfg, NULL, &err), SN_OK);
+    sn_store_keys keys = {.encrypt = true};
+    memset(keys.master, 7, sizeof(keys.master));
+    sn_store *store;
+    assert_int_equal(sn_store_open(&store, db, &keys, &err), SN_OK);
+    assert_int_equal(sn_service_set_store(s, store, &err), SN_OK);
+    assert_int_equal(fx_post(s, "/api/v1/analyze/batch", batch, strlen(batch))->status, 200);
+    json_t *b = get(s, 200, "/api/v1/user/dash-b/events", ARGS_END);
+    assert_int_equal(int_at(b, "peers"), 2);
+    json_decref(b);
+
+    assert_int_equal(fx_call(s, "DELETE", "/api/v1/user/dash-a", NULL, NULL, 0)->status, 200);
+    json_t *gone = get(s, 404, "/api/v1/user/dash-a/events", ARGS_END);
+    assert_string_equal(str_at(json_object_get(gone, "error"), "code"), "user_not_found");
+    json_decref(gone);
+    b = get(s, 200, "/api/v1/user/dash-b/events", ARGS_END);
+    assert_int_equal(int_at(b, "events"), 2);
+    assert_int_equal(int_at(b, "peers"), 1);
+    json_t *res = json_object_get(b, "resources");
+    assert_int_equal(json_array_size(res), 1);
+    assert_string_equal(str_at(json_array_get(res, 0), "resource"), "payroll");
+    assert_true(json_number_value(json_object_get(json_array_get(res, 0), "peer_share")) == 1.0);
+    json_decref(b);
+    json_t *o = get(s, 200, "/api/v1/stats/overview", ARGS_END);
+    json_t *top = json_object_get(o, "top_users");
+    for (size_t i = 0; i < json_array_size(top); i++)
+        assert_string_not_equal(str_at(json_array_get(top, i), "user_id"), "dash-a");
+    json_decref(o);
+
+    /* Seen again afterwards: counted from nothing. */
+    static const char again[] = "{\"events\":[" EV(
+        "dash-a", "Ops", "crm", "read", "2026-12-09 10:00:00", "10.0.0.1", "Pune, IN", "true") "]}";
+    assert_int_equal(fx_post(s, "/api/v1/analyze/batch", again, strlen(again))->status, 200);
+    json_t *a = get(s, 200, "/api/v1/user/dash-a/events", ARGS_END);
+    assert_int_equal(int_at(a, "events"), 1);
+    assert_int_equal(json_array_size(json_object_get(a, "timeline")), 1);
+    assert_int_equal(json_array_size(json_object_get(a, "locations")), 1);
+    assert_int_equal(int_at(a, "peers"), 2);
+    json_decref(a);
+    sn_service_free(s);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_anomalies_sorted),
         cmocka_unit_test(test_ring_is_bounded),
         cmocka_unit_test(test_user_events),
+        cmocka_unit_test(test_an_erased_user_leaves_the_figures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
