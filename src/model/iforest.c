@@ -322,34 +322,41 @@ done:
 
 /* ---- scoring ---------------------------------------------------------------------------- */
 
-/* Single rows: eight trees at a time, so eight independent descents overlap. Path lengths are
- * added in tree order, as score_block does, so both give bit-identical scores. */
+/* Single rows: four trees at a time, so four independent descents overlap while every index
+ * and tree base stays in a register (eight spilled them to the stack). Path lengths are added in
+ * tree order, as score_block does, so both give bit-identical scores. */
+#define ONE_STEP(b, i) (i) = 2 * (i) + 1 + (size_t)(x[(b)[i].feat] > (b)[i].thr)
 static double score_one(const sn_iforest *f, const float *x)
 {
     const uint32_t L = f->height_limit;
     const size_t stride = f->stride;
     double acc = 0.0;
     uint32_t t = 0;
-    for (; t + 8 <= f->n_trees; t += 8) {
-        const ifnode *b[8];
-        size_t i[8] = {0};
-        for (int k = 0; k < 8; k++)
-            b[k] = f->nodes + (t + (uint32_t)k) * stride;
-        for (uint32_t s = 0; s < L; s++)
-            for (int k = 0; k < 8; k++)
-                i[k] = 2 * i[k] + 1 + (size_t)(x[b[k][i[k]].feat] > b[k][i[k]].thr);
-        for (int k = 0; k < 8; k++)
-            acc += b[k][i[k]].thr;
+    for (; t + 4 <= f->n_trees; t += 4) {
+        const ifnode *b0 = f->nodes + (size_t)t * stride, *b1 = b0 + stride, *b2 = b1 + stride,
+                     *b3 = b2 + stride;
+        size_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+        for (uint32_t s = 0; s < L; s++) {
+            ONE_STEP(b0, i0);
+            ONE_STEP(b1, i1);
+            ONE_STEP(b2, i2);
+            ONE_STEP(b3, i3);
+        }
+        acc += b0[i0].thr;
+        acc += b1[i1].thr;
+        acc += b2[i2].thr;
+        acc += b3[i3].thr;
     }
     for (; t < f->n_trees; t++) {
         const ifnode *b = f->nodes + t * stride;
         size_t i = 0;
         for (uint32_t s = 0; s < L; s++)
-            i = 2 * i + 1 + (size_t)(x[b[i].feat] > b[i].thr);
+            ONE_STEP(b, i);
         acc += b[i].thr;
     }
     return exp2(-(acc / f->n_trees) / f->c_psi);
 }
+#undef ONE_STEP
 
 /* Scores SCORE_BLOCK rows (fewer are padded) held feature-major in xt (xt[j * SCORE_BLOCK + r]):
  * tree by tree, sixteen rows at a time, each taking L branch-free steps. With the block
