@@ -30,6 +30,12 @@ double sn_geo_distance_km(double lat1, double lon1, double lat2, double lon2);
  * Writes 2 upper-case letters and NUL into out; returns false if cc is not two letters. */
 bool sn_geo_normalise_cc(const char *cc, size_t n, char out[3]);
 
+/* The client family of a user agent, without versions: "Chrome on Windows", "Firefox on
+ * Linux", "Safari on iOS" for browsers; the first product name for tools and libraries
+ * ("aws-cli", "Boto3", "python-requests", "curl"). Writes at most cap - 1 bytes and a NUL into
+ * out and returns its length; 0 when the agent names nothing (empty, only digits). */
+size_t sn_client_family(const char *ua, size_t n, char *out, size_t cap);
+
 /* Sensitivity of a resource: 1 low, 2 medium, 3 high (the reference system's names first, then
  * keyword rules such as "payroll", "pii", "prod" for resources it never named). */
 int sn_resource_sensitivity(const char *s, size_t n);

@@ -10,7 +10,7 @@
 #define HOUR_US 3600000000LL
 
 static const char *const attr_names[SN_ATTR_COUNT] = {
-    "network", "location", "resource", "action", "hour", "weekend", "outcome", "asn",
+    "network", "location", "resource", "action", "hour", "weekend", "outcome", "asn", "client",
 };
 
 const char *sn_attr_name(sn_attr a)
@@ -20,11 +20,11 @@ const char *sn_attr_name(sn_attr a)
 
 void sn_profile_params_default(sn_profile_params *p)
 {
-    /* Open vocabularies (networks, places, resources, autonomous systems) expect new values now
+    /* Open vocabularies (networks, places, resources, autonomous systems, clients) expect new values now
      * and then: small concentration, discount 0.5. Closed small domains (actions, hours, weekend,
      * outcome) lean on the peers' distribution: larger concentration, no discount. */
-    static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10, 1};
-    static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0, 0.5};
+    static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10, 1, 1};
+    static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0, 0.5, 0.5};
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
         p->concentration[a] = theta[a];
         p->discount[a] = disc[a];

@@ -3,7 +3,7 @@
  * under them.
  *
  * Each categorical attribute (network, location, resource, action, hour, weekend, outcome,
- * autonomous system) is
+ * autonomous system, client) is
  * modelled as a three-level hierarchical Pitman-Yor process: user -> peer group (department) ->
  * organisation. The probability of a value for a user is its smoothed frequency in the user's
  * history, and a value new to the user takes its probability from the peer group (and a value new
@@ -31,6 +31,8 @@ typedef enum sn_attr {
     SN_ATTR_OUTCOME, /* 0 success, 1 failure */
     SN_ATTR_ASN,     /* autonomous system of a public source address ("AS14061"), from the enrich
                         layer: set with sn_profiles_set_value, absent for private addresses */
+    SN_ATTR_CLIENT,  /* client family of the user agent ("Chrome on Windows", "aws-cli"), set with
+                        sn_profiles_set_value, absent when the record carries no user agent */
     SN_ATTR_COUNT
 } sn_attr;
 

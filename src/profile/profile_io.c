@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define PROFILE_MAGIC 0x50524f46u /* "PROF" */
-#define PROFILE_VERSION 7u
+#define PROFILE_VERSION 8u
 #define AWS_ACCOUNT_MAX 999999999999ULL
 
 static void put_strmap(sn_buf *b, const sn_strmap *m)

@@ -255,6 +255,16 @@ static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
     return st;
 }
 
+/* The client family of the event's user agent, as a baseline attribute. */
+static sn_status resolve_client(sn_engine *e, const sn_event *ev, sn_obs *o)
+{
+    char name[64];
+    size_t n = ev->user_agent.n
+                   ? sn_client_family(ev->user_agent.p, ev->user_agent.n, name, sizeof(name))
+                   : 0;
+    return n ? sn_profiles_set_value(e->profiles, o, SN_ATTR_CLIENT, name, n) : SN_OK;
+}
+
 /* Coordinates of the event's public address through the IP geolocation database. */
 static void resolve_ip_place(sn_engine *e, const sn_event *ev, sn_obs *o)
 {
@@ -466,7 +476,8 @@ sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err)
     sn_judgement j;
     sn_event_context ctx;
     float f[SN_FEATURE_COUNT];
-    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK || resolve_asn(e, ev, &o) != SN_OK)
+    if (sn_profiles_observe(e->profiles, ev, &o) != SN_OK || resolve_asn(e, ev, &o) != SN_OK ||
+        resolve_client(e, ev, &o) != SN_OK)
         return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL, "out of memory for baselines");
     o.caller_trusted = aws_account_configured(e, o.caller_account);
     resolve_place(e, ev, &o);
@@ -701,7 +712,7 @@ sn_status sn_engine_analyse_many(sn_engine *e, const sn_event *events, size_t n,
         for (size_t i = 0; i < m; i++) {
             const sn_event *ev = &events[base + i];
             sn_obs *o = &obs[i];
-            if (resolve_asn(e, ev, o) != SN_OK)
+            if (resolve_asn(e, ev, o) != SN_OK || resolve_client(e, ev, o) != SN_OK)
                 return sn_error_set(err, SN_ERR_NOMEM, true, NULL, 0, NULL,
                                     "out of memory for baselines");
             o->caller_trusted = aws_account_configured(e, o->caller_account);

@@ -7,8 +7,8 @@
  *
  * Version 3 added the poisoning defence's share and count and the training risk distribution;
  * version 5 the autonomous system as a baseline attribute; version 6 the organisation's AWS
- * accounts, configured and learned. Files of other versions are refused with a request to train
- * again. */
+ * accounts, configured and learned; version 7 the client of the user agent. Files of other versions
+ * are refused with a request to train again. */
 #include "engine_internal.h"
 
 #include "../core/aead.h"
@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 
 #define MODEL_MAGIC "SNTLMODL"
-#define MODEL_VERSION 6u
+#define MODEL_VERSION 7u
 #define MODEL_MAX_BYTES ((size_t)8 << 30)
 
 static void put_config(sn_buf *b, const sn_engine_config *c)

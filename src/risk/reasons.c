@@ -118,8 +118,7 @@ __attribute__((format(printf, 2, 3))) static void append(char *text, const char 
 
 /* "AS14061 (DigitalOcean, LLC)": the autonomous system with the organisation the ASN database
  * names for the event's address (the number alone when it names none). */
-static void asn_label(const sn_engine *e, const sn_event *ev, const char *name, char *out,
-                     size_t n)
+static void asn_label(const sn_engine *e, const sn_event *ev, const char *name, char *out, size_t n)
 {
     char org[128];
     if (e->geoip && sn_geoip_asn_org(e->geoip, &ev->ip, org, sizeof(org)) && org[0])
@@ -174,12 +173,14 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
             snprintf(net, sizeof(net), "%s", name ? name : "?");
         }
         if (!n)
-            append(r->text, "first event of this user comes from network %s, rare in the "
-                            "organisation",
+            append(r->text,
+                   "first event of this user comes from network %s, rare in the "
+                   "organisation",
                    net);
         else if (first)
-            append(r->text, "first access from network %s by this user; %u earlier event%s came "
-                            "from %s",
+            append(r->text,
+                   "first access from network %s by this user; %u earlier event%s came "
+                   "from %s",
                    net, n, plural(n), usual);
         else
             append(r->text, "network %s is rare for this user (%u of %u events)", net, c, n);
@@ -190,12 +191,24 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
         asn_label(e, ev, name, label, sizeof(label));
         others_using(j, a, peer, others, sizeof(others));
         if (first && n)
-            append(r->text, "first use of %s by this user (%u earlier event%s from %s); %s",
-                   label, n, plural(n), usual, others);
+            append(r->text, "first use of %s by this user (%u earlier event%s from %s); %s", label,
+                   n, plural(n), usual, others);
         else if (first)
             append(r->text, "first use of %s by this user; %s", label, others);
         else
             append(r->text, "%s is rare for this user (%u of %u events)", label, c, n);
+        break;
+    }
+    case SN_ATTR_CLIENT: {
+        char others[96];
+        others_using(j, a, peer, others, sizeof(others));
+        if (first && n)
+            append(r->text, "first use of client %s by this user (%u earlier event%s from %s); %s",
+                   name, n, plural(n), usual, others);
+        else if (first)
+            append(r->text, "first use of client %s by this user; %s", name, others);
+        else
+            append(r->text, "client %s is rare for this user (%u of %u events)", name, c, n);
         break;
     }
     case SN_ATTR_LOCATION:
@@ -489,11 +502,20 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     o = sn_fixed_to(o, v->risk_score, 2);
     PUT(o, ",\"risk_level\":\"");
     switch (v->level) { /* the names with their lengths known here */
-    case SN_CRITICAL: PUT(o, "CRITICAL"); break;
-    case SN_HIGH: PUT(o, "HIGH"); break;
-    case SN_MEDIUM: PUT(o, "MEDIUM"); break;
-    case SN_LOW: PUT(o, "LOW"); break;
-    default: o = put_str(o, sn_level_name(v->level));
+    case SN_CRITICAL:
+        PUT(o, "CRITICAL");
+        break;
+    case SN_HIGH:
+        PUT(o, "HIGH");
+        break;
+    case SN_MEDIUM:
+        PUT(o, "MEDIUM");
+        break;
+    case SN_LOW:
+        PUT(o, "LOW");
+        break;
+    default:
+        o = put_str(o, sn_level_name(v->level));
     }
     PUT(o, "\",\"reasons\":[");
     for (int i = 0; i < v->n_reasons; i++) {
@@ -505,9 +527,14 @@ void sn_verdict_json(sn_buf *out, const sn_event *ev, const sn_verdict *v, const
     if (v->recommendation == sn_recommendation(v->level))
         switch (v->level) {
         case SN_CRITICAL:
-        case SN_HIGH: PUT(o, "BLOCK"); break;
-        case SN_MEDIUM: PUT(o, "REVIEW"); break;
-        default: PUT(o, "ALLOW");
+        case SN_HIGH:
+            PUT(o, "BLOCK");
+            break;
+        case SN_MEDIUM:
+            PUT(o, "REVIEW");
+            break;
+        default:
+            PUT(o, "ALLOW");
         }
     else
         o = put_str(o, v->recommendation);

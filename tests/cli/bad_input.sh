@@ -79,7 +79,7 @@ check "foreign file as model refused" "[ $? -eq 1 ] && grep -q 'wrong magic numb
 cp m.bin v2.bin
 printf '\x02' | dd of=v2.bin bs=1 seek=8 conv=notrunc 2>/dev/null
 "$bin" detect --input gen.csv --model v2.bin >/dev/null 2>err.txt
-check "model format 2 refused: train again" "[ \$? -eq 1 ] && grep -q 'model format version 2 is not supported (this build reads 6): train the model again' err.txt"
+check "model format 2 refused: train again" "[ \$? -eq 1 ] && grep -q 'model format version 2 is not supported (this build reads 7): train the model again' err.txt"
 # The poisoning defence: 1% of the training events by default, as asked, or none.
 "$bin" train --input gen.csv --model f.bin 2>err.txt
 events=$(sed -n 's/^train: \([0-9]*\) events learned.*/\1/p' err.txt)

@@ -78,12 +78,56 @@ static void rights_changes_are_told_from_administrative_sign_ins(void **state)
     assert_false(rights("read"));
 }
 
+static void client_families_leave_versions_out(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36",
+         "Chrome on Windows"},
+        {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+         "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+         "Edge on Windows"},
+        {"Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+         "Firefox on Linux"},
+        {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+         "like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+         "Safari on iOS"},
+        {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+         "Gecko) Version/17.1 Safari/605.1.15",
+         "Safari on macOS"},
+        {"Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)",
+         "Internet Explorer on Windows"},
+        {"aws-cli/2.13.0 Python/3.11.4 Linux/5.10.184 exe/x86_64.amzn.2 prompt/off", "aws-cli"},
+        {"[aws-cli/1.18.69 Python/2.7.18 Linux/4.14.301]", "aws-cli"},
+        {"Boto3/1.28.40 md/Botocore#1.31.40 ua/2.0 os/linux", "Boto3"},
+        {"python-requests/2.31.0", "python-requests"},
+        {"curl/8.4.0", "curl"},
+        {"okta-auth-js/7.0.0", "okta-auth-js"},
+        {"s3.amazonaws.com", "s3.amazonaws.com"},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = sn_client_family(cases[i][0], strlen(cases[i][0]), out, sizeof(out));
+        assert_string_equal(out, cases[i][1]);
+        assert_int_equal(n, strlen(cases[i][1]));
+    }
+    assert_int_equal(sn_client_family("", 0, out, sizeof(out)), 0);
+    assert_int_equal(sn_client_family("  [", 3, out, sizeof(out)), 0);
+    assert_int_equal(sn_client_family("12.0/3", 6, out, sizeof(out)), 0);
+    /* a long name is cut to what fits */
+    char tiny[8];
+    assert_int_equal(sn_client_family("python-requests/2", 17, tiny, sizeof(tiny)), 7);
+    assert_string_equal(tiny, "python-");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(authentication_actions_are_on_the_reference_scale),
         cmocka_unit_test(cloud_actions_are_classed_by_their_words),
         cmocka_unit_test(rights_changes_are_told_from_administrative_sign_ins),
+        cmocka_unit_test(client_families_leave_versions_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

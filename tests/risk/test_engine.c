@@ -24,15 +24,13 @@ static size_t run(const char *csv, sn_verdict *out)
     sn_error err;
     sn_reader *r;
     sn_event ev;
-    assert_int_equal(sn_reader_open_mem(&r, csv, strlen(csv), "t.csv", SN_FORMAT_CSV, &err),
-                     SN_OK);
+    assert_int_equal(sn_reader_open_mem(&r, csv, strlen(csv), "t.csv", SN_FORMAT_CSV, &err), SN_OK);
     while (sn_reader_next(r, &ev, &err) == SN_OK)
         assert_int_equal(sn_engine_learn(e, &ev, &err), SN_OK);
     sn_reader_close(r);
     assert_int_equal(sn_engine_fit(e, &err), SN_OK);
     sn_engine_reset_history(e);
-    assert_int_equal(sn_reader_open_mem(&r, csv, strlen(csv), "t.csv", SN_FORMAT_CSV, &err),
-                     SN_OK);
+    assert_int_equal(sn_reader_open_mem(&r, csv, strlen(csv), "t.csv", SN_FORMAT_CSV, &err), SN_OK);
     size_t n = 0;
     while (n < MAX && sn_reader_next(r, &ev, &err) == SN_OK)
         assert_int_equal(sn_engine_analyse(e, &ev, &out[n++], &err), SN_OK);
@@ -53,7 +51,8 @@ static void history(sn_buf *b, int days)
 {
     sn_buf_puts(b, "user_id,timestamp,source_ip,location,resource,action,success\n");
     for (int d = 0; d < days; d++)
-        sn_buf_printf(b, "alice,2026-09-%02dT%02d:15:00Z,10.0.%d.7,\"Toronto, CA\",wiki,read,true\n",
+        sn_buf_printf(b,
+                      "alice,2026-09-%02dT%02d:15:00Z,10.0.%d.7,\"Toronto, CA\",wiki,read,true\n",
                       d % 28 + 1, 9 + d % 8, d % 4);
 }
 
@@ -192,6 +191,43 @@ static const char *reason_text(const sn_verdict *v, const char *signal)
     return NULL;
 }
 
+/* The client of the user agent is a baseline of its own: alice and her peer sign in with Chrome
+ * on Windows for 28 days, through browser updates. A request from a tool neither ever used is
+ * evidence that names it; Chrome's next version is not. */
+static void a_new_client_is_named(void **state)
+{
+    (void)state;
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_buf_puts(&b, "user_id,department,timestamp,source_ip,location,resource,action,success,"
+                    "user_agent\n");
+    for (int d = 0; d < 28; d++)
+        for (int u = 0; u < 2; u++)
+            sn_buf_printf(&b,
+                          "%s,Engineering,2026-09-%02dT%02d:15:00Z,10.1.0.%d,\"Toronto, CA\",wiki,"
+                          "read,true,\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+                          "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 "
+                          "Safari/537.36\"\n",
+                          u ? "bob" : "alice", d + 1, 9 + d % 8, 1 + u, 118 + d / 10);
+    sn_buf_puts(&b, "alice,Engineering,2026-09-28T11:40:00Z,10.1.0.1,\"Toronto, CA\",wiki,read,"
+                    "true,python-requests/2.31.0\n"
+                    "alice,Engineering,2026-09-28T12:40:00Z,10.1.0.1,\"Toronto, CA\",wiki,read,"
+                    "true,\"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+                    "like Gecko) Chrome/121.0.0.0 Safari/537.36\"\n");
+    assert_false(b.failed);
+    static sn_verdict v[MAX];
+    size_t n = run(b.data, v);
+    sn_buf_free(&b);
+    assert_int_equal(n, 58);
+    const char *client = reason_text(&v[56], "client");
+    assert_non_null(client);
+    assert_string_equal(client, "first use of client python-requests by this user (28 earlier "
+                                "events from Chrome on Windows); no Engineering peer has used it");
+    assert_null(reason_text(&v[57], "client"));
+    for (size_t i = 2; i < 56; i++)
+        assert_null(reason_text(&v[i], "client"));
+}
+
 /* The source's autonomous system is a baseline of its own: alice and her Engineering peer sign
  * in from four networks of one provider (AS13335) for 28 days. A sign-in from a provider neither
  * ever used is evidence named by its number and organisation; one from a fifth network of the
@@ -220,9 +256,10 @@ static void a_new_autonomous_system_is_named(void **state)
                           u ? "bob" : "alice", d + 1, 9 + d % 8, nets[d % 4], d + 1,
                           d % 4 ? ".9" : "");
         }
-    sn_buf_puts(&b, "alice,Engineering,2026-09-28T11:40:00Z,8.8.8.8,\"Toronto, CA\",wiki,read,true\n"
-                    "alice,Engineering,2026-09-28T12:40:00Z,108.162.192.5,\"Toronto, CA\",wiki,"
-                    "read,true\n");
+    sn_buf_puts(&b,
+                "alice,Engineering,2026-09-28T11:40:00Z,8.8.8.8,\"Toronto, CA\",wiki,read,true\n"
+                "alice,Engineering,2026-09-28T12:40:00Z,108.162.192.5,\"Toronto, CA\",wiki,"
+                "read,true\n");
     assert_false(b.failed);
     static sn_verdict v[MAX];
     size_t n = run(b.data, v);
@@ -270,13 +307,14 @@ static size_t run_as(const char *text, sn_format fmt, const sn_engine_config *cf
 /* One CloudTrail record: a call to the bucket by an identity (a JSON object's members). */
 static void trail(sn_buf *b, int day, int hour, const char *recipient, const char *identity)
 {
-    sn_buf_printf(b,
-                  "{\"eventTime\":\"2024-03-%02dT%02d:10:00Z\",\"eventSource\":\"s3.amazonaws.com\","
-                  "\"eventName\":\"GetObject\",%s%s%s\"userIdentity\":{%s},"
-                  "\"requestParameters\":{\"bucketName\":\"reports\"},"
-                  "\"sourceIPAddress\":\"10.0.0.5\"}\n",
-                  day, hour, recipient ? "\"recipientAccountId\":\"" : "",
-                  recipient ? recipient : "", recipient ? "\"," : "", identity);
+    sn_buf_printf(
+        b,
+        "{\"eventTime\":\"2024-03-%02dT%02d:10:00Z\",\"eventSource\":\"s3.amazonaws.com\","
+        "\"eventName\":\"GetObject\",%s%s%s\"userIdentity\":{%s},"
+        "\"requestParameters\":{\"bucketName\":\"reports\"},"
+        "\"sourceIPAddress\":\"10.0.0.5\"}\n",
+        day, hour, recipient ? "\"recipientAccountId\":\"" : "", recipient ? recipient : "",
+        recipient ? "\"," : "", identity);
 }
 
 /* A request by an AWS account that is not the organisation's: the organisation's accounts are
@@ -309,8 +347,9 @@ static void a_foreign_aws_account_is_named(void **state)
           "\"type\":\"AWSAccount\",\"principalId\":\"AIDAEXAMPLE\",\"accountId\":\"444455556666\"");
     trail(&b, 13, 15, "111122223333",
           "\"type\":\"IAMUser\",\"userName\":\"mallory\",\"accountId\":\"777788889999\"");
-    trail(&b, 13, 16, "111122223333",
-          "\"type\":\"AWSAccount\",\"principalId\":\"000011112222\",\"accountId\":\"000011112222\"");
+    trail(
+        &b, 13, 16, "111122223333",
+        "\"type\":\"AWSAccount\",\"principalId\":\"000011112222\",\"accountId\":\"000011112222\"");
     trail(&b, 13, 17, "111122223333",
           "\"type\":\"IAMUser\",\"userName\":\"carol\",\"accountId\":\"555566667777\"");
     assert_false(b.failed);
@@ -366,6 +405,7 @@ int main(void)
         cmocka_unit_test(enumeration_of_services_is_flagged),
         cmocka_unit_test(success_after_failures_is_explained),
         cmocka_unit_test(a_new_autonomous_system_is_named),
+        cmocka_unit_test(a_new_client_is_named),
         cmocka_unit_test(a_foreign_aws_account_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

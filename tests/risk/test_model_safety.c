@@ -222,7 +222,7 @@ static void the_filter_round_trips_with_the_model(void **state)
     fclose(f);
     assert_int_equal(sn_engine_load(&loaded, model, &err), SN_ERR_MODEL);
     assert_null(loaded);
-    assert_string_equal(err.msg, "model format version 5 is not supported (this build reads 6): "
+    assert_string_equal(err.msg, "model format version 5 is not supported (this build reads 7): "
                                  "train the model again with `sentinel train`");
     f = fopen(model, "r+b");
     assert_non_null(f);
@@ -232,7 +232,7 @@ static void the_filter_round_trips_with_the_model(void **state)
     fclose(f);
     assert_int_equal(sn_engine_load(&loaded, model, &err), SN_ERR_MODEL);
     assert_null(loaded);
-    assert_string_equal(err.msg, "model format version 2 is not supported (this build reads 6): "
+    assert_string_equal(err.msg, "model format version 2 is not supported (this build reads 7): "
                                  "train the model again with `sentinel train`");
     remove(model);
     sn_engine_free(e);
