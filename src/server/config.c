@@ -68,6 +68,10 @@ static const opt_def options[] = {
      "this long in all (slow clients)"},
     {"max_connections", OPT_INT, "4096", 1, 1000000, 0, FIELD(max_connections), "N",
      "open connections at once; more are refused"},
+    {"max_future_seconds", OPT_INT, "86400", 0, 315360000, 0, FIELD(max_future_seconds),
+     "SECONDS",
+     "refuse (422) an event dated more than this ahead of the server's clock, which would "
+     "otherwise stand as the user's latest event; 0 accepts any date"},
     {"recent_anomalies", OPT_INT, "100000", 1, 1000000, 0, FIELD(recent_anomalies), "N",
      "anomalous verdicts kept for /api/v1/anomalies and the dashboard (about 1 KiB each)"},
     {"user_history", OPT_INT, "1000", 1, 1000000, 0, FIELD(user_history), "N",

@@ -462,6 +462,8 @@ typedef struct map_ctx {
     bool nul_seen; /* the body has a string that holds a NUL character */
     char *now;     /* the time of events without one, in the arena */
     size_t now_len;
+    int64_t latest_us; /* events dated after this are refused; INT64_MAX: none */
+    int max_future_seconds;
     sn_error err;
 } map_ctx;
 
@@ -635,6 +637,17 @@ static sn_status map_event(map_ctx *c, sn_jv v, size_t i)
         return st;
     if (st != SN_OK)
         return refuse(c, i, answer_id);
+    if (ev.ts_us > c->latest_us) {
+        /* A date far ahead would stand as the user's latest event, and the events after it
+         * would all come "before" it. */
+        char when[32];
+        sn_format_timestamp(ev.ts_us, when);
+        sn_error_set(err, SN_ERR_RANGE, false, NULL, 0, "timestamp",
+                     "%s is more than %d seconds ahead of the server's clock "
+                     "(max_future_seconds)",
+                     when, c->max_future_seconds);
+        return refuse(c, i, answer_id);
+    }
     st = keep_event(c->out, t->reader, &ev, i);
     c->out->good += st == SN_OK;
     return st;
@@ -644,10 +657,14 @@ static sn_status map_event(map_ctx *c, sn_jv v, size_t i)
  * generated id). */
 #define EVENT_TEXT 64
 
-static sn_status map_begin(map_ctx *c, sn_req_events *out, size_t n)
+static sn_status map_begin(map_ctx *c, sn_req_events *out, size_t n, int max_future_seconds)
 {
     memset(out, 0, sizeof(*out));
     c->out = out;
+    c->max_future_seconds = max_future_seconds;
+    c->latest_us = max_future_seconds > 0
+                       ? sn_now_us() + (int64_t)max_future_seconds * 1000000
+                       : INT64_MAX;
     c->t = state_get();
     if (!c->t || !c->t->doc)
         return SN_ERR_NOMEM;
@@ -668,11 +685,11 @@ static sn_status map_begin(map_ctx *c, sn_req_events *out, size_t n)
     return SN_OK;
 }
 
-sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events)
+sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events, int max_future_seconds)
 {
     map_ctx c;
     size_t n = sn_jv_size(events);
-    sn_status st = map_begin(&c, out, n);
+    sn_status st = map_begin(&c, out, n, max_future_seconds);
     sn_jiter it = sn_jv_iter(events);
     sn_jv v;
     const char *key;
@@ -682,9 +699,9 @@ sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events)
     return st;
 }
 
-sn_status sn_req_events_from_value(sn_req_events *out, sn_jv event)
+sn_status sn_req_events_from_value(sn_req_events *out, sn_jv event, int max_future_seconds)
 {
     map_ctx c;
-    sn_status st = map_begin(&c, out, 1);
+    sn_status st = map_begin(&c, out, 1, max_future_seconds);
     return st == SN_OK ? map_event(&c, event, 0) : st;
 }

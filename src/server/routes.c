@@ -421,7 +421,7 @@ static void h_analyze_access(sn_service *s, const sn_http_request *req, const sn
     char now[32];
     sn_error err;
     sn_now_iso(now);
-    if (sn_req_events_from_value(&evs, root) != SN_OK) {
+    if (sn_req_events_from_value(&evs, root, s->cfg.max_future_seconds) != SN_OK) {
         internal_error(resp, "out of memory");
     } else if (evs.refused[0]) {
         atomic_fetch_add_explicit(&s->refused, 1, memory_order_relaxed);
@@ -509,7 +509,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_
     }
     sn_now_iso(now);
     verdicts = malloc(n * sizeof(*verdicts));
-    if (!verdicts || sn_req_events_from_array(&evs, events) != SN_OK) {
+    if (!verdicts || sn_req_events_from_array(&evs, events, s->cfg.max_future_seconds) != SN_OK) {
         internal_error(resp, "out of memory");
         goto done;
     }

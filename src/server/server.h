@@ -42,6 +42,7 @@ typedef struct sn_server_config {
     int connection_timeout;  /* seconds a connection may stay idle or stall */
     int max_connections;     /* open connections at once */
     int recent_anomalies;    /* anomalous verdicts kept for /api/v1/anomalies */
+    int max_future_seconds;  /* events dated further ahead of the clock are refused; 0: off */
     int user_history;        /* events kept per user for the user risk score */
     int sessions;            /* dashboard sessions held at once */
     int session_ttl;         /* seconds a dashboard session lasts */

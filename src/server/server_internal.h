@@ -151,11 +151,12 @@ void sn_body_done(const sn_http_request *req);
 /* Converts the events of the array events (each should be an object), or the one event, of the
  * body the calling thread parsed last, through the ingest layer, so they pass the same
  * validation as files. A missing timestamp becomes the current time and a missing event_id a
- * generated one; a string holding a NUL character (\u0000) is refused naming its field.
+ * generated one; a string holding a NUL character (\u0000) is refused naming its field, and so
+ * is an event dated more than max_future_seconds ahead of the clock (0: any date).
  * Per-event problems go into refused[i]; returns SN_ERR_NOMEM only when memory runs out. Free
  * with sn_req_events_free (also after a failure). */
-sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events);
-sn_status sn_req_events_from_value(sn_req_events *out, sn_jv event);
+sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events, int max_future_seconds);
+sn_status sn_req_events_from_value(sn_req_events *out, sn_jv event, int max_future_seconds);
 void sn_req_events_free(sn_req_events *e);
 
 /* Parses a request body with jansson, within the same limits and with the same answers as

@@ -102,6 +102,7 @@ static void records_start_calls_and_verdicts(void **state)
     char digest[65], want[512];
     sn_server_config cfg;
     sn_server_config_default(&cfg);
+    cfg.max_future_seconds = 0;  /* fixtures carry fixed dates, some ahead of the clock */
     cfg.insecure_no_auth = true; /* as the fixture's service */
     cfg.rate_general.count = cfg.rate_analysis.count = cfg.rate_training.count = 0;
     snprintf(cfg.model, sizeof(cfg.model), "test.bin");
@@ -163,6 +164,7 @@ static void options_turn_it_on_and_off(void **state)
     (void)state;
     sn_server_config cfg;
     sn_server_config_default(&cfg);
+    cfg.max_future_seconds = 0;  /* fixtures carry fixed dates, some ahead of the clock */
     cfg.insecure_no_auth = true; /* authentication is not what this tests */
     assert_string_equal(cfg.audit_log, "");
     assert_int_equal(cfg.audit_fsync_ms, 1000);
@@ -286,6 +288,7 @@ static void the_default_log_is_beside_the_store_or_the_model(void **state)
     (void)state;
     sn_server_config cfg;
     sn_server_config_default(&cfg);
+    cfg.max_future_seconds = 0; /* fixtures carry fixed dates, some ahead of the clock */
     char out[4096];
     snprintf(cfg.model, sizeof(cfg.model), "/srv/sentinel/model.bin");
     assert_true(sn_server_audit_default_path(&cfg, out, sizeof(out)));
@@ -423,6 +426,7 @@ static void key_changes_are_recorded_without_secrets(void **state)
 
     sn_server_config cfg;
     sn_server_config_default(&cfg);
+    cfg.max_future_seconds = 0; /* fixtures carry fixed dates, some ahead of the clock */
     snprintf(cfg.keys_file, sizeof(cfg.keys_file), "%s", keys);
     sn_auth *auth;
     sn_error err;
@@ -540,7 +544,9 @@ static void the_config_digest_follows_every_option(void **state)
     (void)state;
     sn_server_config a, b;
     sn_server_config_default(&a);
+    a.max_future_seconds = 0; /* fixtures carry fixed dates, some ahead of the clock */
     sn_server_config_default(&b);
+    b.max_future_seconds = 0; /* fixtures carry fixed dates, some ahead of the clock */
     char da[65], db[65];
     sn_server_config_digest(&a, da);
     sn_server_config_digest(&b, db);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "server/server_internal.h"
 
 static sn_service *svc;
 
@@ -165,7 +166,7 @@ static void test_time_and_id_filled_in(void **state)
     /* Eight blank members give way at most: a ninth comes first for its field, unless it is
      * named timestamp exactly, whose value the server's time then takes. */
 #define EIGHT                                                                                      \
-    "\"TIMESTAMP\":\"\",\"Timestamp\":\"\",\"tImestamp\":\"\",\"tiMestamp\":\"\","              \
+    "\"TIMESTAMP\":\"\",\"Timestamp\":\"\",\"tImestamp\":\"\",\"tiMestamp\":\"\","                 \
     "\"timEstamp\":\"\",\"timeStamp\":\"\",\"timesTamp\":\"\",\"timestAmp\":\"\""
     a = post(ACCESS, "{\"user_id\":\"U0002\"," EIGHT ",\"timestamP\":null}");
     assert_int_equal(a->status, 422);
@@ -177,11 +178,13 @@ static void test_time_and_id_filled_in(void **state)
 
     /* In a batch, an event refused once its id is filled in is named by it; one refused
      * before (a NUL character) only by an id it was given. */
-    a = post(BATCH, "{\"events\":[{\"user_id\":\"U0002\",\"source_ip\":\"nope\"},"
-                    "{\"event_id\":null,\"user_id\":\"U0002\",\"extra\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]},"
-                    "{\"event_id\":\"  \",\"EVENT_ID\":\"Q\",\"user_id\":\"U\\u0000\"},"
-                    "{\"EVENT_ID\":\"Q\",\"user_id\":\"U0002\",\"source_ip\":\"nope\"},"
-                    "{\"event_id\":7,\"user_id\":\"U\\u0000\"}]}");
+    a = post(
+        BATCH,
+        "{\"events\":[{\"user_id\":\"U0002\",\"source_ip\":\"nope\"},"
+        "{\"event_id\":null,\"user_id\":\"U0002\",\"extra\":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]},"
+        "{\"event_id\":\"  \",\"EVENT_ID\":\"Q\",\"user_id\":\"U\\u0000\"},"
+        "{\"EVENT_ID\":\"Q\",\"user_id\":\"U0002\",\"source_ip\":\"nope\"},"
+        "{\"event_id\":7,\"user_id\":\"U\\u0000\"}]}");
     assert_int_equal(a->status, 200);
     json_t *j = json_loads(a->body, 0, NULL);
     assert_non_null(j);
@@ -264,10 +267,51 @@ static void test_bodies_jansson_alone_reads(void **state)
     assert_int_equal(a->status, 200);
 }
 
+/* By default an event dated more than a day ahead of the server's clock is refused: it would
+ * stand as the user's latest event and put the events after it "before" it. Within a day it is
+ * analysed; in a batch only the far one is refused. */
+static void test_far_future_dates_refused(void **state)
+{
+    (void)state;
+    sn_server_config cfg;
+    sn_server_config_default(&cfg);
+    assert_int_equal(cfg.max_future_seconds, 86400);
+    snprintf(cfg.model, sizeof(cfg.model), "test.bin");
+    cfg.insecure_no_auth = true;
+    cfg.rate_general.count = cfg.rate_analysis.count = cfg.rate_training.count = 0;
+    sn_engine *e = fx_engine(true);
+    assert_non_null(e);
+    sn_service *s;
+    sn_error err;
+    assert_int_equal(sn_service_new(&s, e, &cfg, NULL, &err), SN_OK);
+    char soon[32], body[512];
+    sn_format_timestamp(sn_now_us() + 3600 * 1000000LL, soon);
+    snprintf(body, sizeof(body), "{\"user_id\":\"U1\",\"timestamp\":\"%s\"}", soon);
+    assert_int_equal(fx_post(s, "/api/v1/analyze/access", body, strlen(body))->status, 200);
+    static const char far[] = "{\"user_id\":\"U1\",\"timestamp\":\"9999-12-31T00:00:00Z\"}";
+    fx_answer *a = fx_post(s, "/api/v1/analyze/access", far, strlen(far));
+    assert_int_equal(a->status, 422);
+    assert_string_equal(a->body,
+                        "{\"error\":{\"code\":\"invalid_field\",\"message\":\"9999-12-31T00:"
+                        "00:00.000000Z is more than 86400 seconds ahead of the server's "
+                        "clock (max_future_seconds)\",\"field\":\"timestamp\"}}");
+    snprintf(body, sizeof(body),
+             "{\"events\":[{\"event_id\":\"a\",\"user_id\":\"U1\",\"timestamp\":\"%s\"},"
+             "{\"event_id\":\"b\",\"user_id\":\"U1\",\"timestamp\":\"2999-01-01 00:00:00\"}]}",
+             soon);
+    a = fx_post(s, "/api/v1/analyze/batch", body, strlen(body));
+    assert_int_equal(a->status, 200);
+    assert_non_null(strstr(a->body, "\"total_events\":2"));
+    assert_non_null(strstr(a->body, "ahead of the server's clock (max_future_seconds)"));
+    assert_non_null(strstr(a->body, "\"event_id\":\"a\""));
+    sn_service_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_answer_exact),
+        cmocka_unit_test(test_far_future_dates_refused),
         cmocka_unit_test(test_time_and_id_filled_in),
         cmocka_unit_test(test_event_size_as_a_line),
         cmocka_unit_test(test_bodies_jansson_alone_reads),
