@@ -95,12 +95,13 @@ typedef struct req_ctx {
     sn_job job; /* when answered by a worker */
     sn_server *srv;
     struct MHD_Connection *conn;
-    int64_t start_us; /* monotonic, when its headers had arrived */
+    int64_t start_us;  /* monotonic, when its headers had arrived */
     size_t target_len; /* of the request target as sent (0: unknown) */
-    bool started;     /* the headers were seen */
-    bool answered;    /* a response is queued */
-    bool too_large;   /* the body went past the limit while arriving */
-    bool offloaded;   /* suspended, waiting for a worker's answer in resp */
+    bool nul_escape;   /* the target as sent holds %00 */
+    bool started;      /* the headers were seen */
+    bool answered;     /* a response is queued */
+    bool too_large;    /* the body went past the limit while arriving */
+    bool offloaded;    /* suspended, waiting for a worker's answer in resp */
     size_t received;
     char source[48]; /* the client's address, for the audit log */
     sn_buf body;
@@ -349,8 +350,13 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     (void)cls;
     (void)c;
     req_ctx *rc = calloc(1, sizeof(*rc));
-    if (rc)
+    if (rc) {
         rc->target_len = strlen(uri);
+        /* As sent, before decoding: a %00 would cut the decoded path or argument short, and the
+         * request would reach another route than the one it names. */
+        for (const char *p = strchr(uri, '%'); p && !rc->nul_escape; p = strchr(p + 1, '%'))
+            rc->nul_escape = p[1] == '0' && p[2] == '0';
+    }
     return rc;
 }
 
@@ -381,6 +387,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     req.authorization =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     req.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+    req.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     dashboard_headers(c, &req);
     sn_http_response resp = {0};
     if (!rc || !rc->started) {
@@ -417,6 +424,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             snprintf(msg, sizeof(msg), "the header fields take more than %d bytes",
                      MAX_HEADER_BYTES);
             sn_service_error(&resp, 431, "headers_too_large", msg, NULL);
+            return send_response(srv, rc, c, method, url, &resp, true);
+        }
+        if (rc->nul_escape) {
+            sn_service_error(&resp, 400, "bad_request",
+                             "the request target holds an encoded NUL character (%00)", NULL);
             return send_response(srv, rc, c, method, url, &resp, true);
         }
         const char *unsound = unsound_framing(c, version);
@@ -695,9 +707,9 @@ sn_status sn_server_start(sn_server **out, sn_service *svc, const sn_server_conf
         threads > 1 ? threads : 0u, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_ARRAY,
-        tls_opts, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         sn_pool_free(srv->pool);
         close(srv->listen_fd);

@@ -226,12 +226,48 @@ static bool refuse(const sn_service *s, const sn_caller *caller, sn_http_respons
     return false;
 }
 
+/* Whether a Host header names the loopback interface: 127.0.0.0/8, [::1] or localhost, with or
+ * without a port. */
+static bool loopback_host(const char *host)
+{
+    size_t n = strlen(host);
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+        return end && end - host == 4 && !memcmp(host, "[::1]", 5) && (!end[1] || end[1] == ':');
+    }
+    const char *colon = strchr(host, ':');
+    if (colon)
+        n = (size_t)(colon - host);
+    if (n && host[n - 1] == '.')
+        n--; /* the root's dot */
+    if (n == 9 && !strncasecmp(host, "localhost", 9))
+        return true;
+    unsigned a, b, c, d;
+    char tail;
+    char name[64];
+    if (n >= sizeof(name))
+        return false;
+    memcpy(name, host, n);
+    name[n] = '\0';
+    return sscanf(name, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+           c < 256 && d < 256;
+}
+
 bool sn_service_admit(sn_service *s, const sn_http_request *req, long long content_length,
                       sn_caller *caller, sn_http_response *resp)
 {
     memset(resp, 0, sizeof(*resp));
     memset(caller, 0, sizeof(*caller));
     caller->cors_origin = allowed_origin(s, req->origin);
+    if (s->cfg.insecure_no_auth && req->host && !loopback_host(req->host)) {
+        /* Open to every caller, the server must not be reachable under a name a web page can
+         * point at it (DNS rebinding): only loopback names are answered. */
+        sn_service_error(resp, 403, "host_not_allowed",
+                         "without authentication the server answers only requests addressed to "
+                         "a loopback name (Host 127.0.0.1, localhost or [::1])",
+                         NULL);
+        return refuse(s, caller, resp);
+    }
     /* The dashboard's pages, assets and sign-in answer for themselves. */
     if (sn_web_owns(req->path))
         return sn_web_precheck(s, req, content_length, resp);

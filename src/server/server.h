@@ -191,6 +191,7 @@ typedef struct sn_http_request {
     const char *content_type;  /* NULL when absent */
     const char *authorization; /* the Authorization header; NULL when absent */
     const char *origin;        /* the Origin header (browsers); NULL when absent */
+    const char *host;          /* the Host header; NULL when absent (HTTP/1.0, in process) */
     const char *remote;        /* the client's address as text; NULL in process */
     const char *body;
     size_t body_len;

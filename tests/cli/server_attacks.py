@@ -349,7 +349,7 @@ except (ssl.SSLError, ConnectionError, OSError) as e:
     refused = e
 check("a TLS 1.2 client is refused when TLS 1.3 is required", refused is not None, refused)
 s = socket.create_connection(("127.0.0.1", tls.port), timeout=10)
-s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 try:
     plain = s.recv(100)
 except OSError:

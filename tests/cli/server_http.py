@@ -185,7 +185,7 @@ def read_response(s):
 
 # Clients send large bodies with Expect: 100-continue; the answer comes before the body.
 s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
           b"Expect: 100-continue\r\nContent-Length: 4194305\r\n\r\n")
 line, headers, data = read_response(s)
 s.close()
@@ -194,7 +194,7 @@ check("413 for a body over 4 MiB, before the body is sent",
       b'"message":"the body is larger than the 4194304-byte limit"}}', (line, data))
 # Framing two parties could read differently is refused, not guessed at (request smuggling).
 for name, raw, why in (
-        ("two Content-Length headers", b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\n"
+        ("two Content-Length headers", b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\n"
          b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
          b"more than one Content-Length header"),
         ("HTTP/1.1 without Host", b"GET /health HTTP/1.1\r\n\r\n",
@@ -205,6 +205,27 @@ for name, raw, why in (
     s.close()
     check(f"400 for {name}", line == b"HTTP/1.1 400 Bad Request" and
           data == b'{"error":{"code":"bad_request","message":"' + why + b'"}}', (line, data))
+# An encoded NUL (%00) would cut the decoded path short and reach another route than the one named
+# (DELETE /api/v1/user/VICTIM%00/risk-score would erase VICTIM): refused as sent.
+for target in (b"/health%00junk", b"/api/v1/user/VICTIM%00/risk-score",
+               b"/api/v1/anomalies?limit=5%00"):
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(b"DELETE " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    line, headers, data = read_response(s)
+    s.close()
+    check(f"400 for {target!r}", line == b"HTTP/1.1 400 Bad Request" and
+          data == b'{"error":{"code":"bad_request","message":"the request target holds an encoded '
+          b'NUL character (%00)"}}', (line, data))
+# Without authentication only loopback names are answered: a page that points its own name at
+# 127.0.0.1 (DNS rebinding) gets nothing.
+for host, want in (("evil.example.com", 403), ("evil.example.com:80", 403), ("127.0.0.2:1", 200),
+                   ("localhost", 200), ("LOCALHOST.:8080", 200), ("[::1]:99", 200),
+                   ("127.0.0.1.evil.example", 403), ("[::2]", 403)):
+    status, hdrs, data = srv.request("GET", "/api/v1/model/metrics", headers={"Host": host})
+    check(f"Host {host}: {want}", status == want and (want == 200 or data ==
+          b'{"error":{"code":"host_not_allowed","message":"without authentication the server '
+          b'answers only requests addressed to a loopback name (Host 127.0.0.1, localhost or '
+          b'[::1])"}}'), (status, data[:200]))
 # A request target over 8 KiB is 414, header fields over 16 KiB are 431: JSON with the security
 # headers, the connection closed; one byte less is served. Past the connection's memory (64 KiB)
 # libmicrohttpd answers 431 itself, and the server lives on.
@@ -215,23 +236,23 @@ SECURITY_HEADERS = {"content-type": b"application/json", "cache-control": b"no-s
                     "connection": b"close"}
 for name, raw, want_line, want_body in (
         ("a request target of 8,192 bytes", b"GET /health?" + b"a" * 8184 + b" HTTP/1.1\r\n"
-         b"Host: x\r\n\r\n", b"HTTP/1.1 200 OK", None),
+         b"Host: 127.0.0.1\r\n\r\n", b"HTTP/1.1 200 OK", None),
         ("a request target of 8,193 bytes", b"GET /health?" + b"a" * 8185 + b" HTTP/1.1\r\n"
-         b"Host: x\r\n\r\n", b"HTTP/1.1 414 URI Too Long",
+         b"Host: 127.0.0.1\r\n\r\n", b"HTTP/1.1 414 URI Too Long",
          b'{"error":{"code":"uri_too_long","message":"the request target is longer than 8192 '
          b'bytes"}}'),
         ("a 40,000-byte request target", b"GET /api/v1/anomalies?limit=" + b"1" * 40000 +
-         b" HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 414 URI Too Long",
+         b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"HTTP/1.1 414 URI Too Long",
          b'{"error":{"code":"uri_too_long","message":"the request target is longer than 8192 '
          b'bytes"}}'),
-        # "Host: x" and its line end take 9 bytes, "X-Big: " and its line end 9 more.
-        ("header fields of 16,384 bytes", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
-         b"a" * 16366 + b"\r\n\r\n", b"HTTP/1.1 200 OK", None),
-        ("header fields of 16,385 bytes", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
-         b"a" * 16367 + b"\r\n\r\n", b"HTTP/1.1 431 Request Header Fields Too Large",
+        # "Host: 127.0.0.1" and its line end take 17 bytes, "X-Big: " and its line end 9 more.
+        ("header fields of 16,384 bytes", b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " +
+         b"a" * 16358 + b"\r\n\r\n", b"HTTP/1.1 200 OK", None),
+        ("header fields of 16,385 bytes", b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " +
+         b"a" * 16359 + b"\r\n\r\n", b"HTTP/1.1 431 Request Header Fields Too Large",
          b'{"error":{"code":"headers_too_large","message":"the header fields take more than '
          b'16384 bytes"}}'),
-        ("40 headers of 1,000 bytes", b"GET /health HTTP/1.1\r\nHost: x\r\n" +
+        ("40 headers of 1,000 bytes", b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
          b"".join(b"X-H%d: " % i + b"b" * 1000 + b"\r\n" for i in range(40)) + b"\r\n",
          b"HTTP/1.1 431 Request Header Fields Too Large",
          b'{"error":{"code":"headers_too_large","message":"the header fields take more than '
@@ -256,7 +277,7 @@ for name, raw, want_line, want_body in (
         check(f"{name}: the connection is closed after the answer", closed)
     s.close()
 s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
 line, headers, data = read_response(s)
 s.close()
 check("header fields past the connection's memory: libmicrohttpd's own 431",
@@ -337,7 +358,7 @@ check("HTTP/1.1 keep-alive: eight requests on one connection",
 
 # ---- A 10 MiB body, declared and chunked -----------------------------------------------------
 s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-s.sendall(b"POST /api/v1/analyze/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+s.sendall(b"POST /api/v1/analyze/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
           b"Content-Length: 10485760\r\n\r\n")
 try:
     s.sendall(b"[" * (10 * 1024 * 1024))
@@ -352,7 +373,7 @@ check("the server survives a 10 MiB body", srv.request("GET", "/health")[0] == 2
 
 def chunked_post(size):
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-    s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: "
+    s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
               b"application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
     chunk = b"a" * 65536
     sent = 0
@@ -386,7 +407,7 @@ try:
     for _ in range(1000):
         socks.append(socket.create_connection(("127.0.0.1", srv.port), timeout=30))
     for s in socks:
-        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     ok = 0
     for s in socks:
         data = b""
@@ -412,7 +433,7 @@ srv = Server("--model", model, "--connection-timeout", "2")
 slow = []
 for _ in range(50):
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finishes its headers
     slow.append(s)
 t0 = time.monotonic()
 fast = [srv.request("GET", "/health")[0] for _ in range(20)]
@@ -430,7 +451,7 @@ for s in slow:
 check("slow clients are cut off after the connection timeout", closed == 50, f"{closed} of 50")
 # A body that stalls halfway.
 s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
           b"Content-Length: 100\r\n\r\n{\"user_id\":")
 s.settimeout(6)
 try:
@@ -442,13 +463,13 @@ check("a body that stalls is cut off too", cut)
 # ---- Malformed HTTP (on the server with a short connection timeout: a request the server still
 # waits on, such as one with two Content-Length headers, is cut off by it) ------------------------
 garbage = [b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\x00\x01\x02\x03\r\n\r\n",
-           b"GET /health HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 200000 + b"\r\n\r\n",
-           b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 200000 + b"\r\n\r\n",
+           b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
            b"Transfer-Encoding: chunked\r\n\r\nZZZ\r\nxx\r\n",
-           b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-           b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-           b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
-           b"GET /" + b"%" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"]
+           b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+           b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+           b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header Line\r\n\r\n",
+           b"GET /" + b"%" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
 answers = []
 for g in garbage:
     s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
@@ -542,7 +563,7 @@ check("... and some of them were anomalies", len(seq_state[1]) > 0)
 # ---- SIGTERM lets the in-flight request finish ----------------------------------------------
 body = json.dumps(EVENT).encode()
 s = socket.create_connection(("127.0.0.1", srv.port), timeout=20)
-s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
           b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
 time.sleep(0.3)
 srv.proc.send_signal(signal.SIGTERM)

@@ -298,7 +298,7 @@ check("start and stop are logged", "listening" in msgs and "stopping" in msgs
 # ---- A body that trickles in is cut off after the connection timeout in all --------------------
 srv = Server("--model", model, "--connection-timeout", "2")
 s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+s.sendall(b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
           b"Content-Length: 100\r\n\r\n")
 t0 = time.monotonic()
 cut = None
