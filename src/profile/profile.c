@@ -20,9 +20,9 @@ const char *sn_attr_name(sn_attr a)
 
 void sn_profile_params_default(sn_profile_params *p)
 {
-    /* Open vocabularies (networks, places, resources, autonomous systems, clients) expect new values now
-     * and then: small concentration, discount 0.5. Closed small domains (actions, hours, weekend,
-     * outcome) lean on the peers' distribution: larger concentration, no discount. */
+    /* Open vocabularies (networks, places, resources, autonomous systems, clients) expect new
+     * values now and then: small concentration, discount 0.5. Closed small domains (actions, hours,
+     * weekend, outcome) lean on the peers' distribution: larger concentration, no discount. */
     static const double theta[SN_ATTR_COUNT] = {1, 1, 1, 10, 10, 10, 10, 1, 1};
     static const double disc[SN_ATTR_COUNT] = {0.5, 0.5, 0.5, 0, 0, 0, 0, 0.5, 0.5};
     for (int a = 0; a < SN_ATTR_COUNT; a++) {
@@ -528,13 +528,16 @@ void sn_profiles_judge(const sn_profiles *p, const sn_obs *o, sn_judgement *j)
     j->user_fail_before = decay(u->fail_burst, u->fail_ts, o->ts_us, p->params.burst_seconds * 1e6);
     j->user_fail_burst = j->user_fail_before + failed;
     bool novel = o->value[SN_ATTR_RESOURCE] >= 0 && j->user_count[SN_ATTR_RESOURCE] == 0;
-    j->user_novel_burst = decay(u->novel_burst, u->novel_ts, o->ts_us, p->params.burst_seconds * 1e6) + novel;
+    j->user_novel_burst =
+        decay(u->novel_burst, u->novel_ts, o->ts_us, p->params.burst_seconds * 1e6) + novel;
     if (o->source_key) {
         uint32_t si = sn_u64map_get(&p->source_ids, o->source_key);
         if (si) {
             const sn_source *s = &p->source[si - 1];
-            j->source_fail_burst = decay(s->fail_burst, s->ts, o->ts_us, p->params.burst_seconds * 1e6);
-            j->source_fail_users = decay(s->users_burst, s->ts, o->ts_us, p->params.burst_seconds * 1e6);
+            j->source_fail_burst =
+                decay(s->fail_burst, s->ts, o->ts_us, p->params.burst_seconds * 1e6);
+            j->source_fail_users =
+                decay(s->users_burst, s->ts, o->ts_us, p->params.burst_seconds * 1e6);
             if (failed) {
                 bool seen = false;
                 for (int i = 0; i < 8; i++)
@@ -669,6 +672,78 @@ sn_status sn_profiles_update(sn_profiles *p, const sn_obs *o, const sn_judgement
         }
     }
     return SN_OK;
+}
+
+/* Takes c observations of one value of attribute a, counted at *count, out of a level. */
+static void level_take(sn_level *l, uint32_t *count, int a, uint32_t c)
+{
+    if (!count || !*count)
+        return;
+    uint32_t take = c < *count ? c : *count;
+    *count -= take;
+    if (*count == 0 && l->k[a])
+        l->k[a]--;
+    l->n[a] = l->n[a] > take ? l->n[a] - take : 0;
+}
+
+/* Value v of attribute a counted c times for user u: out of the user's peer group and the
+ * organisation. */
+static void forget_value(sn_profiles *p, const sn_user *u, int a, int32_t v, uint32_t c)
+{
+    if (!c || v < 0)
+        return;
+    if (u->peer >= 0 && u->peer < p->peer_cap) {
+        sn_level *peer = &p->peer[u->peer];
+        uint32_t *cp = sn_level_small(peer, a, v);
+        if (!cp) {
+            uint64_t key = sn_pair_key(u->peer, v);
+            cp = sn_u64map_get(&p->peer_count[a], key) ? sn_u64map_slot(&p->peer_count[a], key)
+                                                       : NULL;
+        }
+        level_take(peer, cp, a, c);
+    }
+    if (v < p->org_cap[a])
+        level_take(&p->org, &p->org_count[a][v], a, c);
+}
+
+bool sn_profiles_forget_user(sn_profiles *p, const char *user, size_t n)
+{
+    int32_t id = sn_strmap_find(p->users, user, n);
+    if (id < 0 || id >= p->user_cap)
+        return false;
+    sn_user *u = &p->user[id];
+    for (int a = 0; a < SN_ATTR_COUNT; a++) {
+        /* The user's share of the typical surprisal of the group and the organisation. */
+        if (u->peer >= 0 && u->peer < p->peer_cap) {
+            double *ps = &p->peer[u->peer].ssum[a];
+            *ps = *ps > u->st.ssum[a] ? *ps - u->st.ssum[a] : 0.0;
+        }
+        p->org.ssum[a] = p->org.ssum[a] > u->st.ssum[a] ? p->org.ssum[a] - u->st.ssum[a] : 0.0;
+        if (sn_level_small(&u->st, a, 0)) {
+            int32_t domain = a == SN_ATTR_HOUR ? 24 : 2;
+            for (int32_t v = 0; v < domain; v++)
+                forget_value(p, u, a, v, *sn_level_small(&u->st, a, v));
+            continue;
+        }
+        if (a < SN_INLINE_ATTRS)
+            for (int i = 0; i < u->inline_len[a]; i++)
+                forget_value(p, u, a, u->inline_id[a][i], u->inline_count[a][i]);
+        sn_u64map *m = &p->user_count[a];
+        for (size_t i = 0; i < m->cap; i++) {
+            uint64_t k = m->keys[i];
+            if (!k || (int32_t)(k >> 32) - 1 != id || !m->vals[i])
+                continue;
+            forget_value(p, u, a, (int32_t)(uint32_t)k, m->vals[i]);
+            m->vals[i] = 0;
+        }
+    }
+    /* Failure sources remember the users they failed for: not this one any more. */
+    for (uint32_t i = 0; i < p->source_len; i++)
+        for (int k = 0; k < 8; k++)
+            if (p->source[i].recent_users[k] == id + 1)
+                p->source[i].recent_users[k] = 0;
+    init_user(u); /* the id stays interned: a later event of the same user starts afresh */
+    return true;
 }
 
 const char *sn_profiles_value_name(const sn_profiles *p, sn_attr a, int32_t id)

@@ -128,6 +128,11 @@ sn_status sn_profiles_observe_many(sn_profiles *p, const sn_event *ev, size_t n,
  * layer finds), interning its name. SN_ERR_NOMEM on allocation failure. */
 sn_status sn_profiles_set_value(sn_profiles *p, sn_obs *o, sn_attr a, const char *name,
                                 size_t n);
+/* Erasure: the user's own baseline is emptied (counts, usual values, last place, bursts) and
+ * what it added to their peer group's and the organisation's counts is taken out of them, so
+ * that nothing learned from the user's events is quoted again; a later event of the same user
+ * starts afresh. False when the user is unknown. */
+bool sn_profiles_forget_user(sn_profiles *p, const char *user, size_t n);
 /* Judges obs against the history before it (no change to the baselines). */
 void sn_profiles_judge(const sn_profiles *p, const sn_obs *obs, sn_judgement *out);
 /* Asks the processor to start loading what judging obs will read (a hint; no effect on results). */

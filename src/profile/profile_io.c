@@ -19,11 +19,15 @@ static void put_strmap(sn_buf *b, const sn_strmap *m)
         sn_put_bytes(b, sn_strmap_str(m, i), sn_strmap_len(m, i));
 }
 
+/* The entries that count: a count taken back to 0 by an erasure is as good as absent. */
 static void put_map(sn_buf *b, const sn_u64map *m)
 {
-    sn_put_u64(b, m->len);
+    uint64_t n = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        n += m->keys[i] && m->vals[i];
+    sn_put_u64(b, n);
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
+        if (!m->keys[i] || !m->vals[i])
             continue;
         sn_put_u64(b, m->keys[i]);
         sn_put_u32(b, m->vals[i]);

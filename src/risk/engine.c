@@ -668,6 +668,11 @@ const sn_score_hist *sn_engine_score_hist(const sn_engine *e)
     return &e->train_hist;
 }
 
+bool sn_engine_forget_user(sn_engine *e, const char *user, size_t n)
+{
+    return sn_profiles_forget_user(e->profiles, user, n);
+}
+
 void sn_engine_reset_history(sn_engine *e)
 {
     sn_profiles_reset(e->profiles);

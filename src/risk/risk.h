@@ -87,6 +87,9 @@ sn_profiles *sn_engine_profiles(sn_engine *e);
 sn_status sn_engine_learn(sn_engine *e, const sn_event *ev, sn_error *err);
 sn_status sn_engine_fit(sn_engine *e, sn_error *err);
 void sn_engine_reset_history(sn_engine *e);
+/* Erasure of one user from the baselines (sn_profiles_forget_user); false when unknown. The
+ * Isolation Forest, fitted on feature values, is kept. */
+bool sn_engine_forget_user(sn_engine *e, const char *user, size_t n);
 bool sn_engine_is_fitted(const sn_engine *e);
 
 /* Judges ev against the history before it, then adds it to the history. */

@@ -216,13 +216,29 @@ sn_status sn_store_save_engine(sn_store *s, const sn_engine *e, sn_error *err)
     return st;
 }
 
-sn_status sn_store_rebuild_baselines(sn_store *s, sn_error *err)
+sn_status sn_store_rebuild_baselines(sn_store *s, const char *forgotten, sn_error *err)
 {
     sn_engine *e = NULL;
     int64_t through = 0, after = 0;
     /* From the baselines no stored event holds (a model's training history) when they are
      * kept, else from nothing; then every event still held, in order. */
     sn_status st = load_scope(s, "engine_base", &e, &after, err);
+    if (st == SN_OK && forgotten && sn_engine_forget_user(e, forgotten, strlen(forgotten))) {
+        /* The user's baseline from that history goes too, for good: the base is kept without
+         * it, standing where it stood. */
+        sn_buf b;
+        sn_buf_init(&b);
+        st = sn_engine_serialize(e, &b, err);
+        if (st == SN_OK)
+            st = s->ops->put_snapshot(s, "engine_base", b.data, b.len, after, err);
+        if (b.data)
+            OPENSSL_cleanse(b.data, b.len);
+        sn_buf_free(&b);
+        if (st != SN_OK) {
+            sn_engine_free(e);
+            return st;
+        }
+    }
     if (st == SN_EOF) {
         st = load_snapshot(s, &e, &through, err);
         if (st != SN_OK)
@@ -248,7 +264,7 @@ sn_status sn_store_forget_user(sn_store *s, const char *user_id, sn_store_counts
     sn_status st = s->ops->forget_user(s, user_id, c, err);
     if (st != SN_OK)
         return st;
-    st = sn_store_rebuild_baselines(s, err);
+    st = sn_store_rebuild_baselines(s, user_id, err);
     if (st == SN_OK && c)
         c->baselines += 1; /* the shared snapshot, rebuilt without the user */
     if (st == SN_EOF)

@@ -158,8 +158,10 @@ sn_status sn_store_restore_engine(sn_store *s, sn_engine **out, sn_error *err);
 sn_status sn_store_save_engine(sn_store *s, const sn_engine *e, sn_error *err);
 
 /* After an erasure: rebuilds the snapshot's baselines from the events still stored (its
- * detectors kept, its history reset and replayed). SN_EOF when there was no snapshot. */
-sn_status sn_store_rebuild_baselines(sn_store *s, sn_error *err);
+ * detectors kept, its history reset and replayed onto the kept base, or onto nothing). With
+ * forgotten non-NULL, that user is first erased from the kept base too, which is kept so.
+ * SN_EOF when there was no snapshot. */
+sn_status sn_store_rebuild_baselines(sn_store *s, const char *forgotten, sn_error *err);
 
 /* SQLite backend (store_sqlite.c). */
 sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_keys *keys,

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include "ingest/ingest.h"
+#include "profile/profile.h"
+#include "risk/risk.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -232,7 +234,7 @@ static void after_forget_the_baselines_are_as_if_the_user_never_existed(void **s
 
 /* A model trained without the store (its history in the model only): an erasure rebuilds from
  * that history plus the remaining stored events, not from nothing — else every user would lose
- * the baselines the model taught. */
+ * the baselines the model taught — but without the erased user's share of that history. */
 static void forget_keeps_the_history_the_model_brought(void **state)
 {
     (void)state;
@@ -257,8 +259,16 @@ static void forget_keeps_the_history_the_model_brought(void **state)
     analyse_and_store(live, s, l, 300, N_EVENTS);
     assert_int_equal(sn_store_save_engine(s, live, &err), SN_OK);
 
-    /* The reference: the model, then every stored event but mallory's. */
+    /* mallory is in the model's own history too (its first 300 events). */
+    sn_profiles *mp = sn_engine_profiles(live);
+    int32_t mid = sn_profiles_user_id(mp, "mallory", 7);
+    assert_true(mid >= 0);
+    int32_t top[3];
+    uint32_t counts[3];
+    assert_true(sn_profiles_user_top(mp, mid, SN_ATTR_LOCATION, top, counts, 3) > 0);
+    /* The reference: the model without mallory, then every stored event but mallory's. */
     sn_engine *without = copy_of(&model);
+    assert_true(sn_engine_forget_user(without, "mallory", 7));
     for (size_t i = 300; i < N_EVENTS; i++)
         if (strncmp(l->ev[i].user_id.p, "mallory", l->ev[i].user_id.n) != 0)
             judge(without, &l->ev[i]);
@@ -266,8 +276,21 @@ static void forget_keeps_the_history_the_model_brought(void **state)
     assert_int_equal(sn_store_forget_user(s, "mallory", &c, &err), SN_OK);
     assert_int_equal(c.events, 100);
     sn_engine *rebuilt = NULL;
-    assert_int_equal(sn_store_restore_engine(s, &rebuilt, &err), SN_OK);
-    /* alice at night from far away: judged as by the model that never met mallory's events */
+    sn_status rst = sn_store_restore_engine(s, &rebuilt, &err);
+    if (rst != SN_OK)
+        fail_msg("%s", err.msg);
+    /* Nothing of mallory's baseline is left, not even what the model had learned: no usual
+     * place, no usual hours, none of the events counted. */
+    sn_profiles *rp = sn_engine_profiles(rebuilt);
+    mid = sn_profiles_user_id(rp, "mallory", 7);
+    if (mid >= 0) {
+        int from, to;
+        assert_int_equal(sn_profiles_user_top(rp, mid, SN_ATTR_LOCATION, top, counts, 3), 0);
+        assert_int_equal(sn_profiles_user_top(rp, mid, SN_ATTR_RESOURCE, top, counts, 3), 0);
+        sn_profiles_user_hours(rp, mid, &from, &to);
+        assert_int_equal(from, -1);
+    }
+    /* alice at night from far away: judged as by the model that never met mallory */
     sn_event probe = l->ev[0];
     probe.ts_us += (int64_t)40 * 86400 * 1000000 + (int64_t)14 * 3600 * 1000000;
     probe.location = (sn_str){"Sydney, AU", 10};
@@ -275,6 +298,15 @@ static void forget_keeps_the_history_the_model_brought(void **state)
         probe.ts_us += 60 * 1000000;
         assert_true(judge(rebuilt, &probe) == judge(without, &probe));
     }
+    /* The base kept in the store is without mallory too: a second erasure (of someone else)
+     * does not bring her back. */
+    assert_int_equal(sn_store_forget_user(s, "nobody", &c, &err), SN_OK);
+    sn_engine_free(rebuilt);
+    assert_int_equal(sn_store_restore_engine(s, &rebuilt, &err), SN_OK);
+    rp = sn_engine_profiles(rebuilt);
+    mid = sn_profiles_user_id(rp, "mallory", 7);
+    if (mid >= 0)
+        assert_int_equal(sn_profiles_user_top(rp, mid, SN_ATTR_LOCATION, top, counts, 3), 0);
     sn_engine_free(rebuilt);
     sn_engine_free(without);
     sn_engine_free(live);
