@@ -247,7 +247,7 @@ int sn_cmd_detect(int argc, char **argv)
     bool have_key = false;
     if (sn_cli_model_key(key_file, model_key, &have_key, argv[0]) < 0)
         return SN_EXIT_FAIL;
-    if (db && !(d.store = sn_cli_store_open(db, key_file, argv[0])))
+    if (db && !(d.store = sn_cli_store_open_writer(db, key_file, argv[0])))
         return SN_EXIT_FAIL;
     d.engine = sn_cli_engine_for_keyed(&in, model, have_key ? model_key : NULL, &cfg, argv[0]);
     OPENSSL_cleanse(model_key, sizeof(model_key));

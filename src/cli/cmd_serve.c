@@ -210,7 +210,10 @@ int sn_cmd_serve(int argc, char **argv)
         }
         memcpy(key, keys.master, 32);
         have_key = true;
-        if (cfg.db[0] && sn_store_open(&store, cfg.db, &keys, &err) != SN_OK) {
+        if (cfg.db[0] && (sn_store_open(&store, cfg.db, &keys, &err) != SN_OK ||
+                          sn_store_claim(store, &err) != SN_OK)) {
+            sn_store_close(store);
+            store = NULL;
             OPENSSL_cleanse(&keys, sizeof(keys));
             OPENSSL_cleanse(key, sizeof(key));
             sn_error_format(&err, msg, sizeof(msg));

@@ -117,7 +117,7 @@ int sn_cmd_user(int argc, char **argv)
         return SN_EXIT_USAGE;
     }
     sn_store *s = sn_cli_store_open_existing(a.db, a.key_file, name);
-    if (!s)
+    if (!s || (forget && !sn_cli_store_claim(s, name)))
         return SN_EXIT_FAIL;
     sn_error err;
     int rc = SN_EXIT_OK;
@@ -193,7 +193,7 @@ int sn_cmd_retention(int argc, char **argv)
         return SN_EXIT_USAGE;
     }
     sn_store *s = sn_cli_store_open_existing(a.db, a.key_file, name);
-    if (!s)
+    if (!s || !sn_cli_store_claim(s, name))
         return SN_EXIT_FAIL;
     int64_t before = ((int64_t)time(NULL) - (int64_t)a.days * 86400) * 1000000;
     sn_store_counts c;

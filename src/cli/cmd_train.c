@@ -163,7 +163,7 @@ int sn_cmd_train(int argc, char **argv)
     if (sn_cli_model_key(key_file, key, &have_key, "train") < 0)
         return SN_EXIT_FAIL;
     sn_store *store = NULL;
-    if (db && !(store = sn_cli_store_open(db, key_file, "train")))
+    if (db && !(store = sn_cli_store_open_writer(db, key_file, "train")))
         return SN_EXIT_FAIL;
     sn_input_counts counts;
     sn_engine *e = sn_cli_train(&in, &cfg, &counts);

@@ -77,6 +77,11 @@ sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *co
 /* The same for commands that only act on a store (export, forget, retention, backup, key
  * rotation): a path that does not exist is an error, not a new empty store. */
 sn_store *sn_cli_store_open_existing(const char *db, const char *key_file, const char *command);
+/* sn_cli_store_open, then the store claimed for writing (sn_store_claim): NULL, with the error
+ * printed, when another process holds it. */
+sn_store *sn_cli_store_open_writer(const char *db, const char *key_file, const char *command);
+/* Claims s for writing; on failure prints why, closes s and returns false. */
+bool sn_cli_store_claim(sn_store *s, const char *command);
 
 /* Lower-case hex SHA-256 of a file's bytes (the model registry's name for a model file); -1
  * and an empty hex when it cannot be read. */

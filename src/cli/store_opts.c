@@ -37,6 +37,22 @@ sn_store *sn_cli_store_open(const char *db, const char *key_file, const char *co
     return s;
 }
 
+sn_store *sn_cli_store_open_writer(const char *db, const char *key_file, const char *command)
+{
+    sn_store *s = sn_cli_store_open(db, key_file, command);
+    return s && sn_cli_store_claim(s, command) ? s : NULL;
+}
+
+bool sn_cli_store_claim(sn_store *s, const char *command)
+{
+    sn_error err;
+    if (sn_store_claim(s, &err) == SN_OK)
+        return true;
+    print_error(command, &err);
+    sn_store_close(s);
+    return false;
+}
+
 sn_store *sn_cli_store_open_existing(const char *db, const char *key_file, const char *command)
 {
     /* A mistyped path must not look like an erasure or export of nothing. */

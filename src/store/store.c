@@ -46,6 +46,11 @@ void sn_store_close(sn_store *s)
         s->ops->close(s);
 }
 
+sn_status sn_store_claim(sn_store *s, sn_error *err)
+{
+    return s->ops->claim(s, err);
+}
+
 sn_status sn_store_put(sn_store *s, const sn_store_item *items, size_t n, sn_error *err)
 {
     return n ? s->ops->put(s, items, n, err) : SN_OK;

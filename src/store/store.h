@@ -76,6 +76,9 @@ typedef struct sn_store_ops {
     sn_status (*compact)(sn_store *s, sn_error *err);
     sn_status (*begin)(sn_store *s, sn_error *err);
     sn_status (*commit)(sn_store *s, sn_error *err);
+    /* Claims the store for this process's writes until close (SN_ERR_DENIED when another holds
+     * it). */
+    sn_status (*claim)(sn_store *s, sn_error *err);
 } sn_store_ops;
 
 /* Every backend's handle begins with this. */
@@ -89,6 +92,14 @@ struct sn_store {
 sn_status sn_store_open(sn_store **out, const char *target, const sn_store_keys *keys,
                         sn_error *err);
 void sn_store_close(sn_store *s);
+
+/* One writer at a time: a process that changes what the store holds beside its events — a
+ * server (its baselines are snapshotted from memory, so an erasure made behind its back would be
+ * written back), an erasure, a retention run, detect or train with --db — claims the store
+ * first and keeps it until it closes the store. Readers (export, backup) need no claim. A claim
+ * held by another process is refused at once with SN_ERR_DENIED and a message saying so; the
+ * claim goes with the process, however it ends. */
+sn_status sn_store_claim(sn_store *s, sn_error *err);
 
 /* Commits the items in one transaction; durable (fsynced) when it returns SN_OK. Verdicts that
  * are anomalies also become alerts. */

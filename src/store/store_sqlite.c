@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,6 +246,8 @@ static void sq_close(sn_store *base)
         sqlite3_finalize(stmts[i]);
     if (s->db)
         sqlite3_close(s->db);
+    if (s->claim_fd >= 0)
+        close(s->claim_fd); /* and the claim with it */
     sn__store_key_wipe(&s->cur);
     sn__store_key_wipe(&s->old);
     sn__sq_block_free(&s->put);
@@ -252,6 +255,32 @@ static void sq_close(sn_store *base)
     sn_buf_free(&s->sealed);
     sn_buf_free(&s->aad_buf);
     free(s);
+}
+
+/* The claim: an exclusive flock(2) on the database file, through a descriptor of its own
+ * (SQLite's locks are fcntl(2) locks, which flock does not touch). */
+static sn_status sq_claim(sn_store *base, sn_error *err)
+{
+    sq_store *s = (sq_store *)base;
+    if (s->claim_fd >= 0)
+        return SN_OK;
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sn_error_set(err, SN_ERR_IO, true, s->path, 0, NULL, "cannot open the store: %s",
+                            strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return sn_error_set(err, SN_ERR_DENIED, true, s->path, 0, NULL,
+                                "the store is in use by another process that writes to it (a "
+                                "running `sentinel serve`?): erase through its API (DELETE "
+                                "/api/v1/user/{id}), or stop it first");
+        return sn_error_set(err, SN_ERR_IO, true, s->path, 0, NULL, "cannot claim the store: %s",
+                            strerror(e));
+    }
+    s->claim_fd = fd;
+    return SN_OK;
 }
 
 /* ---- writes ---- */
@@ -678,6 +707,7 @@ static sn_status sq_register_model(sn_store *base, const char *path, const char 
 static const sn_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
+    .claim = sq_claim,
     .put = sq_put,
     .each_event = sq_each_event,
     .recent_verdicts = sq_recent_verdicts,
@@ -705,6 +735,7 @@ sn_status sn_store_sqlite_open(sn_store **out, const char *path, const sn_store_
     if (!s)
         return sn_error_set(err, SN_ERR_NOMEM, true, path, 0, NULL, "out of memory");
     s->base.ops = &sqlite_ops;
+    s->claim_fd = -1;
     snprintf(s->path, sizeof(s->path), "%s", path);
     sn__sq_block_init(&s->put);
     sn_buf_init(&s->rec);

@@ -50,6 +50,7 @@ typedef struct sq_store {
     sn_store base;
     sqlite3 *db;
     char path[4096];
+    int claim_fd; /* >= 0 while this process holds the claim (sn_store_claim); -1 */
     sn_store_key cur, old;
     bool has_old;
     int64_t cur_no, old_no; /* the keys' numbers in store_keys, beside every row (0: none) */

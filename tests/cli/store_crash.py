@@ -191,6 +191,20 @@ check("the erased user's anomalies are gone from the feed",
       status == 200 and all(a["user_id"] != user for a in json.loads(body)["anomalies"]))
 status, _ = request(port, "POST", f"/api/v1/user/{user}")
 check("POST on the erasure path is 405", status == 405)
+# While the server holds the store, erasures and retention runs from the command line are
+# refused (the server's next snapshot would write the erased baselines back); exports are not.
+other = USERS[1] if USERS[0] == user else USERS[0]
+for cmd in (["user", "forget", other], ["retention", "apply", "--days", "1"]):
+    out = subprocess.run([BIN, *cmd, "--db", DB, "--store-key-file", KEY], capture_output=True,
+                         text=True)
+    check(f"`{' '.join(cmd[:2])}` refused while the server runs", out.returncode == 1 and
+          out.stderr == f"sentinel {cmd[0]} {cmd[1]}: {DB}: the store is in use by another "
+          "process that writes to it (a running `sentinel serve`?): erase through its API "
+          "(DELETE /api/v1/user/{id}), or stop it first\n", f"{out.returncode} {out.stderr!r}")
+out = subprocess.run([BIN, "user", "export", other, "--db", DB, "--store-key-file", KEY],
+                     capture_output=True, text=True)
+check("`user export` works while the server runs",
+      out.returncode == 0 and len(json.loads(out.stdout)["events"]) > 0, out.stderr)
 proc.send_signal(signal.SIGTERM)
 proc.wait()
 with open(DB, "rb") as f:
