@@ -138,4 +138,9 @@ size_t sn_format_timestamp(int64_t ts_us, char out[32]);
 /* Formats ip as text (inet_ntop). */
 size_t sn_format_ip(const sn_ip *ip, char out[48]);
 
+/* Whether the messages of bad records on the calling thread quote the value at fault ('abc' is
+ * not a valid timestamp: the default, for files) or say "the value" instead (an API answers a
+ * client without repeating what it sent). Returns the setting it replaces. */
+bool sn_ingest_quote_values(bool on);
+
 #endif

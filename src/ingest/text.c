@@ -2,6 +2,7 @@
  * in messages. */
 #include "ingest_impl.h"
 
+#include <stdio.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -104,6 +105,16 @@ size_t sn_ingest_text_check(const char *s, size_t n)
     return n;
 }
 
+/* Whether messages on this thread quote the values they are about (see sn_ingest_quote_values). */
+static _Thread_local bool values_withheld;
+
+bool sn_ingest_quote_values(bool on)
+{
+    bool was = !values_withheld;
+    values_withheld = !on;
+    return was;
+}
+
 void sn_ingest_quote(char *out, size_t cap, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -112,6 +123,10 @@ void sn_ingest_quote(char *out, size_t cap, const char *s, size_t n)
     if (cap < 8) {
         if (cap)
             out[0] = '\0';
+        return;
+    }
+    if (values_withheld) {
+        snprintf(out, cap, "the value");
         return;
     }
     out[o++] = '\'';

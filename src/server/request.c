@@ -687,6 +687,7 @@ static sn_status map_begin(map_ctx *c, sn_req_events *out, size_t n, int max_fut
 
 sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events, int max_future_seconds)
 {
+    bool quoted = sn_ingest_quote_values(false); /* answers never repeat what was sent */
     map_ctx c;
     size_t n = sn_jv_size(events);
     sn_status st = map_begin(&c, out, n, max_future_seconds);
@@ -696,12 +697,17 @@ sn_status sn_req_events_from_array(sn_req_events *out, sn_jv events, int max_fut
     size_t klen;
     for (size_t i = 0; st == SN_OK && i < n && sn_jiter_next(&it, &v, &key, &klen); i++)
         st = map_event(&c, v, i);
+    sn_ingest_quote_values(quoted);
     return st;
 }
 
 sn_status sn_req_events_from_value(sn_req_events *out, sn_jv event, int max_future_seconds)
 {
+    bool quoted = sn_ingest_quote_values(false); /* answers never repeat what was sent */
     map_ctx c;
     sn_status st = map_begin(&c, out, 1, max_future_seconds);
-    return st == SN_OK ? map_event(&c, event, 0) : st;
+    if (st == SN_OK)
+        st = map_event(&c, event, 0);
+    sn_ingest_quote_values(quoted);
+    return st;
 }

@@ -284,8 +284,19 @@ check("header fields past the connection's memory: libmicrohttpd's own 431",
       line == b"HTTP/1.1 431 Request Header Fields Too Large", (line, data[:200]))
 check("... and the server lives on", srv.request("GET", "/health")[0] == 200)
 expect("422 naming a field that fails validation", "POST", "/api/v1/analyze/access", 422,
-       '{"error":{"code":"invalid_field","message":"\'not-an-ip\' is not an IPv4 or IPv6 '
+       '{"error":{"code":"invalid_field","message":"the value is not an IPv4 or IPv6 '
        'address","field":"source_ip"}}', body={**EVENT, "source_ip": "not-an-ip"})
+# A value that fails validation is named by its field, never repeated: it may be a secret sent
+# in the wrong field.
+for field in ("success", "timestamp", "source_ip", "latitude", "event_type", "department"):
+    sent = {**EVENT, field: "hunter2-SECRET-" + field}
+    if field == "department":
+        sent[field] = "\u00e9" * 5000  # too long
+    status, hdrs, data = srv.request("POST", "/api/v1/analyze/access", sent)
+    bstatus, _, bdata = srv.request("POST", "/api/v1/analyze/batch", {"events": [sent]})
+    check(f"a bad {field} is not repeated in the answer", status in (200, 422) and
+          b"hunter2" not in data and b"hunter2" not in bdata and "\u00e9" * 50 not in
+          data.decode() + bdata.decode(), (status, data[:300], bdata[:300]))
 expect("422 for a missing user_id", "POST", "/api/v1/analyze/access", 422,
        '{"error":{"code":"missing_field","message":"required field is missing or empty",'
        '"field":"user_id"}}', body={"resource": "x"})

@@ -94,7 +94,7 @@ static void test_batch_answer_exact(void **state)
         "rm_system\",\"action\":\"read\",\"is_anomaly\":false,\"risk_score\":3.07,\"anomaly_score"
         "\":5.021,\"risk_level\":\"NORMAL\",\"reasons\":[],\"recommendation\":\"ALLOW\",\"analyse"
         "d_at\":\"NOW\"},{\"index\":1,\"event_id\":\"P2\",\"error\":{\"code\":\"invalid_field\","
-        "\"message\":\"'nope' is not an IPv4 or IPv6 address\",\"field\":\"source_ip\"}},{\"index"
+        "\"message\":\"the value is not an IPv4 or IPv6 address\",\"field\":\"source_ip\"}},{\"index"
         "\":2,\"error\":{\"code\":\"invalid_event\",\"message\":\"an event must be a JSON object,"
         " got a string\"}},{\"event_id\":\"P4\",\"user_id\":\"U0007\",\"timestamp\":\"2026-12-06T"
         "02:00:00.000000Z\",\"source_ip\":\"203.0.113.9\",\"resource\":\"payroll_db\",\"action\":"
@@ -118,7 +118,7 @@ static void test_batch_answer_exact(void **state)
         "\",\"'write' is rare for this user (1 of 13 events)\",\"unusual combination of context ("
         "Isolation Forest score 0.70; isolated mostly by resource_surprise_bits and weekend_surpr"
         "ise_bits)\"],\"recommendation\":\"BLOCK\",\"analysed_at\":\"NOW\"},{\"index\":5,\"event_"
-        "id\":\"P6\",\"error\":{\"code\":\"invalid_field\",\"message\":\"'x' is not a latitude in"
+        "id\":\"P6\",\"error\":{\"code\":\"invalid_field\",\"message\":\"the value is not a latitude in"
         " degrees (-90 to 90)\",\"field\":\"latitude\"}}]}");
     free(body);
     sn_service_free(svc);
