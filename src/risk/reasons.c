@@ -89,10 +89,17 @@ static sn_reason *add(sn_verdict *v, double bits, const char *signal)
     return r;
 }
 
-static double history_days(const sn_obs *o, const sn_judgement *j)
+/* How long the user's history is: "90 days", "1 day", "less than a day". */
+static const char *history_span(const sn_obs *o, const sn_judgement *j, char *out, size_t n)
 {
     double days = (double)(o->ts_us - j->first_ts_us) / 86400e6;
-    return days > 0 ? days : 0.0; /* out-of-order input: the history is not yet longer */
+    if (days < 1.0) /* also out-of-order input: the history is not yet longer */
+        snprintf(out, n, "less than a day");
+    else if (days < 1.5)
+        snprintf(out, n, "1 day");
+    else
+        snprintf(out, n, "%.0f days", days);
+    return out;
 }
 
 static const char *plural(uint32_t n)
@@ -158,6 +165,7 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
     const char *peer = o->peer >= 0 ? sn_profiles_peer_name(e->profiles, o->peer) : NULL;
     uint32_t n = j->user_n[a], c = j->user_count[a];
     usual_values(e, o->user, a, val, usual, sizeof(usual));
+    char span[32];
     bool first = c == 0;
     switch (a) {
     case SN_ATTR_NETWORK: {
@@ -226,26 +234,38 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
             snprintf(r->text, SN_REASON_LEN, "%s is rare for this user (%u of %u events)", name, c,
                      n);
         break;
-    case SN_ATTR_RESOURCE:
-        if (first && n && j->peer_share[a] == 0.0)
+    case SN_ATTR_RESOURCE: {
+        /* Who else touches it: the peer group when the user has one, else the organisation
+         * (never "no peer" for a user without peers). */
+        char others[96];
+        bool peers = peer && j->peer_n[a];
+        double share = peers ? j->peer_share[a] : j->org_share[a];
+        if (share == 0.0)
+            snprintf(others, sizeof(others), "no %s%s", peers ? peer : "one in the organisation",
+                     peers ? " peer has used it" : " has used it");
+        else if (peers)
+            snprintf(others, sizeof(others), "%.1f%% of %s peers' events touch it", 100.0 * share,
+                     peer);
+        else
+            snprintf(others, sizeof(others), "%.1f%% of the organisation's events touch it",
+                     100.0 * share);
+        if (first && n)
             snprintf(r->text, SN_REASON_LEN,
-                     "first access to %s by this user in %.0f days of history (%u event%s); no "
-                     "%s%speer has used it",
-                     name, history_days(o, j), n, plural(n), peer ? peer : "", peer ? " " : "");
-        else if (first && n)
-            snprintf(r->text, SN_REASON_LEN,
-                     "first access to %s by this user in %.0f days of history (%u event%s); "
-                     "%.1f%% of %s peers' events touch it",
-                     name, history_days(o, j), n, plural(n), 100.0 * j->peer_share[a],
-                     peer ? peer : "the");
-        else if (first)
+                     "first access to %s by this user in %s of history (%u event%s); %s", name,
+                     history_span(o, j, span, sizeof(span)), n, plural(n), others);
+        else if (first && peers)
             snprintf(r->text, SN_REASON_LEN,
                      "access to %s, which is rare for %s peers (%.1f%% of their events)", name,
-                     peer ? peer : "the user's", 100.0 * j->peer_share[a]);
+                     peer, 100.0 * share);
+        else if (first)
+            snprintf(r->text, SN_REASON_LEN,
+                     "access to %s, which is rare in the organisation (%.1f%% of its events)", name,
+                     100.0 * share);
         else
             snprintf(r->text, SN_REASON_LEN, "%s is rarely used by this user (%u of %u events)",
                      name, c, n);
         break;
+    }
     case SN_ATTR_ACTION:
         if (first && n)
             snprintf(r->text, SN_REASON_LEN,
@@ -282,9 +302,9 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
     case SN_ATTR_WEEKEND:
         if (n)
             snprintf(r->text, SN_REASON_LEN,
-                     "weekend activity (%s); %u of this user's %u earlier event%s were on "
+                     "weekend activity (%s); %u of this user's %u earlier event%s %s on "
                      "weekends",
-                     weekday_names[ctx->weekday], c, n, plural(n));
+                     weekday_names[ctx->weekday], c, n, plural(n), c == 1 ? "was" : "were");
         else
             snprintf(r->text, SN_REASON_LEN, "weekend activity (%s), rare for %s peers",
                      weekday_names[ctx->weekday], peer ? peer : "the user's");
@@ -327,9 +347,13 @@ void sn_explain(const sn_engine *e, const sn_event *ev, const sn_obs *o, const s
         thousands(ctx->travel_km, km, sizeof(km));
         thousands(ctx->travel_kmh, kmh, sizeof(kmh));
         duration(ctx->travel_minutes, dur, sizeof(dur));
+        /* Under a minute apart, the speed is taken over a minute (clocks of two systems are
+         * seldom closer than that): at least that fast. */
+        bool quick = ctx->travel_minutes < 1.0;
         snprintf(r->text, SN_REASON_LEN,
-                 "%s km from the previous event %s earlier (%s km/h): impossible travel%s", km, dur,
-                 kmh, ctx->travel_rough ? " (places from the IP addresses)" : "");
+                 "%s km from the previous event %s earlier (%s%s km/h): impossible travel%s", km,
+                 quick ? "less than a minute" : dur, quick ? "at least " : "", kmh,
+                 ctx->travel_rough ? " (places from the IP addresses)" : "");
     }
     if (b->user_failures > 0 && (r = add(v, b->user_failures, "failures")))
         snprintf(r->text, SN_REASON_LEN,

@@ -97,6 +97,53 @@ static void impossible_travel_is_explained(void **state)
     sn_buf_free(&b);
 }
 
+/* Toronto, then Sydney 9 seconds later: the speed is taken over a minute, so the reason says
+ * "less than a minute" and "at least", never "9 seconds" beside a speed made over 60. */
+static void travel_within_a_minute_says_at_least(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    history(&b, 28);
+    sn_buf_puts(&b, "alice,2026-09-29T09:00:00Z,10.0.1.7,\"Toronto, CA\",wiki,read,true\n");
+    sn_buf_puts(&b, "alice,2026-09-29T09:00:09Z,10.0.1.7,\"Sydney, AU\",wiki,read,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 30);
+    const char *t = NULL;
+    for (int i = 0; i < v[29].n_reasons; i++)
+        if (!strcmp(v[29].reasons[i].signal, "travel"))
+            t = v[29].reasons[i].text;
+    assert_non_null(t);
+    assert_string_equal(t, "15,565 km from the previous event less than a minute earlier (at "
+                           "least 933,923 km/h): impossible travel");
+    sn_buf_free(&b);
+}
+
+/* A history shorter than a day is told as such, not as "0 days". */
+static void a_history_of_hours_is_less_than_a_day(void **state)
+{
+    (void)state;
+    static sn_verdict v[MAX];
+    sn_buf b;
+    sn_buf_init(&b);
+    history(&b, 28);
+    for (int i = 0; i < 12; i++)
+        sn_buf_printf(&b, "carol,2026-09-10T%02d:00:00Z,10.0.9.7,\"Toronto, CA\",wiki,read,true\n",
+                      8 + i % 2);
+    sn_buf_puts(&b, "carol,2026-09-10T10:30:00Z,10.0.9.7,\"Toronto, CA\",payroll_db,delete,true\n");
+    size_t n = run(b.data, v);
+    assert_int_equal(n, 41);
+    const char *t = NULL;
+    for (int i = 0; i < v[40].n_reasons; i++)
+        if (!strcmp(v[40].reasons[i].signal, "resource"))
+            t = v[40].reasons[i].text;
+    assert_non_null(t);
+    assert_string_equal(t, "first access to payroll_db by this user in less than a day of "
+                           "history (12 events); no one in the organisation has used it");
+    sn_buf_free(&b);
+}
+
 /* An event older than the one before it gets no travel speed (no negative minutes). */
 static void out_of_order_gets_no_travel(void **state)
 {
@@ -400,6 +447,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(return_leg_is_not_blamed),
         cmocka_unit_test(impossible_travel_is_explained),
+        cmocka_unit_test(travel_within_a_minute_says_at_least),
+        cmocka_unit_test(a_history_of_hours_is_less_than_a_day),
         cmocka_unit_test(out_of_order_gets_no_travel),
         cmocka_unit_test(spray_without_addresses_is_charged_to_the_host),
         cmocka_unit_test(enumeration_of_services_is_flagged),
