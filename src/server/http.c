@@ -361,14 +361,18 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 }
 
 /* A request whose framing two parties could read differently (RFC 9112 section 6.3: more than
- * one Content-Length; section 3.2: HTTP/1.1 without Host) is refused rather than guessed at: a
- * proxy in front may have read it another way (request smuggling). NULL when it is sound. */
+ * one Content-Length, or one beside Transfer-Encoding; section 3.2: HTTP/1.1 without Host) is
+ * refused rather than guessed at: a proxy in front may have read it another way (request
+ * smuggling). NULL when it is sound. */
 static const char *unsound_framing(struct MHD_Connection *c, const char *version)
 {
     int lengths = 0;
     MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &lengths);
     if (lengths > 1)
         return "more than one Content-Length header";
+    if (lengths &&
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return "both Content-Length and Transfer-Encoding";
     if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
         !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST))
         return "an HTTP/1.1 request needs a Host header";
