@@ -130,18 +130,20 @@ struct sn_reader {
 
     /* JSON record streams (CloudTrail, Okta, Entra ID, ECS, OCSF; json_stream.c): where the
      * scanner stands, and what the current record borrows besides its parsed object */
-    int js_level;               /* between top-level values, in an array of records, or in the
-                                   rest of the object that held the array */
-    bool js_container;          /* the array is a member of an object ({"Records": [...]}) */
-    bool js_need_sep;           /* a record of the array was read: ',' or ']' comes next */
+    int js_level;      /* between top-level values, in an array of records, or in the
+                          rest of the object that held the array */
+    bool js_container; /* the array is a member of an object ({"Records": [...]}) */
+    bool js_need_sep;  /* a record of the array was read: ',' or ']' comes next */
+    bool js_broken;    /* a record of the array was cut by a line starting another: its framing is
+                          lost, the records after it are read as they come and its end not asked */
     const char *const *js_keys; /* NULL-terminated names of a member holding the records */
     sn_jdoc *js_doc;            /* the parser of the records (created at the first) */
     sn_jv js_root;              /* the current record; none between records */
     sn_jdoc *js_parsed[8];      /* parsers of JSON text inside string values of the current
                                    record, created as needed and kept for the next ones */
     int js_nparsed;             /* how many of them hold a value of the current record */
-    size_t build_len;  /* bytes of build used by the current record */
-    char build[16384]; /* values composed from several fields of the current record */
+    size_t build_len;           /* bytes of build used by the current record */
+    char build[16384];          /* values composed from several fields of the current record */
 };
 
 /* sn_reader_open_mem, with every read of the buffer limited to read_limit bytes (0: none), so

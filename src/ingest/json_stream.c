@@ -366,6 +366,7 @@ void sn_jstream_open(sn_reader *r, const char *const *keys)
     r->js_level = JS_TOP;
     r->js_container = false;
     r->js_need_sep = false;
+    r->js_broken = false;
     r->js_keys = keys;
 }
 
@@ -379,6 +380,8 @@ sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err)
                 return SN_EOF;
             bool in_array = r->js_level == JS_ARRAY;
             r->js_level = JS_TOP;
+            if (in_array && r->js_broken)
+                return SN_EOF; /* its cut record was reported: the missing end is no news */
             *line = r->line;
             return bad(r, r->line, SN_ERR_PARSE,
                        in_array ? "not valid JSON (RFC 8259): the input ends inside the array "
@@ -408,6 +411,7 @@ sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err)
             if (c == ']') {
                 sn_ingest_consume(r, 1, 0);
                 r->js_level = r->js_container ? JS_TAIL : JS_TOP;
+                r->js_broken = false;
                 continue;
             }
             if (c == ',') {
@@ -419,7 +423,9 @@ sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err)
                 return bad(r, at, SN_ERR_PARSE,
                            "not valid JSON (RFC 8259): ',' without a record before it", err);
             }
-            if (r->js_need_sep) {
+            if (r->js_need_sep && r->js_broken) {
+                r->js_need_sep = false; /* records after the cut one come as they come */
+            } else if (r->js_need_sep) {
                 /* reported once; the next call reads the record that follows */
                 r->js_need_sep = false;
                 return bad(r, at, SN_ERR_PARSE,
@@ -431,6 +437,8 @@ sn_status sn_jstream_next(sn_reader *r, long *line, sn_error *err)
             if (r->io_failed)
                 return sn_ingest_io_error(r, err);
             r->js_need_sep = x.end == JS_DONE;
+            if (x.end == JS_CUT)
+                r->js_broken = true;
             if (x.end == JS_EOF)
                 r->js_level = JS_TOP; /* one report for a cut input */
             return take_record(r, &x, at, err);

@@ -345,6 +345,31 @@ static void what_jansson_refuses_is_refused(void **state)
 
 /* A record gone wrong inside CloudTrail's file: the others are read, and a file cut short says
  * where. */
+/* Records one per line with a file's opening cut into them: the cut record is reported once, the
+ * records after it are read as they come, and the end of an array that never was is not asked
+ * for. */
+static void a_cut_container_among_lines_is_one_error(void **state)
+{
+    (void)state;
+#define CT_REC(u, t)                                                                               \
+    "{\"eventTime\":\"2024-03-05T14:21:" t "Z\",\"eventSource\":\"s3.amazonaws.com\","             \
+    "\"eventName\":\"GetObject\",\"userIdentity\":{\"type\":\"IAMUser\",\"userName\":\"" u         \
+    "\"}}\n"
+    static const char file[] =
+        CT_REC("ann", "01") "{\"Records\":[{\"eventSource\":\"x\"\n" CT_REC("bob", "02")
+            CT_REC("cat", "03") CT_REC("dan", "04");
+#undef CT_REC
+    assert_string_equal(jt(file, SN_FORMAT_CLOUDTRAIL, SN_FORMAT_CLOUDTRAIL),
+                        "ok 1 ann|2024-03-05T14:21:01.000000Z|-|s3.amazonaws.com|getobject|1\n"
+                        "t.json:2: not valid JSON (RFC 8259): the record is not closed before "
+                        "line 3, which starts another\n"
+                        "ok 3 bob|2024-03-05T14:21:02.000000Z|-|s3.amazonaws.com|getobject|1\n"
+                        "ok 4 cat|2024-03-05T14:21:03.000000Z|-|s3.amazonaws.com|getobject|1\n"
+                        "ok 5 dan|2024-03-05T14:21:04.000000Z|-|s3.amazonaws.com|getobject|1\n"
+                        "eof 0 ignored\n");
+    jt_same_in_pieces(file, SN_FORMAT_CLOUDTRAIL, SN_FORMAT_CLOUDTRAIL);
+}
+
 static void bad_records_inside_a_file(void **state)
 {
     (void)state;
@@ -525,6 +550,7 @@ int main(void)
         cmocka_unit_test(cloudtrail_files_give_the_same_events),
         cmocka_unit_test(bad_lines_are_reported_and_skipped),
         cmocka_unit_test(bad_records_inside_a_file),
+        cmocka_unit_test(a_cut_container_among_lines_is_one_error),
         cmocka_unit_test(what_jansson_refuses_is_refused),
         cmocka_unit_test(a_brace_where_a_record_goes_is_consumed),
         cmocka_unit_test(an_over_long_record_is_skipped),
