@@ -78,11 +78,8 @@ bool sn_body_parse(const sn_http_request *req, sn_jv *root, sn_http_response *re
         sn_jdoc_allow_nul(t->doc, true); /* refused per event, naming the field */
     if (t && t->doc &&
         sn_jdoc_parse(t->doc, body, len, req->body_pad >= SN_JDOC_PADDING, SN_BODY_MAX_DEPTH,
-                      root)) {
-        sn_jv_type type = sn_jv_typeof(*root);
-        if (type == SN_JV_OBJECT || type == SN_JV_ARRAY)
-            return true;
-    }
+                      root))
+        return true; /* JSON of any type: the route says whether it is the one it takes */
     /* Refused: jansson says why. */
     json_t *j = sn_json_parse_body(body, len, resp);
     if (!j)

@@ -359,6 +359,17 @@ static bool sees_raw_scores(const sn_caller *caller)
     return caller->who.role != SN_ROLE_VIEWER && caller->who.role != SN_ROLE_SERVICE;
 }
 
+/* The first query parameter given more than once, or NULL: which of two values is meant cannot
+ * be told (and a filter in front may have read the other). */
+static const char *repeated_arg(const sn_http_request *req)
+{
+    for (size_t i = 0; i < req->n_args; i++)
+        for (size_t k = i + 1; k < req->n_args; k++)
+            if (!strcmp(req->args[i].name, req->args[k].name))
+                return req->args[i].name;
+    return NULL;
+}
+
 void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_caller *caller,
                        sn_http_response *resp)
 {
@@ -368,8 +379,18 @@ void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_calle
         return;
     }
     const route *r = find_route(req->path);
+    const char *twice = req->n_args > 1 && req->n_args <= 64 ? repeated_arg(req) : NULL;
     if (!r) {
         sn_service_error(resp, 404, "not_found", "no endpoint at this path", NULL);
+    } else if (twice || req->n_args > 64) {
+        /* Named only when it is a plain name: the answer repeats nothing else a client sent. */
+        bool plain = twice && strlen(twice) <= 32;
+        for (const char *p = twice; plain && *p; p++)
+            plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+        sn_service_error(resp, 422, "invalid_request",
+                         twice ? "a query parameter is given more than once"
+                               : "more than 64 query parameters",
+                         plain ? twice : NULL);
     } else if (req->body_len > s->cfg.body_limit) {
         char msg[128];
         snprintf(msg, sizeof(msg), "the body is larger than the %zu-byte limit", s->cfg.body_limit);
@@ -533,7 +554,7 @@ static void h_analyze_batch(sn_service *s, const sn_http_request *req, const sn_
     char now[32];
     if (sn_jv_typeof(events) != SN_JV_ARRAY || n == 0) {
         sn_service_error(resp, 422,
-                         sn_jv_typeof(events) == SN_JV_ARRAY ? "invalid_field" : "missing_field",
+                         sn_jv_typeof(events) == SN_JV_NONE ? "missing_field" : "invalid_field",
                          "expected {\"events\": [...]} with at least one event", "events");
         goto done;
     }

@@ -38,9 +38,9 @@ typedef struct sn_route_metrics {
 typedef struct sn_fair_lock {
     pthread_mutex_t mutex;
     pthread_cond_t turn;
-    uint64_t next;                 /* tickets handed out (under mutex) */
-    _Atomic uint64_t serving;      /* the ticket that holds the lock (written under mutex) */
-    int sleepers;                  /* waiters asleep on turn (under mutex) */
+    uint64_t next;            /* tickets handed out (under mutex) */
+    _Atomic uint64_t serving; /* the ticket that holds the lock (written under mutex) */
+    int sleepers;             /* waiters asleep on turn (under mutex) */
 } sn_fair_lock;
 
 /* One recent anomalous verdict: the JSON the API answers, then what the dashboard's table
@@ -142,8 +142,9 @@ typedef struct sn_req_events {
 
 /* Parses the body of req as JSON (RFC 8259, UTF-8, no duplicate keys, at most SN_BODY_MAX_DEPTH
  * levels deep, numbers within the range of a double or a 64-bit integer) into the calling
- * thread's parser: *root, an object or an array, is borrowed until the thread's next request.
- * On failure returns false with resp filled as sn_json_parse_body fills it. */
+ * thread's parser: *root, any JSON value (each route says whether it is the one it takes), is
+ * borrowed until the thread's next request. On failure returns false with resp filled as
+ * sn_json_parse_body fills it. */
 bool sn_body_parse(const sn_http_request *req, sn_jv *root, sn_http_response *resp);
 /* After answering req: frees the thread's parser when it grew for a large body. */
 void sn_body_done(const sn_http_request *req);

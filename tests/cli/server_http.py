@@ -308,9 +308,24 @@ expect("422 for a body that is not one event", "POST", "/api/v1/analyze/access",
        '{"error":{"code":"invalid_event","message":"the body must be one event: a JSON object '
        'with the fields of the reference CSV (user_id, timestamp, source_ip, ...)"}}',
        body=[EVENT])
+for scalar in ('"x"', "null", "42", "true"):
+    expect(f"422 for the JSON value {scalar} as the body", "POST", "/api/v1/analyze/access", 422,
+           '{"error":{"code":"invalid_event","message":"the body must be one event: a JSON '
+           'object with the fields of the reference CSV (user_id, timestamp, source_ip, ...)"}}',
+           body=scalar, headers=J)
+expect("422 naming events of the wrong type", "POST", "/api/v1/analyze/batch", 422,
+       '{"error":{"code":"invalid_field","message":"expected {\\"events\\": [...]} with at '
+       'least one event","field":"events"}}', body={"events": {}})
 expect("422 for a batch without events", "POST", "/api/v1/analyze/batch", 422,
        '{"error":{"code":"missing_field","message":"expected {\\"events\\": [...]} with at '
        'least one event","field":"events"}}', body={"items": []})
+expect("422 for a query parameter given twice", "GET", "/api/v1/anomalies?limit=5&limit=6", 422,
+       '{"error":{"code":"invalid_request","message":"a query parameter is given more than '
+       'once","field":"limit"}}')
+expect("422 for a strange query parameter given twice, not named", "GET",
+       "/api/v1/anomalies?SECRET%20x=1&SECRET%20x=2", 422,
+       '{"error":{"code":"invalid_request","message":"a query parameter is given more than '
+       'once"}}')
 for bad in ("0", "1001", "-1", "abc", "5x"):
     expect(f"422 for limit={bad}", "GET", f"/api/v1/anomalies?limit={bad}", 422,
            '{"error":{"code":"invalid_field","message":"limit must be an integer from 1 to '
