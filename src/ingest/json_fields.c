@@ -104,6 +104,45 @@ bool sn_jhas(sn_jv obj, const char *path, bool nocase)
     return !is_nothing(v) && !(sn_jv_string(v, &n) && n == 0);
 }
 
+/* Where a dotted path cannot go on: the first prefix of it that is present but neither an
+ * object nor null ("outcome" in outcome.result when outcome is a string). Its length in *len
+ * and value in *at; false when nothing stands in the way. */
+static bool path_blocked(sn_jv o, const char *p, size_t n, bool nocase, size_t *len, sn_jv *at)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '.')
+            continue;
+        sn_jv sub = sn_jv_member(o, p, i, nocase);
+        sn_jv_type t = sn_jv_typeof(sub);
+        if (t == SN_JV_OBJECT) {
+            size_t rest;
+            if (path_blocked(sub, p + i + 1, n - i - 1, nocase, &rest, at)) {
+                *len = i + 1 + rest;
+                return true;
+            }
+        } else if (t != SN_JV_NONE && t != SN_JV_NULL && !(nocase && t == SN_JV_STRING)) {
+            /* (Log Analytics rows, nocase, may hold an object as JSON text in a string) */
+            *len = i;
+            *at = sub;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A field found absent: an error when something that is no object stands on its path. */
+static sn_status absent(sn_jctx *c, const char *path, sn_status otherwise)
+{
+    size_t len;
+    sn_jv at;
+    if (sn_jv_typeof(c->base) != SN_JV_OBJECT ||
+        !path_blocked(c->base, path, strlen(path), c->loose, &len, &at))
+        return otherwise;
+    char field[128];
+    snprintf(field, sizeof(field), "%.*s", (int)(len < 127 ? len : 127), path);
+    return sn_jbad(c, SN_ERR_PARSE, field, "expected an object, got %s", sn_jv_type_name(at));
+}
+
 bool sn_jeq(sn_str s, const char *word)
 {
     return s.n == strlen(word) && !strncasecmp(s.p, word, s.n);
@@ -114,7 +153,7 @@ sn_status sn_jstr(sn_jctx *c, const char *path, sn_str *out)
     sn_jv v = sn_jpath(c->base, path, c->loose);
     *out = (sn_str){0};
     if (is_nothing(v))
-        return SN_OK;
+        return absent(c, path, SN_OK);
     size_t n;
     const char *p = sn_jv_string(v, &n);
     if (!p)
@@ -144,7 +183,7 @@ static sn_status resolve(sn_jctx *c, const char *path, sn_jv *out)
     sn_jv v = sn_jpath(c->base, path, c->loose);
     *out = none;
     if (is_nothing(v))
-        return SN_OK;
+        return absent(c, path, SN_OK);
     size_t n;
     const char *p = sn_jv_string(v, &n);
     if (!p || !c->loose) {
@@ -237,7 +276,7 @@ sn_status sn_jint(sn_jctx *c, const char *path, long long *out, bool *present)
     sn_jv v = sn_jpath(c->base, path, c->loose);
     *present = false;
     if (is_nothing(v))
-        return SN_OK;
+        return absent(c, path, SN_OK);
     if (sn_jv_typeof(v) == SN_JV_INTEGER) {
         *out = (long long)sn_jv_integer(v);
         *present = true;
@@ -273,7 +312,7 @@ sn_status sn_jbool(sn_jctx *c, const char *path, int8_t *out)
     sn_jv v = sn_jpath(c->base, path, c->loose);
     sn_jv_type t = sn_jv_typeof(v);
     if (t == SN_JV_NONE || t == SN_JV_NULL)
-        return SN_OK;
+        return absent(c, path, SN_OK);
     if (t == SN_JV_TRUE || t == SN_JV_FALSE) {
         *out = t == SN_JV_TRUE ? 1 : 0;
         return SN_OK;
@@ -316,7 +355,7 @@ sn_status sn_jtime(sn_jctx *c, const char *path)
     const char *p;
     size_t n;
     if (t == SN_JV_NONE || t == SN_JV_NULL)
-        return SN_EOF;
+        return absent(c, path, SN_EOF);
     if (t == SN_JV_STRING) {
         p = sn_jv_string(v, &n);
         if (n == 0)
@@ -377,7 +416,7 @@ static sn_status coord(sn_jctx *c, const char *path, double lim, double *out, bo
     sn_jv_type t = sn_jv_typeof(v);
     *have = false;
     if (t == SN_JV_NONE || t == SN_JV_NULL)
-        return SN_OK;
+        return absent(c, path, SN_OK);
     double x;
     if (t == SN_JV_INTEGER || t == SN_JV_REAL) {
         x = sn_jv_number(v);

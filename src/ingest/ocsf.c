@@ -32,9 +32,12 @@ static sn_status event_time(sn_jctx *c)
             return sn_jbad(c, SN_ERR_MISSING, "time", "required field is missing (or time_dt)");
         return st;
     }
-    /* from year 0 to 9999 */
-    if (ms < -62167219200000LL || ms > 253402300799999LL)
-        return sn_jbad(c, SN_ERR_RANGE, "time", "%lld ms is out of range for a timestamp", ms);
+    /* epoch milliseconds from 1970 (as the other readers take epoch numbers) to year 9999 */
+    if (ms < 0 || ms > 253402300799999LL)
+        return sn_jbad(c, SN_ERR_RANGE, "time",
+                       "%lld ms is out of range for a timestamp (epoch milliseconds from 0 to "
+                       "253402300799999)",
+                       ms);
     char num[32];
     int k = snprintf(num, sizeof(num), "%lld", ms);
     const char *p = sn_ingest_scratch(c->r, num, (size_t)k);

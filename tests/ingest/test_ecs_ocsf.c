@@ -146,7 +146,10 @@ static const char ocsf_bad[] =
     "{\"time\":1709648469000,\"class_uid\":\"x\",\"category_uid\":3,\"activity_id\":1,"
     "\"status_id\":1,\"user\":{\"name\":\"a\"},\"metadata\":{\"version\":\"1.1.0\","
     "\"product\":{\"name\":\"Example IdP\",\"vendor_name\":\"Example\"}}}\n"
-    /* 9: fine */
+    /* 9: a time before 1970 */
+    "{\"time\":-1,\"class_uid\":3002,\"category_uid\":3,\"activity_id\":1,"
+    "\"status_id\":1,\"user\":{\"name\":\"a\"}}\n"
+    /* 10: fine */
     "{\"time\":1709648470000,\"class_uid\":3002,\"category_uid\":3,\"activity_id\":1,"
     "\"status_id\":1,\"user\":{\"name\":\"a\"},\"metadata\":{\"version\":\"1.1.0\","
     "\"product\":{\"name\":\"Example IdP\",\"vendor_name\":\"Example\"}}}\n";
@@ -252,7 +255,9 @@ static void ocsf_bad_records_are_reported_and_skipped(void **state)
                         "success/failure)\n"
                         "t.json:7: time: required field is missing (or time_dt)\n"
                         "t.json:8: class_uid: 'x' is not an integer\n"
-                        "ok 9 a|2024-03-05T14:21:10.000000Z|-||logon|1\n"
+                        "t.json:9: time: -1 ms is out of range for a timestamp (epoch "
+                        "milliseconds from 0 to 253402300799999)\n"
+                        "ok 10 a|2024-03-05T14:21:10.000000Z|-||logon|1\n"
                         "eof 0 ignored\n");
     jt_same_in_pieces(ocsf_bad, SN_FORMAT_OCSF, SN_FORMAT_OCSF);
 }

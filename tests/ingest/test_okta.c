@@ -410,6 +410,25 @@ static void lines_of_every_shape_read_alike(void **state)
     jt_same_in_pieces(input, SN_FORMAT_OKTA, SN_FORMAT_OKTA);
 }
 
+/* A field on the way to another that is no object is reported, not read as absent. */
+static void a_string_where_an_object_goes_is_reported(void **state)
+{
+    (void)state;
+    assert_string_equal(
+        jt("{\"uuid\":\"s1\",\"published\":\"2024-03-05T14:21:09Z\",\"eventType\":"
+           "\"user.session.start\",\"actor\":{\"alternateId\":\"ann\"},\"outcome\":\"SUCCESS\"}\n"
+           "{\"uuid\":\"s2\",\"published\":\"2024-03-05T14:21:10Z\",\"eventType\":"
+           "\"user.session.start\",\"actor\":{\"alternateId\":\"ann\"},\"client\":"
+           "{\"geographicalContext\":[1]}}\n"
+           "{\"uuid\":\"s3\",\"published\":\"2024-03-05T14:21:11Z\",\"eventType\":"
+           "\"user.session.start\",\"actor\":{\"alternateId\":\"ann\"},\"outcome\":null}\n",
+           SN_FORMAT_OKTA, SN_FORMAT_OKTA),
+        "t.json:1: outcome: expected an object, got a string\n"
+        "t.json:2: client.geographicalContext: expected an object, got an array\n"
+        "ok 3 ann|2024-03-05T14:21:11.000000Z|-|user|user.session.start|-1 id=s3\n"
+        "eof 0 ignored\n");
+}
+
 static void recognised_and_named(void **state)
 {
     (void)state;
@@ -436,6 +455,7 @@ int main(void)
         cmocka_unit_test(api_arrays_give_the_same_events),
         cmocka_unit_test(bad_records_are_reported_and_skipped),
         cmocka_unit_test(lines_of_every_shape_read_alike),
+        cmocka_unit_test(a_string_where_an_object_goes_is_reported),
         cmocka_unit_test(recognised_and_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
