@@ -105,13 +105,14 @@ bool sn_ip__embedded_v4(const sn_ip *ip, sn_ip *v4)
     return true;
 }
 
-/* The IPv4 ranges as 32-bit prefixes and masks, and the first bytes some range may hold, from
- * the table itself: an address starting otherwise is public without a look at the table (most
- * are), and the others are matched a word at a time. */
-static bool v4_first_special[256];
+/* The IPv4 ranges as 32-bit prefixes and masks, and for each first byte the ranges that may hold
+ * an address starting with it, longest first, from the table itself: an address is matched
+ * against those few a word at a time (most first bytes have none: public at once). */
+#define V4_CANDIDATES 8
 static uint32_t v4_prefix[N_RANGES], v4_mask[N_RANGES];
 static const special_range *v4_range[N_RANGES];
 static size_t v4_count;
+static uint8_t v4_cand[256][V4_CANDIDATES], v4_ncand[256];
 static pthread_once_t v4_once = PTHREAD_ONCE_INIT;
 
 static uint32_t be32(const uint8_t *b)
@@ -129,9 +130,21 @@ static void v4_init(void)
         v4_prefix[v4_count] = be32(r->prefix) & mask;
         v4_mask[v4_count] = mask;
         v4_range[v4_count++] = r;
-        for (unsigned o = 0; o < 256; o++)
-            if ((((uint32_t)o << 24) & mask) == (v4_prefix[v4_count - 1] & 0xff000000u & mask))
-                v4_first_special[o] = true;
+    }
+    for (unsigned o = 0; o < 256; o++) {
+        for (size_t i = 0; i < v4_count; i++) {
+            uint32_t top = v4_mask[i] & 0xff000000u;
+            if ((((uint32_t)o << 24) & top) != (v4_prefix[i] & top) ||
+                v4_ncand[o] == V4_CANDIDATES)
+                continue;
+            /* kept longest first: the first that holds the address is the longest match */
+            size_t k = v4_ncand[o]++;
+            while (k > 0 && v4_range[v4_cand[o][k - 1]]->len < v4_range[i]->len) {
+                v4_cand[o][k] = v4_cand[o][k - 1];
+                k--;
+            }
+            v4_cand[o][k] = (uint8_t)i;
+        }
     }
 }
 
@@ -139,14 +152,12 @@ static void v4_init(void)
 static const special_range *classify_v4(const uint8_t addr[4])
 {
     pthread_once(&v4_once, v4_init);
-    if (!v4_first_special[addr[0]])
-        return NULL;
     uint32_t a = be32(addr);
-    const special_range *best = NULL;
-    for (size_t i = 0; i < v4_count; i++)
-        if ((a & v4_mask[i]) == v4_prefix[i] && (!best || v4_range[i]->len > best->len))
-            best = v4_range[i];
-    return best;
+    const uint8_t *cand = v4_cand[addr[0]];
+    for (unsigned k = 0; k < v4_ncand[addr[0]]; k++)
+        if ((a & v4_mask[cand[k]]) == v4_prefix[cand[k]])
+            return v4_range[cand[k]];
+    return NULL;
 }
 
 static const special_range *classify(const sn_ip *ip, sn_ip_kind *kind)
