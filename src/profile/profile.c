@@ -378,7 +378,7 @@ static double py_prob(double c, double n, double k, double theta, double d, doub
 
 static double decay(double value, int64_t from_us, int64_t to_us, double horizon_us)
 {
-    if (to_us <= from_us)
+    if (to_us <= from_us || value == 0.0) /* nothing to decay: no exp() */
         return value;
     return value * exp(-(double)(to_us - from_us) / horizon_us);
 }

@@ -212,7 +212,12 @@ static sn_status resolve_asn(sn_engine *e, const sn_event *ev, sn_obs *o)
     const uint8_t *a = ev->ip.addr;
     uint32_t key24 = ((uint32_t)a[0] << 16 | (uint32_t)a[1] << 8 | a[2]) + 1;
     struct sn_asn_net *net = NULL;
-    if (!c->asn_known && ev->ip.family == 4 && sn_ip_class(&ev->ip) == SN_IP_PUBLIC) {
+    sn_ip_kind kind = !c->asn_known && ev->ip.family == 4 ? sn_ip_class(&ev->ip) : SN_IP_INVALID;
+    if (kind != SN_IP_INVALID && kind != SN_IP_PUBLIC) {
+        c->asn_known = true; /* a private or reserved IPv4 address has no autonomous system */
+        c->asn = 0;
+    }
+    if (kind == SN_IP_PUBLIC) {
         net = &e->asn_nets[sn_hash_u64(key24) % ASN_NETS];
         if (net->key == key24) {
             c->asn_known = true;
