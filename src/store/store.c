@@ -158,6 +158,21 @@ static sn_status load_snapshot(sn_store *s, sn_engine **out, int64_t *through, s
     return load_scope(s, "engine", out, through, err);
 }
 
+/* e serialised and kept as the snapshot of scope, standing through seq; the clear bytes wiped. */
+static sn_status put_engine(sn_store *s, const char *scope, const sn_engine *e, int64_t seq,
+                            sn_error *err)
+{
+    sn_buf b;
+    sn_buf_init(&b);
+    sn_status st = sn_engine_serialize(e, &b, err);
+    if (st == SN_OK)
+        st = s->ops->put_snapshot(s, scope, b.data, b.len, seq, err);
+    if (b.data)
+        OPENSSL_cleanse(b.data, b.len);
+    sn_buf_free(&b);
+    return st;
+}
+
 sn_status sn_store_save_base(sn_store *s, const sn_engine *e, bool replace, sn_error *err)
 {
     if (!sn_engine_get_stats(e)->learned)
@@ -176,15 +191,7 @@ sn_status sn_store_save_base(sn_store *s, const sn_engine *e, bool replace, sn_e
     int64_t seq = 0;
     if ((st = sn_store_last_seq(s, &seq, err)) != SN_OK)
         return st;
-    sn_buf b;
-    sn_buf_init(&b);
-    st = sn_engine_serialize(e, &b, err);
-    if (st == SN_OK)
-        st = s->ops->put_snapshot(s, "engine_base", b.data, b.len, seq, err);
-    if (b.data)
-        OPENSSL_cleanse(b.data, b.len);
-    sn_buf_free(&b);
-    return st;
+    return put_engine(s, "engine_base", e, seq, err);
 }
 
 sn_status sn_store_restore_engine(sn_store *s, sn_engine **out, sn_error *err)
@@ -208,17 +215,7 @@ sn_status sn_store_save_engine(sn_store *s, const sn_engine *e, sn_error *err)
 {
     int64_t seq = 0;
     sn_status st = sn_store_last_seq(s, &seq, err);
-    if (st != SN_OK)
-        return st;
-    sn_buf b;
-    sn_buf_init(&b);
-    st = sn_engine_serialize(e, &b, err);
-    if (st == SN_OK)
-        st = sn_store_put_snapshot(s, b.data, b.len, seq, err);
-    if (b.data)
-        OPENSSL_cleanse(b.data, b.len);
-    sn_buf_free(&b);
-    return st;
+    return st == SN_OK ? put_engine(s, "engine", e, seq, err) : st;
 }
 
 sn_status sn_store_rebuild_baselines(sn_store *s, const char *forgotten, sn_error *err)
@@ -231,15 +228,7 @@ sn_status sn_store_rebuild_baselines(sn_store *s, const char *forgotten, sn_erro
     if (st == SN_OK && forgotten && sn_engine_forget_user(e, forgotten, strlen(forgotten))) {
         /* The user's baseline from that history goes too, for good: the base is kept without
          * it, standing where it stood. */
-        sn_buf b;
-        sn_buf_init(&b);
-        st = sn_engine_serialize(e, &b, err);
-        if (st == SN_OK)
-            st = s->ops->put_snapshot(s, "engine_base", b.data, b.len, after, err);
-        if (b.data)
-            OPENSSL_cleanse(b.data, b.len);
-        sn_buf_free(&b);
-        if (st != SN_OK) {
+        if ((st = put_engine(s, "engine_base", e, after, err)) != SN_OK) {
             sn_engine_free(e);
             return st;
         }
