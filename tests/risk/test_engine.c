@@ -47,6 +47,15 @@ static bool has_reason(const sn_verdict *v, const char *signal)
     return false;
 }
 
+/* The text of the reason from one signal, or NULL. */
+static const char *reason_text(const sn_verdict *v, const char *signal)
+{
+    for (int i = 0; i < v->n_reasons; i++)
+        if (!strcmp(v->reasons[i].signal, signal))
+            return v->reasons[i].text;
+    return NULL;
+}
+
 static void history(sn_buf *b, int days)
 {
     sn_buf_puts(b, "user_id,timestamp,source_ip,location,resource,action,success\n");
@@ -110,10 +119,7 @@ static void travel_within_a_minute_says_at_least(void **state)
     sn_buf_puts(&b, "alice,2026-09-29T09:00:09Z,10.0.1.7,\"Sydney, AU\",wiki,read,true\n");
     size_t n = run(b.data, v);
     assert_int_equal(n, 30);
-    const char *t = NULL;
-    for (int i = 0; i < v[29].n_reasons; i++)
-        if (!strcmp(v[29].reasons[i].signal, "travel"))
-            t = v[29].reasons[i].text;
+    const char *t = reason_text(&v[29], "travel");
     assert_non_null(t);
     assert_string_equal(t, "15,565 km from the previous event less than a minute earlier (at "
                            "least 933,923 km/h): impossible travel");
@@ -134,10 +140,7 @@ static void a_history_of_hours_is_less_than_a_day(void **state)
     sn_buf_puts(&b, "carol,2026-09-10T10:30:00Z,10.0.9.7,\"Toronto, CA\",payroll_db,delete,true\n");
     size_t n = run(b.data, v);
     assert_int_equal(n, 41);
-    const char *t = NULL;
-    for (int i = 0; i < v[40].n_reasons; i++)
-        if (!strcmp(v[40].reasons[i].signal, "resource"))
-            t = v[40].reasons[i].text;
+    const char *t = reason_text(&v[40], "resource");
     assert_non_null(t);
     assert_string_equal(t, "first access to payroll_db by this user in less than a day of "
                            "history (12 events); no one in the organisation has used it");
@@ -227,15 +230,6 @@ static void success_after_failures_is_explained(void **state)
     assert_int_equal(n, 27);
     assert_true(has_reason(&v[26], "guessed"));
     sn_buf_free(&b);
-}
-
-/* The text of the reason from one signal, or NULL. */
-static const char *reason_text(const sn_verdict *v, const char *signal)
-{
-    for (int i = 0; i < v->n_reasons; i++)
-        if (!strcmp(v->reasons[i].signal, signal))
-            return v->reasons[i].text;
-    return NULL;
 }
 
 /* The client of the user agent is a baseline of its own: alice and her peer sign in with Chrome
