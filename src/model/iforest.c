@@ -325,7 +325,7 @@ done:
 /* Single rows: four trees at a time, so four independent descents overlap while every index
  * and tree base stays in a register (eight spilled them to the stack). Path lengths are added in
  * tree order, as score_block does, so both give bit-identical scores. */
-#define ONE_STEP(b, i) (i) = 2 * (i) + 1 + (size_t)(x[(b)[i].feat] > (b)[i].thr)
+#define ONE_STEP(b, i) ((i) = 2 * (i) + 1 + (size_t)(x[(b)[(i)].feat] > (b)[(i)].thr))
 static double score_one(const sn_iforest *f, const float *x)
 {
     const uint32_t L = f->height_limit;

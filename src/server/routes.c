@@ -4,6 +4,7 @@
 
 #include "../audit/audit.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -242,15 +243,13 @@ static bool loopback_host(const char *host)
         n--; /* the root's dot */
     if (n == 9 && !strncasecmp(host, "localhost", 9))
         return true;
-    unsigned a, b, c, d;
-    char tail;
     char name[64];
     if (n >= sizeof(name))
         return false;
     memcpy(name, host, n);
     name[n] = '\0';
-    return sscanf(name, "%3u.%3u.%3u.%3u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
-           c < 256 && d < 256;
+    unsigned char addr[4];
+    return inet_pton(AF_INET, name, addr) == 1 && addr[0] == 127; /* dotted quads only */
 }
 
 bool sn_service_admit(sn_service *s, const sn_http_request *req, long long content_length,
