@@ -322,15 +322,28 @@ static long long content_length(struct MHD_Connection *c)
     return (errno || end == cl || v < 0) ? -1 : v;
 }
 
+/* How many times a request carries a header field of one name. */
+typedef struct header_count {
+    const char *name;
+    int n;
+} header_count;
+
 static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value)
 {
     (void)kind;
     (void)value;
-    int *n = cls;
-    if (key && !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
-        (*n)++;
+    header_count *h = cls;
+    if (key && !strcasecmp(key, h->name))
+        h->n++;
     return MHD_YES;
+}
+
+static int headers_named(struct MHD_Connection *c, const char *name)
+{
+    header_count h = {name, 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &h);
+    return h.n;
 }
 
 static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -366,10 +379,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
  * smuggling). NULL when it is sound. */
 static const char *unsound_framing(struct MHD_Connection *c, const char *version)
 {
-    int lengths = 0;
-    MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &lengths);
+    int lengths = headers_named(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (lengths > 1)
         return "more than one Content-Length header";
+    if (headers_named(c, MHD_HTTP_HEADER_HOST) > 1)
+        return "more than one Host header"; /* which names the server? (RFC 9112 3.2) */
     if (lengths &&
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
         return "both Content-Length and Transfer-Encoding";

@@ -637,12 +637,10 @@ static sn_status map_event(map_ctx *c, sn_jv v, size_t i)
     if (ev.ts_us > c->latest_us) {
         /* A date far ahead would stand as the user's latest event, and the events after it
          * would all come "before" it. */
-        char when[32];
-        sn_format_timestamp(ev.ts_us, when);
         sn_error_set(err, SN_ERR_RANGE, false, NULL, 0, "timestamp",
-                     "%s is more than %d seconds ahead of the server's clock "
+                     "the value is more than %d seconds ahead of the server's clock "
                      "(max_future_seconds)",
-                     when, c->max_future_seconds);
+                     c->max_future_seconds);
         return refuse(c, i, answer_id);
     }
     st = keep_event(c->out, t->reader, &ev, i);

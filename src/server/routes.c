@@ -99,18 +99,25 @@ static const route routes[] = {
 size_t sn_service_route_index(const char *path)
 {
     size_t n = strlen(path);
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        const route *r = &routes[i];
-        if (!r->suffix) {
-            if (!strcmp(path, r->path))
+    /* Exact paths and parameters followed by a suffix first; then a parameter that ends the
+     * path, which takes the rest of it, '/' and all (user ids such as CloudTrail's
+     * ROLE/SESSION): /api/v1/user/a/b is user a/b, /api/v1/user/a/events a's events. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < N_ROUTES; i++) {
+            const route *r = &routes[i];
+            if (!r->suffix) {
+                if (pass == 0 && !strcmp(path, r->path))
+                    return i;
+                continue;
+            }
+            size_t p = strlen(r->path), q = strlen(r->suffix);
+            if ((q == 0) != (pass == 1))
+                continue;
+            /* (a parameter never starts or ends with '/': no empty segment stands for it) */
+            if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix) &&
+                path[p] != '/' && path[n - q - 1] != '/')
                 return i;
-            continue;
         }
-        size_t p = strlen(r->path), q = strlen(r->suffix);
-        /* A parameter at the end of the path is one segment: no '/' in it. */
-        if (n > p + q && !strncmp(path, r->path, p) && !strcmp(path + n - q, r->suffix) &&
-            (q > 0 || !strchr(path + p, '/')))
-            return i;
     }
     return N_ROUTES;
 }

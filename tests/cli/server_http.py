@@ -197,6 +197,8 @@ for name, raw, why in (
         ("two Content-Length headers", b"POST /api/v1/analyze/access HTTP/1.1\r\nHost: 127.0.0.1\r\n"
          b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n{}",
          b"more than one Content-Length header"),
+        ("two Host headers", b"GET /api/v1/anomalies?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+         b"Host: evil.example\r\n\r\n", b"more than one Host header"),
         ("Content-Length beside Transfer-Encoding", b"POST /api/v1/analyze/access HTTP/1.1\r\n"
          b"Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5\r\n"
          b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",

@@ -498,6 +498,20 @@ static void test_an_erased_user_leaves_the_figures(void **state)
     assert_int_equal(json_array_size(json_object_get(a, "locations")), 1);
     assert_int_equal(int_at(a, "peers"), 2);
     json_decref(a);
+
+    /* An id with a '/' in it (CloudTrail's ROLE/SESSION) is erased by its whole path. */
+    static const char role[] =
+        "{\"events\":[" EV("Admin/alice-session", "Ops", "crm", "read", "2026-12-09 11:00:00",
+                           "10.0.0.1", "Pune, IN", "true") "]}";
+    assert_int_equal(fx_post(s, "/api/v1/analyze/batch", role, strlen(role))->status, 200);
+    json_decref(get(s, 200, "/api/v1/user/Admin/alice-session/events", ARGS_END));
+    fx_answer *del = fx_call(s, "DELETE", "/api/v1/user/Admin/alice-session", NULL, NULL, 0);
+    assert_int_equal(del->status, 200);
+    assert_non_null(strstr(del->body, "\"user_id\":\"Admin/alice-session\""));
+    json_decref(get(s, 404, "/api/v1/user/Admin/alice-session/events", ARGS_END));
+    /* its suffixes still name the routes they name */
+    assert_int_equal(fx_call(s, "DELETE", "/api/v1/user/dash-b/events", NULL, NULL, 0)->status,
+                     405);
     sn_service_free(s);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
