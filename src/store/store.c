@@ -237,8 +237,11 @@ sn_status sn_store_rebuild_baselines(sn_store *s, const char *forgotten, sn_erro
         st = load_snapshot(s, &e, &through, err);
         if (st != SN_OK)
             return st;
-        /* The detectors stay; every baseline is learned again from the events still held. */
+        /* The detectors stay; every baseline is learned again from the events still held. The
+         * reset keeps who belongs to which department and title: not so the erased user. */
         sn_engine_reset_history(e);
+        if (forgotten)
+            sn_engine_forget_user(e, forgotten, strlen(forgotten));
         after = 0;
     } else if (st != SN_OK) {
         return st;

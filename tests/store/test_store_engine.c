@@ -223,6 +223,18 @@ static void after_forget_the_baselines_are_as_if_the_user_never_existed(void **s
     double after = judge(rebuilt, &probe);
     assert_true(after == reference);
     assert_true(with_mallory != reference);
+    /* Nor is mallory's department remembered: a later event of hers naming none has no peers. */
+    size_t m = 0;
+    while (strncmp(l->ev[m].user_id.p, "mallory", l->ev[m].user_id.n) != 0)
+        m++;
+    sn_event hers = l->ev[m];
+    assert_true(hers.department.n > 0);
+    hers.department = (sn_str){NULL, 0};
+    sn_obs o;
+    assert_int_equal(sn_profiles_observe(sn_engine_profiles(live2), &hers, &o), SN_OK);
+    assert_true(o.peer >= 0);
+    assert_int_equal(sn_profiles_observe(sn_engine_profiles(rebuilt), &hers, &o), SN_OK);
+    assert_int_equal(o.peer, -1);
     sn_engine_free(live2);
     sn_engine_free(rebuilt);
     sn_engine_free(without);
