@@ -98,6 +98,10 @@ int sn_cmd_keys_rotate(int argc, char **argv)
     sn_status st = sn_store_open(&s, db, &keys, &err);
     OPENSSL_cleanse(&keys, sizeof(keys));
     sn_store_counts counts;
+    /* A running server holds the store's keys in memory and would go on writing under the old
+     * one, which the rotation retires: it must be stopped first. */
+    if (st == SN_OK)
+        st = sn_store_claim(s, &err);
     if (st == SN_OK)
         st = sn_store_rotate(s, (size_t)batch, &counts, &err);
     sn_store_close(s);

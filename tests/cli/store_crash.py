@@ -194,9 +194,14 @@ check("POST on the erasure path is 405", status == 405)
 # While the server holds the store, erasures and retention runs from the command line are
 # refused (the server's next snapshot would write the erased baselines back); exports are not.
 other = USERS[1] if USERS[0] == user else USERS[0]
-for cmd in (["user", "forget", other], ["retention", "apply", "--days", "1"]):
-    out = subprocess.run([BIN, *cmd, "--db", DB, "--store-key-file", KEY], capture_output=True,
-                         text=True)
+NEWKEY = os.path.join(TMP, "new.key")
+fd = os.open(NEWKEY, os.O_WRONLY | os.O_CREAT, 0o600)
+os.write(fd, os.urandom(32).hex().encode() + b"\n")
+os.close(fd)
+for cmd in (["user", "forget", other], ["retention", "apply", "--days", "1"],
+            ["keys", "rotate", "--old-key-file", KEY, "--new-key-file", NEWKEY]):
+    keyopt = ["--store-key-file", KEY] if cmd[0] != "keys" else []
+    out = subprocess.run([BIN, *cmd, "--db", DB, *keyopt], capture_output=True, text=True)
     check(f"`{' '.join(cmd[:2])}` refused while the server runs", out.returncode == 1 and
           out.stderr == f"sentinel {cmd[0]} {cmd[1]}: {DB}: the store is in use by another "
           "process that writes to it (a running `sentinel serve`?): erase through its API "
