@@ -277,6 +277,8 @@ sn_auth_result sn_jwt_verify(sn_jwt_verifier *v, const char *token, int64_t now,
         return res;
     long exp = 0, nbf = 0;
     res = verify_uncached(v, token, now, who, &exp, &nbf, why);
+    if (res == SN_AUTH_OK)
+        who->expires = exp + v->skew; /* a session opened with it ends with it */
     if (res == SN_AUTH_OK && hashed)
         cache_store(v, digest, exp, nbf, who);
     return res;
@@ -400,6 +402,18 @@ void sn_auth_poll_keys(sn_auth *a)
 {
     if (a && a->keys && a->checker.poll)
         a->checker.poll(a->checker.ctx);
+}
+
+sn_auth_result sn_auth_recheck(sn_auth *a, sn_principal *who, const char **why)
+{
+    *why = NULL;
+    if (!a || !a->required || strncmp(who->id, "key:", 4) != 0)
+        return SN_AUTH_OK;
+    if (!a->keys || !a->checker.standing) {
+        *why = "API keys are not accepted by this server";
+        return SN_AUTH_INVALID;
+    }
+    return a->checker.standing(a->checker.ctx, who->id + 4, (int64_t)time(NULL), who, why);
 }
 
 sn_auth_result sn_auth_check(sn_auth *a, const char *authorization, sn_principal *who,

@@ -78,6 +78,11 @@ typedef struct sn_key_checker {
     void (*audit)(void *ctx, sn_audit *a);
     /* Looks for a change now (and records it). */
     void (*poll)(void *ctx);
+    /* Whether the key of id (its 16 hex digits) still admits: present, not revoked, not
+     * expired; who gets its role and scope as they are now. For what was admitted earlier (a
+     * dashboard session). */
+    sn_auth_result (*standing)(void *ctx, const char *id, int64_t now, sn_principal *who,
+                               const char **why);
 } sn_key_checker;
 
 /* Keys from the file at path, read now (it must exist) and again whenever it has changed
@@ -114,6 +119,10 @@ sn_auth_result sn_auth_check(sn_auth *a, const char *authorization, sn_principal
                              const char **why);
 /* Whether credentials are checked at all. */
 bool sn_auth_required(const sn_auth *a);
+/* Whether a caller admitted earlier still is: an API key's caller ("key:ID") while the key is
+ * in force (who updated to its role and scope now); other callers as they were (a JWT's caller
+ * until the token's expiry, which the session keeps). */
+sn_auth_result sn_auth_recheck(sn_auth *a, sn_principal *who, const char **why);
 /* Records the API keys in force and, from now on, their changes to audit (see
  * sn_key_checker_file); nothing when no keys file is configured or audit is NULL. */
 void sn_auth_audit_keys(sn_auth *a, sn_audit *audit);

@@ -537,6 +537,47 @@ static void file_poll(void *ctx)
     refresh(ctx);
 }
 
+/* The record of id read under the lock: whether it admits now, and as whom. */
+static sn_auth_result admits(const sn_key_record *r, int64_t now, sn_principal *who,
+                             const char **why)
+{
+    if (r->revoked) {
+        *why = "this API key has been revoked";
+        return SN_AUTH_REVOKED;
+    }
+    if (r->expires && r->expires <= now) {
+        *why = "this API key has expired";
+        return SN_AUTH_EXPIRED;
+    }
+    *why = NULL;
+    who->role = r->role;
+    snprintf(who->id, sizeof(who->id), "key:%s", r->id);
+    snprintf(who->scope, sizeof(who->scope), "%s", r->scope);
+    return SN_AUTH_OK;
+}
+
+/* The key of id and, when secret is not NULL, only if it matches; the lock held. */
+static sn_auth_result look_up(file_checker *fc, const char *id, const char *secret, int64_t now,
+                              sn_principal *who, const char **why)
+{
+    sn_auth_result res = SN_AUTH_INVALID;
+    *why = secret ? "invalid API key" : "this API key no longer exists";
+    pthread_rwlock_rdlock(&fc->lock);
+    for (size_t i = 0; fc->loaded && i < fc->keys.n; i++) {
+        const sn_key_record *r = &fc->keys.items[i];
+        if (strcmp(r->id, id) != 0)
+            continue;
+        char h[65];
+        if (secret && (key_hash(r->salt, secret, h) != SN_OK ||
+                       CRYPTO_memcmp(h, r->hash, sizeof(h) - 1) != 0))
+            break;
+        res = admits(r, now, who, why);
+        break;
+    }
+    pthread_rwlock_unlock(&fc->lock);
+    return res;
+}
+
 static sn_auth_result file_check(void *ctx, const char *key, int64_t now, sn_principal *who,
                                  const char **why)
 {
@@ -550,35 +591,16 @@ static sn_auth_result file_check(void *ctx, const char *key, int64_t now, sn_pri
     char id[SN_KEY_ID_LEN + 1];
     memcpy(id, key + 3, SN_KEY_ID_LEN);
     id[SN_KEY_ID_LEN] = '\0';
-    const char *secret = key + 4 + SN_KEY_ID_LEN;
     refresh(fc);
-    sn_auth_result res = SN_AUTH_INVALID;
-    *why = "invalid API key";
-    pthread_rwlock_rdlock(&fc->lock);
-    for (size_t i = 0; fc->loaded && i < fc->keys.n; i++) {
-        const sn_key_record *r = &fc->keys.items[i];
-        if (strcmp(r->id, id) != 0)
-            continue;
-        char h[65];
-        if (key_hash(r->salt, secret, h) != SN_OK || CRYPTO_memcmp(h, r->hash, sizeof(h) - 1) != 0)
-            break;
-        if (r->revoked) {
-            res = SN_AUTH_REVOKED;
-            *why = "this API key has been revoked";
-        } else if (r->expires && r->expires <= now) {
-            res = SN_AUTH_EXPIRED;
-            *why = "this API key has expired";
-        } else {
-            res = SN_AUTH_OK;
-            *why = NULL;
-            who->role = r->role;
-            snprintf(who->id, sizeof(who->id), "key:%s", r->id);
-            snprintf(who->scope, sizeof(who->scope), "%s", r->scope);
-        }
-        break;
-    }
-    pthread_rwlock_unlock(&fc->lock);
-    return res;
+    return look_up(fc, id, key + 4 + SN_KEY_ID_LEN, now, who, why);
+}
+
+static sn_auth_result file_standing(void *ctx, const char *id, int64_t now, sn_principal *who,
+                                    const char **why)
+{
+    file_checker *fc = ctx;
+    refresh(fc);
+    return look_up(fc, id, NULL, now, who, why);
 }
 
 static void file_free(void *ctx)
@@ -637,5 +659,6 @@ sn_status sn_key_checker_file(sn_key_checker *out, const char *path, sn_log *log
     out->free = file_free;
     out->audit = file_audit;
     out->poll = file_poll;
+    out->standing = file_standing;
     return SN_OK;
 }

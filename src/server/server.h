@@ -242,6 +242,7 @@ typedef struct sn_principal {
     int role;        /* one sn_role; SN_ROLE_ANY when authentication is off */
     char id[160];    /* "key:PUBLIC_ID", "sub:SUBJECT" or "anonymous"; never a secret */
     char scope[256]; /* which users it may read: "*", "department:NAME", comma-separated */
+    int64_t expires; /* seconds since the epoch after which it stands no more (a JWT's exp); 0 */
 } sn_principal;
 
 /* What admitting a request decided, carried to its answer. */

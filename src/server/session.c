@@ -150,12 +150,23 @@ bool sn_session_lookup(sn_service *s, const sn_http_request *req, sn_session_inf
     pthread_mutex_lock(&t->mutex);
     session *e = find(t, h, sn_now_us());
     if (e) {
-        out->who = e->who;
-        memcpy(out->csrf, e->csrf, sizeof(out->csrf));
-        out->expires_us = e->expires_us;
+        /* The key the session was opened with must still admit: a revoked or expired key ends
+         * its sessions at their next request, and a changed role or scope applies to them. */
+        const char *why;
+        sn_principal now = e->who;
+        if (sn_auth_recheck(s->auth, &now, &why) != SN_AUTH_OK) {
+            OPENSSL_cleanse(e, sizeof(*e));
+            e = NULL;
+        } else {
+            e->who = now;
+            out->who = e->who;
+            memcpy(out->csrf, e->csrf, sizeof(out->csrf));
+            out->expires_us = e->expires_us;
+        }
     }
     pthread_mutex_unlock(&t->mutex);
     OPENSSL_cleanse(id, sizeof(id));
+    OPENSSL_cleanse(h, sizeof(h));
     return e != NULL;
 }
 
@@ -189,6 +200,8 @@ static bool start(sn_sessions *t, const sn_principal *who, char cookie[2 * ID_BY
     hex(csrf, sizeof(csrf), slot->csrf);
     slot->who = *who;
     slot->expires_us = now + (int64_t)t->ttl * 1000000;
+    if (who->expires > 0 && who->expires * 1000000 < slot->expires_us)
+        slot->expires_us = who->expires * 1000000; /* not past its token's expiry */
     info->who = *who;
     memcpy(info->csrf, slot->csrf, sizeof(info->csrf));
     info->expires_us = slot->expires_us;

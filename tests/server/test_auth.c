@@ -407,6 +407,92 @@ __attribute__((format(printf, 1, 2))) static char *claimsf(const char *fmt, ...)
 
 static const char HS_SECRET[] = "0123456789abcdef0123456789abcdef0123456789abcdef";
 
+/* A dashboard request with the session cookie (NULL: none); the answer stays until the next. */
+static sn_http_response *session_call(sn_service *s, const char *method, const char *path,
+                                      const char *cookie, const char *body)
+{
+    static sn_http_response r;
+    free(r.body);
+    sn_http_request req = {.method = method,
+                           .path = path,
+                           .content_type = body ? "application/json" : NULL,
+                           .cookie = cookie,
+                           .body = body,
+                           .body_len = body ? strlen(body) : 0,
+                           .remote = "192.0.2.7"};
+    sn_service_handle(s, &req, &r);
+    char *b = realloc(r.body, r.body_len + 1);
+    assert_non_null(b);
+    b[r.body_len] = '\0';
+    r.body = b;
+    return &r;
+}
+
+/* Signs in with credential; the session's cookie ("sn_session=...") into cookie. */
+static void open_session(sn_service *s, const char *credential, char cookie[160])
+{
+    char body[4200];
+    snprintf(body, sizeof(body), "{\"credential\":\"%s\"}", credential);
+    sn_http_response *r = session_call(s, "POST", "/api/v1/session", NULL, body);
+    assert_int_equal(r->status, 200);
+    const char *semi = strchr(r->set_cookie, ';');
+    assert_non_null(semi);
+    snprintf(cookie, 160, "%.*s", (int)(semi - r->set_cookie), r->set_cookie);
+}
+
+/* A dashboard session lasts no longer than what opened it: a revoked key ends its sessions at
+ * their next request, and a session opened with a token ends when the token expires. */
+static void sessions_end_with_their_credential(void **state)
+{
+    (void)state;
+    const char *file = path_in("session-keys.jsonl");
+    char id[SN_KEY_ID_LEN + 1];
+    const char *viewer = add_key(file, SN_ROLE_VIEWER, "*", 0, id);
+    sn_server_config cfg;
+    base_config(&cfg);
+    snprintf(cfg.keys_file, sizeof(cfg.keys_file), "%s", file);
+    const char *secret_file = path_in("session-hs256.secret");
+    FILE *f = fopen(secret_file, "w");
+    fputs(HS_SECRET, f);
+    fclose(f);
+    assert_int_equal(chmod(secret_file, 0600), 0);
+    snprintf(cfg.jwt_hs256_secret_file, sizeof(cfg.jwt_hs256_secret_file), "%s", secret_file);
+    sn_service *s = service(&cfg);
+    char cookie[160];
+    open_session(s, viewer + strlen("Bearer "), cookie);
+    assert_int_equal(session_call(s, "GET", "/api/v1/session", cookie, NULL)->status, 200);
+    sn_keylist l;
+    sn_error err;
+    assert_int_equal(sn_keys_load(file, false, &l, &err), SN_OK);
+    for (size_t i = 0; i < l.n; i++)
+        if (!strcmp(l.items[i].id, id))
+            l.items[i].revoked = (int64_t)time(NULL);
+    assert_int_equal(sn_keys_save(file, &l, &err), SN_OK);
+    sn_keylist_free(&l);
+    sn_http_response *r = session_call(s, "GET", "/api/v1/session", cookie, NULL);
+    assert_int_equal(r->status, 401);
+    assert_int_equal(session_call(s, "GET", "/api/v1/anomalies", cookie, NULL)->status, 401);
+
+    long now = (long)time(NULL);
+    char claims[256];
+    snprintf(claims, sizeof(claims),
+             "{\"sub\":\"carol\",\"role\":\"viewer\",\"iat\":%ld,"
+             "\"exp\":%ld}",
+             now, now + 120);
+    char *token = make_token(JWT_ALG_HS256, HS_SECRET, strlen(HS_SECRET), claims);
+    open_session(s, token, cookie);
+    free(token);
+    r = session_call(s, "GET", "/api/v1/session", cookie, NULL);
+    assert_int_equal(r->status, 200);
+    /* expires_at: the token's exp and the clock skew allowed, not the 8-hour session */
+    char want[32];
+    sn_format_timestamp(((int64_t)now + 120 + cfg.jwt_clock_skew) * 1000000, want);
+    const char *at = strstr(r->body, "\"expires_at\":\"");
+    assert_non_null(at);
+    assert_memory_equal(at + strlen("\"expires_at\":\""), want, 19);
+    sn_service_free(s);
+}
+
 static void jwt_hs256_claims(void **state)
 {
     (void)state;
@@ -888,6 +974,7 @@ int main(void)
         cmocka_unit_test(a_keys_file_fixed_by_chmod_is_read_again),
         cmocka_unit_test(keys_file_is_private_and_holds_no_secret),
         cmocka_unit_test(api_keys_checked_and_reread_on_change),
+        cmocka_unit_test(sessions_end_with_their_credential),
         cmocka_unit_test(roles_scopes_and_raw_scores),
         cmocka_unit_test(scope_rules),
         cmocka_unit_test(jwt_hs256_claims),
