@@ -156,6 +156,9 @@ void sn_ratelimit_free(sn_ratelimit *rl);
  * refilled (idle) are forgotten, else the least recently seen. */
 void sn_ratelimit_take(sn_ratelimit *rl, sn_rate_class cls, const sn_rate *rate, const char *who,
                        int64_t now_us, sn_rate_decision *d);
+/* Gives back the request of class cls that caller who was counted for (a request refused for
+ * its own content, which did none of the work the limit is for); nothing when not tracked. */
+void sn_ratelimit_give_back(sn_ratelimit *rl, sn_rate_class cls, const char *who);
 /* Callers tracked now. */
 size_t sn_ratelimit_tracked(sn_ratelimit *rl);
 

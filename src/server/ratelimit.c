@@ -160,6 +160,20 @@ void sn_ratelimit_take(sn_ratelimit *rl, sn_rate_class cls, const sn_rate *rate,
     pthread_mutex_unlock(&rl->lock);
 }
 
+void sn_ratelimit_give_back(sn_ratelimit *rl, sn_rate_class cls, const char *who)
+{
+    pthread_mutex_lock(&rl->lock);
+    const sn_rate *rate = &rl->rates[cls];
+    bucket *b = rl->slots[slot_of(rl, who, cls)];
+    while (b && (b->cls != cls || strcmp(b->who, who) != 0))
+        b = b->next;
+    if (b && rate->count > 0) {
+        int64_t cap = (int64_t)rate->count * UNIT;
+        b->tokens = b->tokens + UNIT > cap ? cap : b->tokens + UNIT;
+    }
+    pthread_mutex_unlock(&rl->lock);
+}
+
 size_t sn_ratelimit_tracked(sn_ratelimit *rl)
 {
     pthread_mutex_lock(&rl->lock);

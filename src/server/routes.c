@@ -337,6 +337,7 @@ bool sn_service_admit(sn_service *s, const sn_http_request *req, long long conte
     const char *key = strcmp(caller->who.id, "anonymous") != 0 ? caller->who.id : address_key;
     if (!take_rate(s, r->rate, key, caller, resp))
         return refuse(s, caller, resp);
+    snprintf(caller->rate_key, sizeof(caller->rate_key), "%s", key);
     if (r->roles && !(r->roles & (unsigned)caller->who.role)) {
         char msg[128];
         snprintf(msg, sizeof(msg), "the %s role may not use this endpoint",
@@ -410,6 +411,11 @@ void sn_service_answer(sn_service *s, const sn_http_request *req, const sn_calle
         if (!named.caller && caller->who.id[0])
             named.caller = caller->who.id;
         r->fn(s, &named, caller, resp);
+        /* A training request refused for its own content (a bad argument, a bad body) did no
+         * training: the hour's allowance is not spent on it. */
+        if (r->rate == SN_RATE_TRAINING && resp->status >= 400 && resp->status < 500 &&
+            resp->status != 429 && caller->rate_key[0])
+            sn_ratelimit_give_back(s->limits, r->rate, caller->rate_key);
         if (resp->status == 200 && !resp->content_type && r->roles && !sees_raw_scores(caller))
             sn_json_redact_scores(resp);
     }

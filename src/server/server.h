@@ -249,6 +249,7 @@ typedef struct sn_principal {
 typedef struct sn_caller {
     sn_principal who;
     long rate_limit, rate_remaining, rate_reset;
+    char rate_key[160];      /* who the request was counted against ("" when not counted) */
     const char *cors_origin; /* borrowed from the request */
 } sn_caller;
 

@@ -167,6 +167,31 @@ static void test_bad_n_clusters(void **state)
                                  "\"36 roles asked of 35 users\",\"field\":\"n_clusters\"}}");
 }
 
+/* Discovery counts against the training allowance (1 an hour by default), but a request refused
+ * for its own arguments did no training and leaves it whole. */
+static void test_a_refused_discovery_spends_no_allowance(void **state)
+{
+    (void)state;
+    sn_server_config cfg;
+    sn_server_config_default(&cfg);
+    cfg.max_future_seconds = 0; /* fixtures carry fixed dates, some ahead of the clock */
+    snprintf(cfg.model, sizeof(cfg.model), "test.bin");
+    cfg.insecure_no_auth = true;
+    cfg.rate_general.count = cfg.rate_analysis.count = 0;
+    assert_int_equal(cfg.rate_training.count, 1);
+    sn_engine *e = fx_engine(true);
+    assert_non_null(e);
+    sn_service *s;
+    sn_error err;
+    assert_int_equal(sn_service_new(&s, e, &cfg, NULL, &err), SN_OK);
+    assert_int_equal(discover(s, "1")->status, 422);
+    assert_int_equal(discover(s, "x")->status, 422);
+    assert_int_equal(discover(s, "2")->status, 200);
+    fx_answer *a = discover(s, "2");
+    assert_int_equal(a->status, 429);
+    sn_service_free(s);
+}
+
 static void test_discover_other_answers(void **state)
 {
     (void)state;
@@ -189,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_discover),
         cmocka_unit_test(test_discover_sees_new_events),
         cmocka_unit_test(test_bad_n_clusters),
+        cmocka_unit_test(test_a_refused_discovery_spends_no_allowance),
         cmocka_unit_test(test_discover_other_answers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
