@@ -47,8 +47,10 @@ static int remove_dir(void **state)
 }
 
 /* The answer to one request with headers; the body stays valid until the next call. */
-static sn_http_response *call(sn_service *s, const char *method, const char *path,
-                              const char *authorization, const char *body)
+/* A request with an Authorization header or a session cookie (either NULL); the answer stays
+ * until the next call. */
+static sn_http_response *call_with(sn_service *s, const char *method, const char *path,
+                                   const char *authorization, const char *cookie, const char *body)
 {
     static sn_http_response r;
     free(r.body);
@@ -56,6 +58,7 @@ static sn_http_response *call(sn_service *s, const char *method, const char *pat
                            .path = path,
                            .content_type = body ? "application/json" : NULL,
                            .authorization = authorization,
+                           .cookie = cookie,
                            .body = body,
                            .body_len = body ? strlen(body) : 0,
                            .remote = "192.0.2.7"};
@@ -66,6 +69,12 @@ static sn_http_response *call(sn_service *s, const char *method, const char *pat
     b[r.body_len] = '\0';
     r.body = b;
     return &r;
+}
+
+static sn_http_response *call(sn_service *s, const char *method, const char *path,
+                              const char *authorization, const char *body)
+{
+    return call_with(s, method, path, authorization, NULL, body);
 }
 
 static void base_config(sn_server_config *cfg)
@@ -407,25 +416,11 @@ __attribute__((format(printf, 1, 2))) static char *claimsf(const char *fmt, ...)
 
 static const char HS_SECRET[] = "0123456789abcdef0123456789abcdef0123456789abcdef";
 
-/* A dashboard request with the session cookie (NULL: none); the answer stays until the next. */
+/* A dashboard request with the session cookie (NULL: none). */
 static sn_http_response *session_call(sn_service *s, const char *method, const char *path,
                                       const char *cookie, const char *body)
 {
-    static sn_http_response r;
-    free(r.body);
-    sn_http_request req = {.method = method,
-                           .path = path,
-                           .content_type = body ? "application/json" : NULL,
-                           .cookie = cookie,
-                           .body = body,
-                           .body_len = body ? strlen(body) : 0,
-                           .remote = "192.0.2.7"};
-    sn_service_handle(s, &req, &r);
-    char *b = realloc(r.body, r.body_len + 1);
-    assert_non_null(b);
-    b[r.body_len] = '\0';
-    r.body = b;
-    return &r;
+    return call_with(s, method, path, NULL, cookie, body);
 }
 
 /* Signs in with credential; the session's cookie ("sn_session=...") into cookie. */
