@@ -8,11 +8,7 @@
 
 static bool has(const char *s, size_t n, const char *word)
 {
-    size_t w = strlen(word);
-    for (size_t i = 0; i + w <= n; i++)
-        if (s[i] == word[0] && !memcmp(s + i, word, w))
-            return true;
-    return false;
+    return memmem(s, n, word, strlen(word)) != NULL;
 }
 
 size_t sn_client_family(const char *ua, size_t n, char *out, size_t cap)

@@ -290,14 +290,15 @@ static sn_status why_not_json(sn_reader *r, const char *p, size_t n, int depth, 
 }
 
 /* Parses n bytes at p (inside r->buf) as one JSON value into *out with the reader's parser,
- * which must exist: false when they are not one. */
+ * which must exist: false when they are not one. depth is the value's nesting as the scan found
+ * it, or -1 when it was not scanned: the parser then holds the limit itself. */
 static bool parse_value(sn_reader *r, const char *p, size_t n, int depth, sn_jv *out)
 {
     if (depth > SN_JSON_RECORD_DEPTH || sn_ingest_text_check(p, n) < n)
         return false;
     /* the buffer's zeroed tail lets the parser read past the record without a copy */
     bool padded = (size_t)(p + n - r->buf) + SN_JDOC_PADDING <= r->cap + SN_BUF_PAD;
-    return sn_jdoc_parse(r->js_doc, p, n, padded, 0, out);
+    return sn_jdoc_parse(r->js_doc, p, n, padded, depth < 0 ? SN_JSON_RECORD_DEPTH : 0, out);
 }
 
 /* A record alone on its line, the usual shape of JSON lines: when the line at r->pos is in the
@@ -313,11 +314,8 @@ static bool take_line(sn_reader *r)
     if (!e || (!r->js_doc && !(r->js_doc = sn_jdoc_new())))
         return false;
     size_t n = (size_t)(e - p);
-    bool padded = (size_t)(p + n - r->buf) + SN_JDOC_PADDING <= r->cap + SN_BUF_PAD;
     sn_jv v;
-    if (sn_ingest_text_check(p, n) < n ||
-        !sn_jdoc_parse(r->js_doc, p, n, padded, SN_JSON_RECORD_DEPTH, &v) ||
-        sn_jv_typeof(v) != SN_JV_OBJECT)
+    if (!parse_value(r, p, n, -1, &v) || sn_jv_typeof(v) != SN_JV_OBJECT)
         return false;
     r->js_root = v;
     sn_ingest_consume(r, n, 0);

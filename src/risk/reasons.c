@@ -135,20 +135,22 @@ static void asn_label(const sn_engine *e, const sn_event *ev, const char *name, 
 }
 
 /* Who else uses a value: the peer group when it has events with the attribute, else the
- * organisation. */
-static void others_using(const sn_judgement *j, sn_attr a, const char *peer, char *out, size_t n)
+ * organisation (never "no peer" for a user without peers); how events relate to the value in
+ * relation ("came from it", "touch it"). */
+static void others_using(const sn_judgement *j, sn_attr a, const char *peer, const char *relation,
+                         char *out, size_t n)
 {
     if (peer && j->peer_n[a]) {
         if (j->peer_share[a] == 0.0)
             snprintf(out, n, "no %s peer has used it", peer);
         else
-            snprintf(out, n, "%.1f%% of %s peers' events came from it", 100.0 * j->peer_share[a],
-                     peer);
+            snprintf(out, n, "%.1f%% of %s peers' events %s", 100.0 * j->peer_share[a], peer,
+                     relation);
     } else if (j->org_share[a] == 0.0) {
         snprintf(out, n, "no one in the organisation has used it");
     } else {
-        snprintf(out, n, "%.1f%% of the organisation's events came from it",
-                 100.0 * j->org_share[a]);
+        snprintf(out, n, "%.1f%% of the organisation's events %s", 100.0 * j->org_share[a],
+                 relation);
     }
 }
 
@@ -194,10 +196,15 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
             append(r->text, "network %s is rare for this user (%u of %u events)", net, c, n);
         break;
     }
-    case SN_ATTR_ASN: {
+    case SN_ATTR_ASN:
+    case SN_ATTR_CLIENT: {
+        /* a provider with its organisation, "AS15169 (Google LLC)"; a client by its family */
         char label[128], others[96];
-        asn_label(e, ev, name, label, sizeof(label));
-        others_using(j, a, peer, others, sizeof(others));
+        if (a == SN_ATTR_ASN)
+            asn_label(e, ev, name, label, sizeof(label));
+        else
+            snprintf(label, sizeof(label), "client %.96s", name ? name : "?");
+        others_using(j, a, peer, "came from it", others, sizeof(others));
         if (first && n)
             append(r->text, "first use of %s by this user (%u earlier event%s from %s); %s", label,
                    n, plural(n), usual, others);
@@ -205,18 +212,6 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
             append(r->text, "first use of %s by this user; %s", label, others);
         else
             append(r->text, "%s is rare for this user (%u of %u events)", label, c, n);
-        break;
-    }
-    case SN_ATTR_CLIENT: {
-        char others[96];
-        others_using(j, a, peer, others, sizeof(others));
-        if (first && n)
-            append(r->text, "first use of client %s by this user (%u earlier event%s from %s); %s",
-                   name, n, plural(n), usual, others);
-        else if (first)
-            append(r->text, "first use of client %s by this user; %s", name, others);
-        else
-            append(r->text, "client %s is rare for this user (%u of %u events)", name, c, n);
         break;
     }
     case SN_ATTR_LOCATION:
@@ -235,20 +230,10 @@ static void explain_attr(const sn_engine *e, const sn_event *ev, const sn_obs *o
                      n);
         break;
     case SN_ATTR_RESOURCE: {
-        /* Who else touches it: the peer group when the user has one, else the organisation
-         * (never "no peer" for a user without peers). */
         char others[96];
         bool peers = peer && j->peer_n[a];
         double share = peers ? j->peer_share[a] : j->org_share[a];
-        if (share == 0.0)
-            snprintf(others, sizeof(others), "no %s%s", peers ? peer : "one in the organisation",
-                     peers ? " peer has used it" : " has used it");
-        else if (peers)
-            snprintf(others, sizeof(others), "%.1f%% of %s peers' events touch it", 100.0 * share,
-                     peer);
-        else
-            snprintf(others, sizeof(others), "%.1f%% of the organisation's events touch it",
-                     100.0 * share);
+        others_using(j, a, peer, "touch it", others, sizeof(others));
         if (first && n)
             snprintf(r->text, SN_REASON_LEN,
                      "first access to %s by this user in %s of history (%u event%s); %s", name,

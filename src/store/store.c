@@ -225,25 +225,23 @@ sn_status sn_store_rebuild_baselines(sn_store *s, const char *forgotten, sn_erro
     /* From the baselines no stored event holds (a model's training history) when they are
      * kept, else from nothing; then every event still held, in order. */
     sn_status st = load_scope(s, "engine_base", &e, &after, err);
-    if (st == SN_OK && forgotten && sn_engine_forget_user(e, forgotten, strlen(forgotten))) {
-        /* The user's baseline from that history goes too, for good: the base is kept without
-         * it, standing where it stood. */
-        if ((st = put_engine(s, "engine_base", e, after, err)) != SN_OK) {
-            sn_engine_free(e);
-            return st;
-        }
-    }
+    bool from_base = st == SN_OK;
     if (st == SN_EOF) {
         st = load_snapshot(s, &e, &through, err);
         if (st != SN_OK)
             return st;
-        /* The detectors stay; every baseline is learned again from the events still held. The
-         * reset keeps who belongs to which department and title: not so the erased user. */
+        /* The detectors stay; every baseline is learned again from the events still held (the
+         * reset keeps who belongs to which department and title). */
         sn_engine_reset_history(e);
-        if (forgotten)
-            sn_engine_forget_user(e, forgotten, strlen(forgotten));
         after = 0;
     } else if (st != SN_OK) {
+        return st;
+    }
+    /* The erased user goes from what is left: the base's history (kept so, standing where it
+     * stood) or the department and title the reset kept. */
+    if (forgotten && sn_engine_forget_user(e, forgotten, strlen(forgotten)) && from_base &&
+        (st = put_engine(s, "engine_base", e, after, err)) != SN_OK) {
+        sn_engine_free(e);
         return st;
     }
     replay_ctx r = {.e = e, .err = err};
