@@ -188,16 +188,22 @@ static sn_status try_open(char *msg, size_t cap)
     return st;
 }
 
-static void refuses_to_continue_a_damaged_tail(void **state)
+/* A fresh log of three records; its text (caller frees) and length. */
+static char *three_records(size_t *len)
 {
-    (void)state;
     fresh_path();
     sn_audit *a = open_log(false, 0);
     for (int i = 0; i < 3; i++)
         put(a, "/health", 200);
     sn_audit_close(a);
+    return slurp(len);
+}
+
+static void refuses_to_continue_a_damaged_tail(void **state)
+{
+    (void)state;
     size_t len;
-    char *text = slurp(&len);
+    char *text = three_records(&len);
     char msg[1024];
     char want[1024];
 
@@ -254,20 +260,15 @@ static void refuses_to_continue_a_damaged_tail(void **state)
 static void cuts_off_a_record_a_crash_left_unfinished(void **state)
 {
     (void)state;
-    fresh_path();
-    sn_audit *a = open_log(false, 0);
-    for (int i = 0; i < 3; i++)
-        put(a, "/health", 200);
-    sn_audit_close(a);
     size_t len;
-    char *text = slurp(&len);
+    char *text = three_records(&len);
     char *l3 = line_at(text, 3);
     size_t whole = (size_t)(l3 - text), fragment = len - whole - 10;
     char sha[65];
     assert_true(sn_sha256_hex(l3, fragment, sha));
     spit(text, len - 10); /* the third record without its last 10 bytes (newline included) */
 
-    a = open_log(false, 0);
+    sn_audit *a = open_log(false, 0);
     assert_int_equal(sn_audit_recovered_bytes(a), fragment);
     put(a, "/metrics", 200);
     sn_audit_close(a);

@@ -120,6 +120,19 @@ static const char *add_key(const char *file, sn_role role, const char *scope, in
     return bearer[slot];
 }
 
+/* Marks the key of id revoked in the keys file, as `sentinel keys revoke` does. */
+static void revoke_key(const char *file, const char *id)
+{
+    sn_keylist l;
+    sn_error err;
+    assert_int_equal(sn_keys_load(file, false, &l, &err), SN_OK);
+    for (size_t i = 0; i < l.n; i++)
+        if (!strcmp(l.items[i].id, id))
+            l.items[i].revoked = (int64_t)time(NULL);
+    assert_int_equal(sn_keys_save(file, &l, &err), SN_OK);
+    sn_keylist_free(&l);
+}
+
 #define EVENT(id, user, dept)                                                                      \
     "{\"event_id\":\"" id "\",\"user_id\":\"" user "\",\"department\":\"" dept "\",\"resource\":"  \
     "\"crm_system\",\"action\":\"read\",\"timestamp\":\"2026-12-20 10:00:00\",\"source_ip\":"      \
@@ -248,14 +261,7 @@ static void api_keys_checked_and_reread_on_change(void **state)
     /* A key added while the server runs works at once; revoking one stops it at once. */
     const char *later = add_key(file, SN_ROLE_VIEWER, "*", 0, NULL);
     assert_int_equal(call(s, "GET", "/api/v1/anomalies", later, NULL)->status, 200);
-    sn_keylist l;
-    sn_error err;
-    assert_int_equal(sn_keys_load(file, false, &l, &err), SN_OK);
-    for (size_t i = 0; i < l.n; i++)
-        if (!strcmp(l.items[i].id, id))
-            l.items[i].revoked = (int64_t)time(NULL);
-    assert_int_equal(sn_keys_save(file, &l, &err), SN_OK);
-    sn_keylist_free(&l);
+    revoke_key(file, id);
     r = call(s, "GET", "/api/v1/anomalies", analyst, NULL);
     assert_int_equal(r->status, 401);
     assert_string_equal(r->body, "{\"error\":{\"code\":\"invalid_credentials\",\"message\":"
@@ -456,14 +462,7 @@ static void sessions_end_with_their_credential(void **state)
     char cookie[160];
     open_session(s, viewer + strlen("Bearer "), cookie);
     assert_int_equal(session_call(s, "GET", "/api/v1/session", cookie, NULL)->status, 200);
-    sn_keylist l;
-    sn_error err;
-    assert_int_equal(sn_keys_load(file, false, &l, &err), SN_OK);
-    for (size_t i = 0; i < l.n; i++)
-        if (!strcmp(l.items[i].id, id))
-            l.items[i].revoked = (int64_t)time(NULL);
-    assert_int_equal(sn_keys_save(file, &l, &err), SN_OK);
-    sn_keylist_free(&l);
+    revoke_key(file, id);
     sn_http_response *r = session_call(s, "GET", "/api/v1/session", cookie, NULL);
     assert_int_equal(r->status, 401);
     assert_int_equal(session_call(s, "GET", "/api/v1/anomalies", cookie, NULL)->status, 401);
